@@ -1,0 +1,162 @@
+//! `wapipe`: local mode (every function in one process on in-memory adapters), replay of
+//! sample or captured events, the dev server, and tools.
+
+mod dev;
+mod local;
+mod replay;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes: 0 done; 1 records left failing transiently; 2 bad usage or input; 3 records
+/// parked under `--strict`.
+#[derive(Parser)]
+#[command(name = "wapipe", version, about = "WhatsApp through AWS End User Messaging Social: local mode and tools")]
+#[command(after_help = "Examples:
+  wapipe replay events/                 feed the sample events through ingest, print a summary
+  wapipe replay events/ --json          the same summary as one JSON document
+  wapipe --state s.json replay a.json   keep state in s.json across commands
+  wapipe dev --listen 127.0.0.1:8710    serve POST /eum, GET|POST /webhook, GET /events
+  wapipe sign --secret S body.json      the X-Hub-Signature-256 header Meta would send
+With no command, wapipe runs `dev` on 127.0.0.1:8710 and replays ./events if it exists.")]
+struct Cli {
+    /// Load local state from FILE (if it exists) and save it there on exit.
+    #[arg(long, global = true, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Log progress to stderr (RUST_LOG / WAPIPE_LOG override).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Feed files or folders through ingest: Lambda SQS/SNS events, SNS notifications, EUM
+    /// events or Meta webhook bodies (`*.json`, folders recursively; `manifest.json` skipped).
+    Replay {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Print the summary as one JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Exit 3 when any record was parked.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Serve the entry points over HTTP on a loopback address, on local mode.
+    Dev {
+        #[arg(long, default_value = "127.0.0.1:8710")]
+        listen: SocketAddr,
+        /// Replay this folder at start.
+        #[arg(long, value_name = "DIR")]
+        replay: Option<PathBuf>,
+        /// Meta app secret: POST /webhook then requires a valid X-Hub-Signature-256.
+        #[arg(long, env = "WAPIPE_APP_SECRET", hide_env_values = true)]
+        app_secret: Option<String>,
+        /// Token for GET /webhook verification.
+        #[arg(long, env = "WAPIPE_VERIFY_TOKEN", hide_env_values = true)]
+        verify_token: Option<String>,
+    },
+    /// Print the X-Hub-Signature-256 header value for a body (FILE, or stdin with `-`).
+    Sign {
+        #[arg(long, env = "WAPIPE_APP_SECRET", hide_env_values = true)]
+        secret: String,
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    wapipe_shared::telemetry::init_cli(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(2, &format!("cannot start the runtime: {e}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => fail(2, &e),
+    }
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("wapipe: {message}");
+    ExitCode::from(code)
+}
+
+async fn run(cli: Cli) -> Result<u8, String> {
+    let command = cli.command.unwrap_or_else(|| Command::Dev {
+        listen: SocketAddr::from(([127, 0, 0, 1], 8710)),
+        replay: Some(PathBuf::from("events")).filter(|p| p.is_dir()),
+        app_secret: std::env::var("WAPIPE_APP_SECRET").ok(),
+        verify_token: std::env::var("WAPIPE_VERIFY_TOKEN").ok(),
+    });
+    match command {
+        Command::Sign { secret, file } => {
+            let body = if file.as_os_str() == "-" {
+                let mut b = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| e.to_string())?;
+                b
+            } else {
+                std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?
+            };
+            println!("{}", wapipe_shared::domain::signature::sign(secret.as_bytes(), &body));
+            Ok(0)
+        }
+        Command::Replay { paths, json, strict } => {
+            let local = local::Local::open(cli.state.as_deref())?;
+            let files = replay::collect_files(&paths)?;
+            let bar = progress(files.len() as u64, json);
+            let summary = replay::replay(&local, &files, &bar).await?;
+            local.save()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
+            } else {
+                replay::print_human(&summary);
+            }
+            Ok(if !summary.retry.is_empty() {
+                1
+            } else if strict && !summary.parked.is_empty() {
+                3
+            } else {
+                0
+            })
+        }
+        Command::Dev { listen, replay: replay_dir, app_secret, verify_token } => {
+            dev::check_listen(&listen)?;
+            let local = Arc::new(local::Local::open(cli.state.as_deref())?);
+            if let Some(dir) = replay_dir {
+                let files = replay::collect_files(&[dir])?;
+                let summary = replay::replay(&local, &files, &indicatif::ProgressBar::hidden()).await?;
+                eprintln!("replayed {} records from {} files at start", summary.records, summary.files);
+            }
+            let opts = dev::DevOptions { listen, app_secret, verify_token };
+            let shutdown = async {
+                // Ctrl-C ends the server; if the signal cannot be installed, run until killed.
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            dev::serve(local.clone(), opts, shutdown).await?;
+            local.save()?;
+            Ok(0)
+        }
+    }
+}
+
+/// A progress bar on a terminal; nothing when stderr is not one or output is JSON.
+fn progress(len: u64, quiet: bool) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {msg}") {
+        bar.set_style(style);
+    }
+    bar
+}

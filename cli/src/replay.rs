@@ -1,0 +1,149 @@
+//! `wapipe replay PATH...`: feed files or folders through ingest and summarise.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use wapipe_shared::domain::envelope::lambda_event_bodies;
+use webhook_ingest::batch::events_by_type;
+use webhook_ingest::{Outcome, RecordIn};
+
+use crate::local::Local;
+
+/// Names in a folder that are documentation of the samples, not samples.
+const SKIPPED_NAMES: &[&str] = &["manifest.json"];
+
+#[derive(Serialize, Default, Debug)]
+pub struct Summary {
+    pub files: usize,
+    pub records: usize,
+    pub units: usize,
+    pub duplicates: usize,
+    pub events: BTreeMap<String, usize>,
+    pub parked: Vec<Parked>,
+    /// Records that failed for a transient reason (they would be retried by SQS).
+    pub retry: Vec<Parked>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Parked {
+    pub source: String,
+    pub file: String,
+    pub record_id: String,
+    pub reason: String,
+}
+
+/// Every `.json` file under the given paths, folders walked recursively in name order.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "json")
+            && !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| SKIPPED_NAMES.contains(&n))
+        {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The records of one file: the records of a Lambda SQS/SNS event, or the file as one body.
+pub fn file_records(path: &Path) -> Result<Vec<RecordIn>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path.display().to_string();
+    let sent_at = std::fs::metadata(path).ok().and_then(|m| m.modified().ok()).map(OffsetDateTime::from);
+    match lambda_event_bodies(&text) {
+        Ok(Some(bodies)) => Ok(bodies
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, body))| RecordIn {
+                id: if id.is_empty() { format!("{name}#{i}") } else { id },
+                body,
+                sent_at,
+            })
+            .collect()),
+        // Not a Lambda event document (or a broken one): the whole file is one body, so a
+        // broken file is parked with its reason like any other bad record.
+        Ok(None) | Err(_) => Ok(vec![RecordIn { id: name, body: text, sent_at }]),
+    }
+}
+
+/// Replay every file, one batch per file, and add up the outcomes.
+pub async fn replay(local: &Local, files: &[PathBuf], progress: &indicatif::ProgressBar) -> Result<Summary, String> {
+    let mut s = Summary::default();
+    for f in files {
+        progress.set_message(f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string());
+        let records = file_records(f)?;
+        let report = local.ingest.handle_batch(&records).await;
+        s.files += 1;
+        s.records += records.len();
+        for (t, n) in events_by_type(&report) {
+            *s.events.entry(t.as_str().to_string()).or_insert(0) += n;
+        }
+        for (id, outcome) in &report.outcomes {
+            let row = |reason: &str| Parked {
+                source: local.ingest.config.source.clone(),
+                file: f.display().to_string(),
+                record_id: id.clone(),
+                reason: reason.to_string(),
+            };
+            match outcome {
+                Outcome::Done { units, duplicates, .. } => {
+                    s.units += units;
+                    s.duplicates += duplicates;
+                }
+                Outcome::Parked { reason, .. } => s.parked.push(row(reason)),
+                Outcome::Retry { error } => s.retry.push(row(error)),
+            }
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(s)
+}
+
+/// The summary for people.
+pub fn print_human(s: &Summary) {
+    println!(
+        "replayed {} records from {} files: {} units, {} duplicates skipped",
+        s.records, s.files, s.units, s.duplicates
+    );
+    if !s.events.is_empty() {
+        println!("\nevents published:");
+        let width = s.events.keys().map(String::len).max().unwrap_or(0);
+        for (t, n) in &s.events {
+            println!("  {t:<width$}  {n:>6}");
+        }
+    }
+    if !s.parked.is_empty() {
+        println!("\nparked ({}):", s.parked.len());
+        for p in &s.parked {
+            println!("  {} [{}]\n    {}", p.file, p.record_id, p.reason);
+        }
+    }
+    if !s.retry.is_empty() {
+        println!("\nfailed transiently, would be retried ({}):", s.retry.len());
+        for p in &s.retry {
+            println!("  {} [{}]: {}", p.file, p.record_id, p.reason);
+        }
+    }
+}

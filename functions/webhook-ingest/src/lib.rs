@@ -1,0 +1,64 @@
+//! webhook-ingest: EUM events (SQS ← SNS) and direct Meta webhooks (Function URL) into the
+//! table and the bus. The handlers are plain async functions over ports; `main` only wires.
+
+pub mod batch;
+pub mod http;
+pub mod lambda;
+
+pub use batch::{BatchReport, Ingest, Outcome, RecordIn};
+pub use http::{HttpRequest, HttpResponse, WebhookReceiver};
+
+use wapipe_shared::publish::RetryPolicy;
+
+/// Tunables, from the environment in Lambda (`Config::from_env`).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Name used for parked records and events (`PARKED#<source>`).
+    pub source: String,
+    /// How long dedupe marks live.
+    pub seen_ttl_secs: i64,
+    /// Retention of inbound message records; `None` keeps them.
+    pub message_ttl_secs: Option<i64>,
+    pub publish: RetryPolicy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            source: "webhook-ingest".into(),
+            seen_ttl_secs: 7 * 24 * 3600,
+            message_ttl_secs: None,
+            publish: RetryPolicy::default(),
+        }
+    }
+}
+
+/// A setting that is present but unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    /// `WAPIPE_SEEN_TTL_DAYS` (default 7), `WAPIPE_MESSAGE_TTL_DAYS` (default: keep).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        if let Some(d) = env_days("WAPIPE_SEEN_TTL_DAYS")? {
+            c.seen_ttl_secs = d;
+        }
+        c.message_ttl_secs = env_days("WAPIPE_MESSAGE_TTL_DAYS")?;
+        Ok(c)
+    }
+}
+
+fn env_days(name: &'static str) -> Result<Option<i64>, ConfigError> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(v) => match v.trim().parse::<i64>() {
+            Ok(d) if d > 0 => Ok(Some(d * 24 * 3600)),
+            _ => Err(ConfigError { name, problem: format!("expected a positive number of days, got {v:?}") }),
+        },
+    }
+}

@@ -1,0 +1,35 @@
+//! webhook-ingest Lambda: wiring only (tracing, config, clients once, run).
+// The handler's future nests the SDK clients' futures deeply.
+#![recursion_limit = "256"]
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus, SqsQueue};
+use wapipe_shared::ports::SystemClock;
+use webhook_ingest::lambda::{handle_event, LambdaSettings};
+use webhook_ingest::{Config, Ingest, WebhookReceiver};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    wapipe_shared::telemetry::init_lambda();
+    let settings = LambdaSettings::from_env()?;
+    let config = Config::from_env()?;
+    let sdk = sdk_config().await;
+    let ingest = Ingest::new(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
+        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),
+        SystemClock,
+        config,
+    );
+    let receiver = WebhookReceiver {
+        queue: SqsQueue::new(aws_sdk_sqs::Client::new(&sdk)),
+        queue_url: settings.ingest_queue_url,
+        app_secret: settings.app_secret,
+        verify_token: settings.verify_token,
+    };
+    let (ingest, receiver) = (&ingest, &receiver);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle_event(ingest, receiver, event.payload).await.map_err(Error::from)
+    }))
+    .await
+}

@@ -1,0 +1,174 @@
+//! Domain events published to the EventBridge bus (ARCHITECTURE §3).
+//!
+//! `source` is always [`SOURCE`]; `detail-type` is one of [`EventType`]; `detail` is a JSON
+//! object that always carries `schema`, `event_id`, `occurred_at`, `waba_id` and
+//! `phone_number_id`, then the fields of its type (see `docs/events.json`, the catalogue).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub const SOURCE: &str = "wapipe";
+pub const SCHEMA_VERSION: u64 = 1;
+
+macro_rules! event_types {
+    ($($variant:ident => $name:literal),+ $(,)?) => {
+        /// Every detail-type wapipe publishes.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum EventType {
+            $(#[serde(rename = $name)] $variant,)+
+        }
+
+        impl EventType {
+            pub const ALL: &'static [EventType] = &[$(EventType::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => $name,)+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<EventType> {
+                match s {
+                    $($name => Some(EventType::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+event_types! {
+    MessageReceived => "whatsapp.message.received",
+    MessageStatus => "whatsapp.message.status",
+    FlowCompleted => "whatsapp.flow.completed",
+    FlowUpdated => "whatsapp.flow.updated",
+    AddressReceived => "whatsapp.address.received",
+    PaymentUpdated => "whatsapp.payment.updated",
+    PaymentConfiguration => "whatsapp.payment.configuration",
+    TemplateUpdated => "whatsapp.template.updated",
+    PhoneQuality => "whatsapp.phone.quality",
+    PhoneName => "whatsapp.phone.name",
+    AccountUpdated => "whatsapp.account.updated",
+    UserPreferences => "whatsapp.user.preferences",
+    WebhookErrors => "whatsapp.webhook.errors",
+    WebhookUnknown => "whatsapp.webhook.unknown",
+    IngestRejected => "whatsapp.ingest.rejected",
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One domain event, ready for `PutEvents`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    pub detail_type: EventType,
+    pub detail: Map<String, Value>,
+}
+
+/// The ids every event carries; the rest of `detail` is type-specific.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope<'a> {
+    pub event_id: String,
+    pub occurred_at: OffsetDateTime,
+    pub waba_id: &'a str,
+    pub phone_number_id: &'a str,
+}
+
+impl DomainEvent {
+    /// Build an event: the common fields first, then `fields` (which must not repeat them).
+    pub fn new(detail_type: EventType, common: Envelope<'_>, fields: Map<String, Value>) -> DomainEvent {
+        let mut detail = Map::with_capacity(fields.len() + 5);
+        detail.insert("schema".into(), SCHEMA_VERSION.into());
+        detail.insert("event_id".into(), common.event_id.into());
+        detail.insert("occurred_at".into(), rfc3339(common.occurred_at).into());
+        detail.insert("waba_id".into(), common.waba_id.into());
+        detail.insert("phone_number_id".into(), common.phone_number_id.into());
+        for (k, v) in fields {
+            detail.entry(k).or_insert(v);
+        }
+        DomainEvent { detail_type, detail }
+    }
+
+    pub fn event_id(&self) -> &str {
+        self.detail.get("event_id").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    /// The `detail` as the JSON string EventBridge takes.
+    pub fn detail_json(&self) -> String {
+        Value::Object(self.detail.clone()).to_string()
+    }
+}
+
+/// Deterministic event id: the same webhook content always gives the same id, so a
+/// re-published duplicate is recognisable downstream. 32 hex chars of SHA-256 over the
+/// detail-type and the natural key parts.
+pub fn event_id(detail_type: EventType, parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(detail_type.as_str().as_bytes());
+    for p in parts {
+        h.update([0x1f]);
+        h.update(p.as_bytes());
+    }
+    let digest = h.finalize();
+    hex::encode(&digest[..16])
+}
+
+/// RFC 3339 in UTC, seconds precision when there are no sub-seconds.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+/// Epoch seconds (Meta's timestamps are strings of these) to a time.
+pub fn from_epoch_secs(secs: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(secs).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(*t));
+            assert!(t.as_str().starts_with("whatsapp."));
+            assert!(seen.insert(t.as_str()));
+        }
+    }
+
+    #[test]
+    fn event_ids_are_deterministic_and_separate_parts() {
+        let a = event_id(EventType::MessageReceived, &["ab", "c"]);
+        assert_eq!(a, event_id(EventType::MessageReceived, &["ab", "c"]));
+        assert_ne!(a, event_id(EventType::MessageReceived, &["a", "bc"]));
+        assert_ne!(a, event_id(EventType::MessageStatus, &["ab", "c"]));
+        assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn common_fields_come_first_and_win() {
+        let mut f = Map::new();
+        f.insert("event_id".into(), "spoof".into());
+        f.insert("wamid".into(), "w".into());
+        let e = DomainEvent::new(
+            EventType::MessageReceived,
+            Envelope {
+                event_id: "id1".into(),
+                occurred_at: from_epoch_secs(1_700_000_000).unwrap(),
+                waba_id: "w1",
+                phone_number_id: "p1",
+            },
+            f,
+        );
+        assert_eq!(e.event_id(), "id1");
+        assert_eq!(e.detail["occurred_at"], "2023-11-14T22:13:20Z");
+        assert_eq!(e.detail["wamid"], "w");
+    }
+}

@@ -1,0 +1,10 @@
+//! Pure domain logic: no I/O.
+
+pub mod catalogue;
+pub mod envelope;
+pub mod events;
+pub mod keys;
+pub mod normalize;
+pub mod signature;
+pub mod unit;
+pub mod webhook;

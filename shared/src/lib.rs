@@ -1,0 +1,11 @@
+//! wapipe-shared: the domain (pure), the ports, and their AWS and in-memory adapters.
+
+pub mod aws;
+pub mod domain;
+pub mod memory;
+pub mod ports;
+pub mod publish;
+pub mod routes;
+pub mod telemetry;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

@@ -1,0 +1,16 @@
+//! In-memory adapters of the ports: local mode and fast tests.
+//!
+//! They follow the AWS services' semantics closely enough that the same contract suite
+//! (`tests/tests/contract.rs`) passes on them and on the AWS adapters against the emulator,
+//! and each carries a [`Faults`] handle to inject throttling and failures.
+
+mod bus;
+mod eval;
+mod faults;
+mod queue;
+mod store;
+
+pub use bus::MemoryBus;
+pub use faults::{Faults, ANY_OP};
+pub use queue::{MemoryQueue, DEFAULT_VISIBILITY};
+pub use store::MemoryStore;

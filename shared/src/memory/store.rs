@@ -1,0 +1,273 @@
+//! In-memory [`Store`]: a sorted map of items evaluated with DynamoDB's semantics.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::Value;
+
+use super::eval::{apply_updates, eval};
+use super::faults::Faults;
+use crate::domain::keys::{GSI1PK, GSI1SK, PK, SK};
+use crate::ports::{Index, Item, Page, PortError, PortResult, Query, Store, TransactOutcome, Write, WriteOutcome};
+
+const SERVICE: &str = "memory-store";
+type Key = (String, String);
+
+/// The table in memory. Cloning the state out (`snapshot`) and back (`from_items`) lets local
+/// mode persist it between runs.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    items: Mutex<BTreeMap<Key, Item>>,
+    faults: Faults,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// A store holding these items (later duplicates of a key win).
+    pub fn from_items(items: Vec<Item>) -> MemoryStore {
+        let map = items.into_iter().map(|i| ((i.pk.clone(), i.sk.clone()), clean(i))).collect();
+        MemoryStore { items: Mutex::new(map), faults: Faults::default() }
+    }
+
+    /// Every item, ordered by `pk` then `sk`.
+    pub fn snapshot(&self) -> Vec<Item> {
+        self.lock().values().cloned().collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<Key, Item>> {
+        self.items.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// `attrs` never holds the key attributes.
+fn clean(mut item: Item) -> Item {
+    item.attrs.remove(PK);
+    item.attrs.remove(SK);
+    item
+}
+
+fn permanent(op: &'static str, message: impl Into<String>) -> PortError {
+    PortError::Permanent { service: SERVICE, op, message: message.into() }
+}
+
+fn validate_item(op: &'static str, item: &Item) -> PortResult<()> {
+    if item.pk.is_empty() || item.sk.is_empty() {
+        return Err(permanent(op, "ValidationException: key attributes must not be empty"));
+    }
+    for name in [GSI1PK, GSI1SK] {
+        match item.attrs.get(name) {
+            None => {}
+            Some(Value::String(s)) if !s.is_empty() => {}
+            Some(_) => return Err(permanent(op, format!("ValidationException: {name} must be a non-empty string"))),
+        }
+    }
+    Ok(())
+}
+
+/// The item a write leaves behind (`None`: deleted), or `Err(())` when its condition fails.
+fn next_state(op: &'static str, current: Option<&Item>, write: &Write) -> PortResult<Result<Option<Item>, ()>> {
+    let cond = match write {
+        Write::Put { cond, .. } | Write::Update { cond, .. } | Write::Delete { cond, .. } => cond,
+    };
+    if let Some(c) = cond {
+        if !eval(c, current) {
+            return Ok(Err(()));
+        }
+    }
+    let next = match write {
+        Write::Put { item, .. } => Some(clean(item.clone())),
+        Write::Update { pk, sk, updates, .. } => {
+            let mut item = current.cloned().unwrap_or_else(|| Item::new(pk.clone(), sk.clone()));
+            apply_updates(&mut item.attrs, updates).map_err(|m| permanent(op, m))?;
+            Some(item)
+        }
+        Write::Delete { .. } => None,
+    };
+    if let Some(item) = &next {
+        validate_item(op, item)?;
+    }
+    Ok(Ok(next))
+}
+
+fn commit(map: &mut BTreeMap<Key, Item>, key: Key, next: Option<Item>) {
+    match next {
+        Some(item) => {
+            map.insert(key, item);
+        }
+        None => {
+            map.remove(&key);
+        }
+    }
+}
+
+/// Where an item sits in a query's order, used as the cursor.
+fn position(index: Index, item: &Item) -> Vec<String> {
+    match index {
+        Index::Table => vec![item.sk.clone()],
+        Index::Gsi1 => vec![item.get_str(GSI1SK).unwrap_or_default().to_string(), item.pk.clone(), item.sk.clone()],
+    }
+}
+
+fn encode_cursor(pos: &[String]) -> String {
+    hex::encode(Value::from(pos.to_vec()).to_string())
+}
+
+fn decode_cursor(cursor: &str) -> PortResult<Vec<String>> {
+    let bytes = hex::decode(cursor).map_err(|_| permanent("query", "ValidationException: invalid cursor"))?;
+    serde_json::from_slice(&bytes).map_err(|_| permanent("query", "ValidationException: invalid cursor"))
+}
+
+impl Store for MemoryStore {
+    async fn get(&self, pk: &str, sk: &str) -> PortResult<Option<Item>> {
+        self.faults.check(SERVICE, "get", &[pk])?;
+        Ok(self.lock().get(&(pk.to_string(), sk.to_string())).cloned())
+    }
+
+    async fn write(&self, write: Write) -> PortResult<WriteOutcome> {
+        let (pk, sk) = write.key();
+        self.faults.check(SERVICE, "write", &[pk])?;
+        let key = (pk.to_string(), sk.to_string());
+        let mut map = self.lock();
+        match next_state("write", map.get(&key), &write)? {
+            Ok(next) => {
+                commit(&mut map, key, next);
+                Ok(WriteOutcome::Applied)
+            }
+            Err(()) => Ok(WriteOutcome::ConditionFailed),
+        }
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> PortResult<TransactOutcome> {
+        let pks: Vec<&str> = writes.iter().map(|w| w.key().0).collect();
+        self.faults.check(SERVICE, "transact", &pks)?;
+        if writes.is_empty() || writes.len() > 100 {
+            return Err(permanent("transact", "ValidationException: a transaction holds 1 to 100 writes"));
+        }
+        if writes.iter().any(|w| matches!(w, Write::Update { updates, .. } if updates.is_empty())) {
+            return Err(permanent("transact", "ValidationException: an update in a transaction needs a change"));
+        }
+        let mut seen = HashSet::new();
+        if !writes.iter().all(|w| seen.insert(w.key())) {
+            return Err(permanent("transact", "ValidationException: a transaction touches each item at most once"));
+        }
+        let mut map = self.lock();
+        let mut staged = Vec::with_capacity(writes.len());
+        let mut failed = Vec::new();
+        for (i, w) in writes.iter().enumerate() {
+            let (pk, sk) = w.key();
+            let key = (pk.to_string(), sk.to_string());
+            match next_state("transact", map.get(&key), w)? {
+                Ok(next) => staged.push((key, next)),
+                Err(()) => failed.push(i),
+            }
+        }
+        if !failed.is_empty() {
+            return Ok(TransactOutcome::ConditionFailed(failed));
+        }
+        for (key, next) in staged {
+            commit(&mut map, key, next);
+        }
+        Ok(TransactOutcome::Applied)
+    }
+
+    async fn query(&self, q: Query) -> PortResult<Page> {
+        self.faults.check(SERVICE, "query", &[&q.pk])?;
+        if q.limit == Some(0) {
+            return Err(permanent("query", "ValidationException: limit must be at least 1"));
+        }
+        let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+        let map = self.lock();
+        let mut hits: Vec<(Vec<String>, &Item)> = match q.index {
+            Index::Table => map
+                .range((q.pk.clone(), String::new())..)
+                .take_while(|((pk, _), _)| *pk == q.pk)
+                .filter(|((_, sk), _)| sk.starts_with(&q.sk_prefix))
+                .map(|(_, item)| (position(q.index, item), item))
+                .collect(),
+            Index::Gsi1 => map
+                .values()
+                .filter(|item| item.get_str(GSI1PK) == Some(q.pk.as_str()))
+                .filter(|item| item.get_str(GSI1SK).is_some_and(|s| s.starts_with(&q.sk_prefix)))
+                .map(|item| (position(q.index, item), item))
+                .collect(),
+        };
+        hits.sort_by(|a, b| a.0.cmp(&b.0));
+        if !q.forward {
+            hits.reverse();
+        }
+        if let Some(after) = after {
+            hits.retain(|(pos, _)| if q.forward { *pos > after } else { *pos < after });
+        }
+        let limit = q.limit.unwrap_or(usize::MAX);
+        let more = hits.len() > limit;
+        hits.truncate(limit);
+        let cursor = if more { hits.last().map(|(pos, _)| encode_cursor(pos)) } else { None };
+        Ok(Page { items: hits.into_iter().map(|(_, item)| item.clone()).collect(), cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{Cond, Update};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn snapshot_round_trips_through_json() {
+        let s = MemoryStore::new();
+        let item = Item::new("A", "1").with("n", 3).with("o", json!({"x": [1, "y", null, true, 2.5]}));
+        s.write(Write::put(item.clone())).await.unwrap();
+        let text = serde_json::to_string(&s.snapshot()).unwrap();
+        let back = MemoryStore::from_items(serde_json::from_str(&text).unwrap());
+        assert_eq!(back.get("A", "1").await.unwrap(), Some(item));
+    }
+
+    #[tokio::test]
+    async fn transact_validation_and_staging() {
+        let s = MemoryStore::new();
+        let w =
+            || Write::Update { pk: "A".into(), sk: "1".into(), updates: vec![Update::Add("n".into(), 1)], cond: None };
+        assert!(s.transact(vec![w(), w()]).await.is_err());
+        assert!(s.transact(vec![]).await.is_err());
+        s.write(Write::put(Item::new("B", "1").with("s", "text"))).await.unwrap();
+        // A validation error in the second write leaves the first unapplied.
+        let bad =
+            Write::Update { pk: "B".into(), sk: "1".into(), updates: vec![Update::Add("s".into(), 1)], cond: None };
+        assert!(s.transact(vec![w(), bad]).await.is_err());
+        assert_eq!(s.get("A", "1").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn faults_on_keys() {
+        let s = MemoryStore::new();
+        s.faults().fail_key("MSG#");
+        let e = s.write(Write::put(Item::new("MSG#1", "MSG"))).await.unwrap_err();
+        assert!(e.is_retryable());
+        assert_eq!(s.write(Write::put(Item::new("SEEN#1", "SEEN"))).await, Ok(WriteOutcome::Applied));
+        let cond = Write::put_if(Item::new("SEEN#1", "SEEN"), Cond::ItemMissing);
+        assert_eq!(s.write(cond).await, Ok(WriteOutcome::ConditionFailed));
+        assert!(s.query(Query::table("MSG#1", "")).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn gsi_keys_must_be_strings() {
+        let s = MemoryStore::new();
+        assert!(s.write(Write::put(Item::new("A", "1").with(GSI1PK, 5))).await.is_err());
+        assert!(s.write(Write::put(Item::new("", "1"))).await.is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! The one routing truth: which domain events go to which wapipe consumer (ARCHITECTURE §1).
+//! The SAM template's EventBridge rules and local mode's in-memory bus both follow this table;
+//! a test checks the template against it. Every event type is also public on the bus for
+//! consumers outside wapipe; `PUBLIC_ONLY` says why the others have no internal consumer.
+
+use crate::domain::events::EventType;
+
+/// A wapipe function that consumes domain events through its own SQS queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Consumer {
+    StatusTracker,
+    PaymentProcessor,
+    QualitySnapshotter,
+    SendWorker,
+}
+
+impl Consumer {
+    /// The function's name as deployed (kebab-case), also its queue's name stem.
+    pub fn function(self) -> &'static str {
+        match self {
+            Consumer::StatusTracker => "status-tracker",
+            Consumer::PaymentProcessor => "payment-processor",
+            Consumer::QualitySnapshotter => "quality-snapshotter",
+            Consumer::SendWorker => "send-worker",
+        }
+    }
+}
+
+/// One EventBridge rule: these detail-types, from source `wapipe`, to this consumer's queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Logical name of the rule in the stack.
+    pub rule: &'static str,
+    pub consumer: Consumer,
+    pub detail_types: &'static [EventType],
+}
+
+pub const ROUTES: &[Route] = &[
+    Route { rule: "StatusRule", consumer: Consumer::StatusTracker, detail_types: &[EventType::MessageStatus] },
+    Route { rule: "PaymentsRule", consumer: Consumer::PaymentProcessor, detail_types: &[EventType::PaymentUpdated] },
+    Route {
+        rule: "QualityRule",
+        consumer: Consumer::QualitySnapshotter,
+        detail_types: &[EventType::PhoneQuality, EventType::TemplateUpdated, EventType::AccountUpdated],
+    },
+];
+
+/// Events with no wapipe consumer, and why: they are for systems outside wapipe (CRM,
+/// analytics, bots), which subscribe with their own rules on the `wapipe` bus.
+pub const PUBLIC_ONLY: &[(EventType, &str)] = &[
+    (EventType::MessageReceived, "inbound messages are for the business's own bots, agents and CRM"),
+    (EventType::FlowCompleted, "flow answers are for the business's systems (stored by ingest for `flows responses`)"),
+    (EventType::FlowUpdated, "flow status and health alerts are for operators"),
+    (EventType::AddressReceived, "shipping addresses are for the business's order systems"),
+    (EventType::PaymentConfiguration, "payment configuration changes are for operators"),
+    (EventType::PhoneName, "display-name decisions are for operators"),
+    (EventType::UserPreferences, "marketing opt-outs are for the business's CRM"),
+    (EventType::WebhookErrors, "platform errors are for operators and alarms"),
+    (EventType::WebhookUnknown, "unknown webhook kinds are kept raw for whoever adopts them"),
+    (EventType::IngestRejected, "parked records are for operators (`wapipe` and the DLQ runbook)"),
+];
+
+/// The consumers of an event type, in table order.
+pub fn consumers_of(t: EventType) -> Vec<Consumer> {
+    ROUTES.iter().filter(|r| r.detail_types.contains(&t)).map(|r| r.consumer).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_type_has_a_consumer_or_a_reason_and_not_both() {
+        for t in EventType::ALL {
+            let routed = !consumers_of(*t).is_empty();
+            let public = PUBLIC_ONLY.iter().any(|(p, _)| p == t);
+            assert!(routed ^ public, "{t}: routed={routed} public-only={public}");
+        }
+    }
+
+    #[test]
+    fn rule_names_are_unique() {
+        let mut names: Vec<_> = ROUTES.iter().map(|r| r.rule).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ROUTES.len());
+    }
+}

@@ -1,0 +1,27 @@
+//! Test support shared by the crates' tests (feature `testing`; always on in this crate's
+//! own tests).
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// JSON values of any shape, a few levels deep. `words` are used both as string leaves and as
+/// object keys, so a caller can steer values towards the field names its decoder looks for.
+/// Floats stay within ±1e9 so values also survive DynamoDB's number format.
+pub fn arb_json(words: &'static [&'static str]) -> impl Strategy<Value = Value> {
+    let word = proptest::sample::select(if words.is_empty() { &["x"][..] } else { words });
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-1e9f64..1e9).prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+        word.clone().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, move |inner| {
+        let key = prop_oneof!["[a-z_]{1,10}", word.clone().prop_map(str::to_string)];
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(key, inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
