@@ -101,6 +101,7 @@ async fn drain(local: Arc<Local>) {
             }
         };
         if batch.is_empty() {
+            local.drain().await;
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }

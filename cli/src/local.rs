@@ -1,18 +1,44 @@
 //! Local mode: the functions in one process on in-memory adapters, with state that can be
 //! loaded from and saved to a JSON file (`--state FILE`) so commands can be chained.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use wapipe_shared::domain::events::DomainEvent;
+use wapipe_shared::domain::events::{eventbridge_body, rfc3339};
 use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore};
-use wapipe_shared::ports::{Item, SystemClock};
+use wapipe_shared::ports::{Item, OutgoingMessage, Queue, QueueMessage, SystemClock};
 use wapipe_shared::publish::RetryPolicy;
+use wapipe_shared::routes::{consumers_of, Consumer};
 use webhook_ingest::{Config, Ingest};
 
 /// The queue URL local mode uses for the ingest queue.
 pub const INGEST_QUEUE: &str = "local://wapipe-ingest";
+
+/// Account and region local mode stamps on EventBridge bodies.
+pub const LOCAL_ACCOUNT: &str = "000000000000";
+pub const LOCAL_REGION: &str = "local";
+
+/// Most rounds `drain` runs before it stops (every loop is bounded): consumers that keep
+/// failing leave their records on the queue, as SQS would until the DLQ takes them.
+const MAX_DRAIN_ROUNDS: usize = 1000;
+
+/// A function that consumes its own SQS queue, run in-process by local mode. `handle` gets
+/// a batch of queue messages whose bodies are EventBridge events (as an EventBridge rule
+/// delivers them) and returns the message ids that failed transiently.
+pub trait LocalConsumer: Send + Sync {
+    fn consumer(&self) -> Consumer;
+    fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>>;
+}
+
+/// The local queue URL of a consumer.
+pub fn consumer_queue(c: Consumer) -> String {
+    format!("local://wapipe-{}", c.function())
+}
 
 pub type LocalIngest = Ingest<Arc<MemoryStore>, Arc<MemoryBus>, SystemClock>;
 
@@ -33,6 +59,9 @@ pub struct Local {
     pub ingest: LocalIngest,
     /// Events published by earlier commands on the same state file.
     history: Vec<DomainEvent>,
+    /// Events published since the last `route`, waiting to be put on consumer queues.
+    outbox: Arc<Mutex<Vec<DomainEvent>>>,
+    consumers: Vec<Arc<dyn LocalConsumer>>,
     state_file: Option<PathBuf>,
 }
 
@@ -61,7 +90,79 @@ impl Local {
         let queue = Arc::new(MemoryQueue::new());
         let config = Config { publish: RetryPolicy::immediate(3), ..Config::default() };
         let ingest = Ingest::new(store.clone(), bus.clone(), SystemClock, config);
-        Ok(Local { store, bus, queue, ingest, history: loaded.events, state_file: state.map(Path::to_path_buf) })
+        let outbox: Arc<Mutex<Vec<DomainEvent>>> = Arc::default();
+        let sink = outbox.clone();
+        bus.subscribe(move |e| {
+            if let Ok(mut o) = sink.lock() {
+                o.push(e.clone());
+            }
+        });
+        Ok(Local {
+            store,
+            bus,
+            queue,
+            ingest,
+            history: loaded.events,
+            outbox,
+            consumers: Vec::new(),
+            state_file: state.map(Path::to_path_buf),
+        })
+    }
+
+    /// Run a consumer in this process: events routed to it reach it through its queue.
+    #[cfg_attr(not(test), expect(dead_code, reason = "the first consumer (status-tracker) registers here"))]
+    pub fn register(&mut self, consumer: Arc<dyn LocalConsumer>) {
+        self.consumers.push(consumer);
+    }
+
+    /// Put published events on the queues of their registered consumers (the EventBridge
+    /// rules of `routes::ROUTES`); events for consumers not running locally are only recorded.
+    async fn route(&self) {
+        let events = match self.outbox.lock() {
+            Ok(mut o) => std::mem::take(&mut *o),
+            Err(_) => return,
+        };
+        let now = time::OffsetDateTime::now_utc();
+        for e in &events {
+            for c in consumers_of(e.detail_type) {
+                if self.consumers.iter().any(|l| l.consumer() == c) {
+                    let body = eventbridge_body(e, LOCAL_ACCOUNT, LOCAL_REGION, now);
+                    let message = OutgoingMessage { body, ..OutgoingMessage::default() };
+                    if let Err(err) = self.queue.send(&consumer_queue(c), message).await {
+                        tracing::warn!(error = %err, at = %rfc3339(now), "local routing failed");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Route and let every local consumer work through its queue until all are empty (or
+    /// only hold records that keep failing), as the event source mappings would.
+    pub async fn drain(&self) {
+        for _ in 0..MAX_DRAIN_ROUNDS {
+            self.route().await;
+            let mut progressed = false;
+            for c in &self.consumers {
+                let url = consumer_queue(c.consumer());
+                let batch = self.queue.receive(&url, 10, Duration::ZERO).await.unwrap_or_default();
+                if batch.is_empty() {
+                    continue;
+                }
+                let failed = c.handle(&batch).await;
+                for m in &batch {
+                    if !failed.contains(&m.message_id) {
+                        progressed = true;
+                        if let Err(err) = self.queue.delete(&url, &m.receipt_handle).await {
+                            tracing::warn!(error = %err, "local delete failed");
+                        }
+                    }
+                }
+            }
+            let pending = self.outbox.lock().map(|o| !o.is_empty()).unwrap_or(false);
+            if !progressed && !pending {
+                return;
+            }
+        }
     }
 
     /// Save to the state file, if one was given (atomically: write then rename).
@@ -74,5 +175,66 @@ impl Local {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wapipe_shared::domain::events::{parse_eventbridge_body, EventType};
+    use webhook_ingest::RecordIn;
+
+    /// Records what reaches it; fails the first `fail_first` messages once.
+    struct Probe {
+        seen: Mutex<Vec<EventType>>,
+        fail_first: Mutex<usize>,
+    }
+
+    impl LocalConsumer for Probe {
+        fn consumer(&self) -> Consumer {
+            Consumer::StatusTracker
+        }
+        fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
+            Box::pin(async move {
+                let mut failed = Vec::new();
+                for m in batch {
+                    let mut left = self.fail_first.lock().unwrap();
+                    if *left > 0 {
+                        *left -= 1;
+                        failed.push(m.message_id.clone());
+                        continue;
+                    }
+                    let e = parse_eventbridge_body(&m.body).expect("an EventBridge body");
+                    self.seen.lock().unwrap().push(e.detail_type);
+                }
+                failed
+            })
+        }
+    }
+
+    fn sample(name: &str) -> Vec<RecordIn> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
+        crate::replay::file_records(&path).unwrap()
+    }
+
+    #[tokio::test]
+    async fn routed_events_reach_their_consumer_through_its_queue_and_only_those() {
+        let mut local = Local::open(None).unwrap();
+        let probe = Arc::new(Probe { seen: Mutex::default(), fail_first: Mutex::new(1) });
+        local.register(probe.clone());
+        for name in
+            ["example-sqs-eum-status-delivered.json", "example-sqs-eum-text.json", "example-sqs-eum-status-read.json"]
+        {
+            local.ingest.handle_batch(&sample(name)).await;
+        }
+        // The first delivery fails once; the message comes back after its visibility
+        // timeout, which the test shortens instead of waiting.
+        local.drain().await;
+        assert_eq!(probe.seen.lock().unwrap().len(), 1, "one processed, one failed and invisible");
+        let url = consumer_queue(Consumer::StatusTracker);
+        assert!(local.queue.receive(&url, 10, Duration::ZERO).await.unwrap().is_empty(), "nothing visible yet");
+        assert_eq!(local.queue.len(&url), 1, "the failed record stays on the queue");
+        let seen = probe.seen.lock().unwrap().clone();
+        assert!(seen.iter().all(|t| *t == EventType::MessageStatus), "only routed types: {seen:?}");
     }
 }

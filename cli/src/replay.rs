@@ -94,6 +94,8 @@ pub async fn replay(local: &Local, files: &[PathBuf], progress: &indicatif::Prog
         progress.set_message(f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string());
         let records = file_records(f)?;
         let report = local.ingest.handle_batch(&records).await;
+        // Consumers of the events (through their local queues) run before the next file.
+        local.drain().await;
         s.files += 1;
         s.records += records.len();
         for (t, n) in events_by_type(&report) {

@@ -172,3 +172,74 @@ mod tests {
         assert_eq!(e.detail["wamid"], "w");
     }
 }
+
+/// What an EventBridge rule delivers to an SQS target: the whole event as JSON
+/// (`{version, id, detail-type, source, account, time, region, resources, detail}`).
+/// Local mode builds the same body, so consumers read one format everywhere.
+pub fn eventbridge_body(event: &DomainEvent, account: &str, region: &str, time: OffsetDateTime) -> String {
+    serde_json::json!({
+        "version": "0",
+        "id": event.event_id(),
+        "detail-type": event.detail_type.as_str(),
+        "source": SOURCE,
+        "account": account,
+        "time": rfc3339(time),
+        "region": region,
+        "resources": [],
+        "detail": Value::Object(event.detail.clone()),
+    })
+    .to_string()
+}
+
+/// Why an SQS body is not a wapipe domain event.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("EventBridge event: {0}")]
+pub struct EnvelopeError(pub String);
+
+/// Parse an SQS body delivered by an EventBridge rule back into a domain event.
+pub fn parse_eventbridge_body(body: &str) -> Result<DomainEvent, EnvelopeError> {
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(rename = "detail-type")]
+        detail_type: Option<String>,
+        source: Option<String>,
+        detail: Option<Value>,
+    }
+    let b: Body = serde_json::from_str(body).map_err(|e| EnvelopeError(format!("invalid JSON: {e}")))?;
+    if b.source.as_deref() != Some(SOURCE) {
+        return Err(EnvelopeError(format!("field `source`: expected `{SOURCE}`, got {:?}", b.source)));
+    }
+    let name = b.detail_type.ok_or_else(|| EnvelopeError("field `detail-type`: missing".into()))?;
+    let detail_type =
+        EventType::parse(&name).ok_or_else(|| EnvelopeError(format!("field `detail-type`: unknown `{name}`")))?;
+    match b.detail {
+        Some(Value::Object(detail)) => Ok(DomainEvent { detail_type, detail }),
+        _ => Err(EnvelopeError("field `detail`: expected an object".into())),
+    }
+}
+
+#[cfg(test)]
+mod envelope_tests {
+    use super::*;
+
+    #[test]
+    fn eventbridge_bodies_round_trip_and_reject_foreign_events() {
+        let e = DomainEvent::new(
+            EventType::MessageStatus,
+            Envelope {
+                event_id: "e1".into(),
+                occurred_at: from_epoch_secs(1).unwrap(),
+                waba_id: "w",
+                phone_number_id: "p",
+            },
+            Map::new(),
+        );
+        let body = eventbridge_body(&e, "123456789012", "ap-south-1", from_epoch_secs(2).unwrap());
+        assert_eq!(parse_eventbridge_body(&body), Ok(e));
+        let foreign = body.replace("\"wapipe\"", "\"aws.social-messaging\"");
+        assert!(parse_eventbridge_body(&foreign).unwrap_err().0.contains("source"));
+        assert!(parse_eventbridge_body("{").is_err());
+        let unknown = body.replace("whatsapp.message.status", "whatsapp.nope");
+        assert!(parse_eventbridge_body(&unknown).unwrap_err().0.contains("detail-type"));
+    }
+}
