@@ -21,6 +21,31 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 command -v python3 >/dev/null 2>&1 || { echo "python3 is needed for the emulator (ministack)" >&2; exit 2; }
 
+# Pinned Python tools, each in its own venv under .venv/ (quiet, idempotent, pip's cache).
+CFN_LINT_VERSION="1.58.0"
+SAM_TRANSLATOR_VERSION="1.115.0"
+BOTO_PIN="1.43.106" # ministack's exact botocore pin; boto3 of the same version keeps it
+pip_has() { # venv package version
+  [ -x "$1/bin/pip" ] && "$1/bin/pip" show "$2" 2>/dev/null | grep -qx "Version: $3"
+}
+step "tools: cfn-lint, SAM transform for the emulator (pinned, .venv/)"
+if ! pip_has .venv/cfn-lint cfn-lint "$CFN_LINT_VERSION" || ! pip_has .venv/cfn-lint aws-sam-translator "$SAM_TRANSLATOR_VERSION"; then
+  python3 -m venv .venv/cfn-lint
+  .venv/cfn-lint/bin/pip install --quiet --disable-pip-version-check \
+    "cfn-lint==$CFN_LINT_VERSION" "aws-sam-translator==$SAM_TRANSLATOR_VERSION"
+fi
+# The rehearsal deploys a SAM template: ministack applies the transform with aws-sam-translator.
+if ! pip_has .venv/emulator aws-sam-translator "$SAM_TRANSLATOR_VERSION"; then
+  MINISTACK_VERSION="$(sed -n 's/^MINISTACK_VERSION="\(.*\)"$/\1/p' scripts/emulator.sh)"
+  [ -x .venv/emulator/bin/pip ] || python3 -m venv .venv/emulator
+  .venv/emulator/bin/pip install --quiet --disable-pip-version-check "ministack==$MINISTACK_VERSION" \
+    "aws-sam-translator==$SAM_TRANSLATOR_VERSION" "boto3==$BOTO_PIN" "botocore==$BOTO_PIN"
+fi
+.venv/cfn-lint/bin/cfn-lint --version
+
+step "cfn-lint infra/template.yaml (.cfnlintrc)"
+.venv/cfn-lint/bin/cfn-lint
+
 step "emulator (ministack, pinned, 127.0.0.1 only)"
 scripts/emulator.sh start
 trap 'scripts/emulator.sh stop >/dev/null 2>&1 || true' EXIT
@@ -34,8 +59,18 @@ if [ "${SKIP_LINT:-0}" != 1 ]; then
   cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
 
+step "Lambda zips for the rehearsal (cargo-lambda, x86_64, profile rehearsal)"
+scripts/package.sh --arch x86_64 --profile rehearsal
+export WAPIPE_LAMBDA_ZIPS="$PWD/target/lambda/rehearsal-x86_64"
+
 step "cargo test --workspace"
 # CI=true makes emulator tests fail (not skip) if the emulator were missing.
+rm -f target/rehearsal-report.json
 cargo test --workspace --locked
+if [ -f target/rehearsal-report.json ]; then
+  echo "rehearsal:"
+  cat target/rehearsal-report.json
+  echo
+fi
 
-step "done"
+step "done in ${SECONDS}s"

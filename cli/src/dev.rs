@@ -3,6 +3,8 @@
 //! - `POST /eum`: an SNS notification or an EUM event body, as EUM's topic would deliver it;
 //! - `GET|POST /webhook`: a direct Meta webhook (verification; signature checked when an app
 //!   secret is set), through the same receiver as the Function URL;
+//! - `POST /flow`: the WhatsApp Flows data-exchange endpoint (with `--flow-private-key`), on
+//!   local state, signatures checked when an app secret is set;
 //! - `GET /events?after=N`: domain events published so far (JSON), `GET /health`.
 //!
 //! Both POST paths put the body on the in-memory ingest queue; a worker drains it through
@@ -32,11 +34,13 @@ pub struct DevOptions {
     pub listen: SocketAddr,
     pub app_secret: Option<String>,
     pub verify_token: Option<String>,
+    pub flow_private_key: Option<std::path::PathBuf>,
 }
 
 struct App {
     local: Arc<Local>,
     receiver: WebhookReceiver<Arc<wapipe_shared::memory::MemoryQueue>>,
+    flow: Option<crate::flows::DevFlowEndpoint>,
 }
 
 /// Refuse wildcard and non-loopback addresses: local mode has no authentication.
@@ -59,13 +63,14 @@ pub async fn serve(
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // The one line scripts and tests wait for.
     println!("wapipe dev listening on http://{addr}");
+    let flow = crate::flows::dev_flow(&local, opts.flow_private_key.as_deref(), opts.app_secret.as_deref())?;
     let receiver = WebhookReceiver {
         queue: local.queue.clone(),
         queue_url: INGEST_QUEUE.to_string(),
         app_secret: opts.app_secret.map(String::into_bytes),
         verify_token: opts.verify_token,
     };
-    let app = Arc::new(App { local: local.clone(), receiver });
+    let app = Arc::new(App { local: local.clone(), receiver, flow });
     let worker = tokio::spawn(drain(local.clone()));
     tokio::pin!(shutdown);
     loop {
@@ -136,8 +141,12 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<By
         ("GET", "/health") => HttpResponse::json(200, &json!({"status": "ok"})),
         ("GET", "/events") => events(&app, &query),
         ("POST", "/eum") => enqueue_eum(&app, body).await,
+        ("POST", "/flow") => match &app.flow {
+            Some(f) => f.handle(&HttpRequest { method, path, query, headers, body }).await,
+            None => HttpResponse::text(404, "no flow endpoint: start wapipe dev with --flow-private-key FILE"),
+        },
         (_, "/webhook") => app.receiver.handle(&HttpRequest { method, path, query, headers, body }).await,
-        _ => HttpResponse::text(404, "not found: POST /eum, GET|POST /webhook, GET /events, GET /health"),
+        _ => HttpResponse::text(404, "not found: POST /eum, GET|POST /webhook, POST /flow, GET /events, GET /health"),
     };
     Ok(respond(out))
 }

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -61,6 +62,8 @@ pub struct Local {
     history: Vec<DomainEvent>,
     /// Events published since the last `route`, waiting to be put on consumer queues.
     outbox: Arc<Mutex<Vec<DomainEvent>>>,
+    /// Whether the outbox collects events (only when a consumer is registered).
+    routing: Arc<AtomicBool>,
     consumers: Vec<Arc<dyn LocalConsumer>>,
     state_file: Option<PathBuf>,
 }
@@ -91,28 +94,36 @@ impl Local {
         let config = Config { publish: RetryPolicy::immediate(3), ..Config::default() };
         let ingest = Ingest::new(store.clone(), bus.clone(), SystemClock, config);
         let outbox: Arc<Mutex<Vec<DomainEvent>>> = Arc::default();
-        let sink = outbox.clone();
+        let routing = Arc::new(AtomicBool::new(false));
+        let (sink, on) = (outbox.clone(), routing.clone());
         bus.subscribe(move |e| {
-            if let Ok(mut o) = sink.lock() {
-                o.push(e.clone());
+            // Copies are kept only while some consumer runs locally.
+            if on.load(Ordering::Relaxed) {
+                if let Ok(mut o) = sink.lock() {
+                    o.push(e.clone());
+                }
             }
         });
-        Ok(Local {
+        let tracker = crate::status::LocalTracker::new(store.clone(), bus.clone())?;
+        let mut local = Local {
             store,
             bus,
             queue,
             ingest,
             history: loaded.events,
             outbox,
+            routing,
             consumers: Vec::new(),
             state_file: state.map(Path::to_path_buf),
-        })
+        };
+        local.register(Arc::new(tracker));
+        Ok(local)
     }
 
     /// Run a consumer in this process: events routed to it reach it through its queue.
-    #[cfg_attr(not(test), expect(dead_code, reason = "the first consumer (status-tracker) registers here"))]
     pub fn register(&mut self, consumer: Arc<dyn LocalConsumer>) {
         self.consumers.push(consumer);
+        self.routing.store(true, Ordering::Relaxed);
     }
 
     /// Put published events on the queues of their registered consumers (the EventBridge
@@ -221,10 +232,13 @@ mod tests {
     async fn routed_events_reach_their_consumer_through_its_queue_and_only_those() {
         let mut local = Local::open(None).unwrap();
         let probe = Arc::new(Probe { seen: Mutex::default(), fail_first: Mutex::new(1) });
+        local.consumers.clear(); // the probe stands in for the status tracker
         local.register(probe.clone());
-        for name in
-            ["example-sqs-eum-status-delivered.json", "example-sqs-eum-text.json", "example-sqs-eum-status-read.json"]
-        {
+        for name in [
+            "example-sqs-eum-status-delivered.json",
+            "example-sqs-eum-user-preferences.json",
+            "example-sqs-eum-status-read.json",
+        ] {
             local.ingest.handle_batch(&sample(name)).await;
         }
         // The first delivery fails once; the message comes back after its visibility

@@ -2,8 +2,11 @@
 //! sample or captured events, the dev server, and tools.
 
 mod dev;
+mod flows;
 mod local;
 mod replay;
+mod send;
+mod status;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,7 +38,41 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum MessageCommand {
+    /// Validate FILE (a send request) and print the Cloud API JSON it would send.
+    Check { file: PathBuf },
+}
+
+#[derive(Subcommand)]
 enum Command {
+    /// Send a request (ARCHITECTURE §4): locally through the send worker on the sandbox,
+    /// printing the message's life; with --queue-url to a real SQS send queue. Exit: 0
+    /// accepted, 1 still waiting, 3 rejected or failed.
+    Send {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Put the request on this SQS queue instead of running locally.
+        #[arg(long, value_name = "URL")]
+        queue_url: Option<String>,
+        /// Local: as if the recipient had just written (opens the 24-hour window).
+        #[arg(long)]
+        open_window: bool,
+        /// Local: what Meta does next: read, delivered or failed:CODE.
+        #[arg(long, default_value = "read")]
+        playback: String,
+        /// Local: print the events as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Local: seconds to wait for a paced or retried request.
+        #[arg(long, default_value_t = 15)]
+        wait: u64,
+    },
+    /// Outbound messages: `check FILE` validates a send request and prints the exact Cloud
+    /// API JSON, or the field error (exit 1).
+    Message {
+        #[command(subcommand)]
+        command: MessageCommand,
+    },
     /// Feed files or folders through ingest: Lambda SQS/SNS events, SNS notifications, EUM
     /// events or Meta webhook bodies (`*.json`, folders recursively; `manifest.json` skipped).
     Replay {
@@ -61,6 +98,39 @@ enum Command {
         /// Token for GET /webhook verification.
         #[arg(long, env = "WAPIPE_VERIFY_TOKEN", hide_env_values = true)]
         verify_token: Option<String>,
+        /// WhatsApp Flows private key (PEM; passphrase in WAPIPE_FLOW_KEY_PASSPHRASE): serves
+        /// POST /flow, the flow data-exchange endpoint, on local state.
+        #[arg(long, value_name = "FILE", env = "WAPIPE_FLOW_PRIVATE_KEY_FILE")]
+        flow_private_key: Option<PathBuf>,
+    },
+    /// WhatsApp Flows: check Flow JSON, the endpoint's key pair, flow tokens, responses.
+    Flows {
+        #[command(subcommand)]
+        command: flows::FlowsCommand,
+    },
+    /// A message's status timeline, by wamid or send request id (exit 4 when not found).
+    Status {
+        /// The wamid, or the request_id it was sent with.
+        id: String,
+        /// Print `{"wamid", "status", "timestamps": {…}, "errors": […], …}`.
+        #[arg(long)]
+        json: bool,
+        /// Read the DynamoDB table NAME (SDK configuration from the environment), not local state.
+        #[arg(long, value_name = "NAME")]
+        table: Option<String>,
+    },
+    /// Daily template counters or conversation/pricing estimates from the status tracker.
+    Analytics {
+        #[arg(value_enum)]
+        kind: status::AnalyticsKind,
+        /// Only this UTC day (YYYY-MM-DD); default: every day in local state, the last 7 with --table.
+        #[arg(long)]
+        day: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Read the DynamoDB table NAME (SDK configuration from the environment), not local state.
+        #[arg(long, value_name = "NAME")]
+        table: Option<String>,
     },
     /// Print the X-Hub-Signature-256 header value for a body (FILE, or stdin with `-`).
     Sign {
@@ -95,8 +165,28 @@ async fn run(cli: Cli) -> Result<u8, String> {
         replay: Some(PathBuf::from("events")).filter(|p| p.is_dir()),
         app_secret: std::env::var("WAPIPE_APP_SECRET").ok(),
         verify_token: std::env::var("WAPIPE_VERIFY_TOKEN").ok(),
+        flow_private_key: std::env::var_os("WAPIPE_FLOW_PRIVATE_KEY_FILE").map(PathBuf::from),
     });
     match command {
+        Command::Message { command: MessageCommand::Check { file } } => send::check(&file),
+        Command::Send { file, queue_url: Some(url), .. } => send::send_to_queue(&file, &url).await,
+        Command::Send { file, queue_url: None, open_window, playback, json, wait } => {
+            let mut local = local::Local::open(cli.state.as_deref())?;
+            let opts = send::LocalSend {
+                playback: send::parse_playback(&playback)?,
+                open_window,
+                json,
+                wait: std::time::Duration::from_secs(wait),
+            };
+            let code = send::send_local(&mut local, &file, opts).await?;
+            local.save()?;
+            Ok(code)
+        }
+        Command::Flows { command } => flows::run(command, cli.state.as_deref()).await,
+        Command::Status { id, json, table } => status::run_status(&id, json, table, cli.state.as_deref()).await,
+        Command::Analytics { kind, day, json, table } => {
+            status::run_analytics(kind, day, json, table, cli.state.as_deref()).await
+        }
         Command::Sign { secret, file } => {
             let body = if file.as_os_str() == "-" {
                 let mut b = Vec::new();
@@ -109,7 +199,8 @@ async fn run(cli: Cli) -> Result<u8, String> {
             Ok(0)
         }
         Command::Replay { paths, json, strict } => {
-            let local = local::Local::open(cli.state.as_deref())?;
+            let mut local = local::Local::open(cli.state.as_deref())?;
+            flows::register(&mut local);
             let files = replay::collect_files(&paths)?;
             let bar = progress(files.len() as u64, json);
             let summary = replay::replay(&local, &files, &bar).await?;
@@ -127,15 +218,17 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 0
             })
         }
-        Command::Dev { listen, replay: replay_dir, app_secret, verify_token } => {
+        Command::Dev { listen, replay: replay_dir, app_secret, verify_token, flow_private_key } => {
             dev::check_listen(&listen)?;
-            let local = Arc::new(local::Local::open(cli.state.as_deref())?);
+            let mut local = local::Local::open(cli.state.as_deref())?;
+            flows::register(&mut local);
+            let local = Arc::new(local);
             if let Some(dir) = replay_dir {
                 let files = replay::collect_files(&[dir])?;
                 let summary = replay::replay(&local, &files, &indicatif::ProgressBar::hidden()).await?;
                 eprintln!("replayed {} records from {} files at start", summary.records, summary.files);
             }
-            let opts = dev::DevOptions { listen, app_secret, verify_token };
+            let opts = dev::DevOptions { listen, app_secret, verify_token, flow_private_key };
             let shutdown = async {
                 // Ctrl-C ends the server; if the signal cannot be installed, run until killed.
                 if tokio::signal::ctrl_c().await.is_err() {

@@ -2,10 +2,13 @@
 
 pub mod aws;
 pub mod domain;
+pub mod http;
 pub mod memory;
+pub mod messaging;
 pub mod ports;
 pub mod publish;
 pub mod routes;
+pub mod sqs_event;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

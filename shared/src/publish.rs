@@ -61,8 +61,18 @@ pub async fn publish_all<B: Bus>(bus: &B, events: &[DomainEvent], policy: &Retry
         }
         let mut still = Vec::new();
         for chunk in pending.chunks(MAX_ENTRIES) {
-            let batch: Vec<DomainEvent> = chunk.iter().map(|&i| events[i].clone()).collect();
-            match bus.put_events(&batch).await {
+            // The first round's chunks are contiguous runs of `events`: pass them as they are.
+            // Only retries (a few failed entries) are copied into a new batch.
+            let contiguous = chunk.windows(2).all(|w| w[1] == w[0] + 1);
+            let copied: Vec<DomainEvent>;
+            let batch: &[DomainEvent] = match (contiguous, chunk.first(), chunk.last()) {
+                (true, Some(&first), Some(&last)) => &events[first..=last],
+                _ => {
+                    copied = chunk.iter().map(|&i| events[i].clone()).collect();
+                    &copied
+                }
+            };
+            match bus.put_events(batch).await {
                 Ok(entries) => {
                     for (pos, &i) in chunk.iter().enumerate() {
                         match entries.get(pos) {

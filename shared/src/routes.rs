@@ -12,6 +12,7 @@ pub enum Consumer {
     PaymentProcessor,
     QualitySnapshotter,
     SendWorker,
+    FlowEndpoint,
 }
 
 impl Consumer {
@@ -22,6 +23,7 @@ impl Consumer {
             Consumer::PaymentProcessor => "payment-processor",
             Consumer::QualitySnapshotter => "quality-snapshotter",
             Consumer::SendWorker => "send-worker",
+            Consumer::FlowEndpoint => "flow-endpoint",
         }
     }
 }
@@ -36,7 +38,15 @@ pub struct Route {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route { rule: "StatusRule", consumer: Consumer::StatusTracker, detail_types: &[EventType::MessageStatus] },
+    Route { rule: "SendRule", consumer: Consumer::SendWorker, detail_types: &[EventType::SendRequested] },
+    // Statuses move the machine; received replies to template sends count as template clicks.
+    Route {
+        rule: "StatusRule",
+        consumer: Consumer::StatusTracker,
+        detail_types: &[EventType::MessageStatus, EventType::MessageReceived],
+    },
+    // Flow completions are stored beside their session and close it (`wapipe flows responses`).
+    Route { rule: "FlowRule", consumer: Consumer::FlowEndpoint, detail_types: &[EventType::FlowCompleted] },
     Route { rule: "PaymentsRule", consumer: Consumer::PaymentProcessor, detail_types: &[EventType::PaymentUpdated] },
     Route {
         rule: "QualityRule",
@@ -48,8 +58,7 @@ pub const ROUTES: &[Route] = &[
 /// Events with no wapipe consumer, and why: they are for systems outside wapipe (CRM,
 /// analytics, bots), which subscribe with their own rules on the `wapipe` bus.
 pub const PUBLIC_ONLY: &[(EventType, &str)] = &[
-    (EventType::MessageReceived, "inbound messages are for the business's own bots, agents and CRM"),
-    (EventType::FlowCompleted, "flow answers are for the business's systems (stored by ingest for `flows responses`)"),
+    (EventType::MessageFailed, "failed outbound messages are for the sending systems, CRM and alarms"),
     (EventType::FlowUpdated, "flow status and health alerts are for operators"),
     (EventType::AddressReceived, "shipping addresses are for the business's order systems"),
     (EventType::PaymentConfiguration, "payment configuration changes are for operators"),
@@ -58,6 +67,9 @@ pub const PUBLIC_ONLY: &[(EventType, &str)] = &[
     (EventType::WebhookErrors, "platform errors are for operators and alarms"),
     (EventType::WebhookUnknown, "unknown webhook kinds are kept raw for whoever adopts them"),
     (EventType::IngestRejected, "parked records are for operators (`wapipe` and the DLQ runbook)"),
+    (EventType::SendAccepted, "send outcomes are for the systems that asked (correlate by request_id)"),
+    (EventType::SendRejected, "send outcomes are for the systems that asked; guard rejections for operators"),
+    (EventType::SendFailed, "send outcomes are for the systems that asked; alert: true ones for operators"),
 ];
 
 /// The consumers of an event type, in table order.

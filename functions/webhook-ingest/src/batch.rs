@@ -4,15 +4,14 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
-use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tracing::{debug, info_span, warn, Instrument};
 
 use wapipe_shared::domain::envelope::{decode_body, Inbound};
-use wapipe_shared::domain::events::{event_id, rfc3339, DomainEvent, Envelope, EventType};
+use wapipe_shared::domain::events::{rfc3339, DomainEvent, EventType};
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::normalize::normalize;
+use wapipe_shared::domain::parking::{park_unit, Poison};
 use wapipe_shared::domain::unit::{NormalizeContext, Unit};
 use wapipe_shared::ports::{Clock, Item, PortError, Store, Write, WriteOutcome};
 use wapipe_shared::publish::publish_all;
@@ -98,10 +97,11 @@ impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
         // Events to publish, each with the index of its record.
         let mut events: Vec<DomainEvent> = Vec::new();
         let mut owner: Vec<usize> = Vec::new();
-        for (i, stage) in stages.iter().enumerate() {
+        for (i, stage) in stages.iter_mut().enumerate() {
             if let Stage::Ready(p) = stage {
-                for e in p.units.iter().flat_map(|u| u.events.iter()) {
-                    events.push(e.clone());
+                // Moved, not copied: after publishing only the detail-types are reported.
+                for e in p.units.iter_mut().flat_map(|u| u.events.drain(..)) {
+                    events.push(e);
                     owner.push(i);
                 }
             }
@@ -124,15 +124,20 @@ impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
         for (i, (r, stage)) in records.iter().zip(stages).enumerate() {
             let outcome = match (stage, publish_error[i].take()) {
                 (Stage::Retry(error), _) | (Stage::Ready(_), Some(error)) => Outcome::Retry { error },
-                (Stage::Ready(p), None) => match (self.finish(&p).await, p.parked) {
-                    (Err(e), _) => Outcome::Retry { error: e.to_string() },
-                    (Ok(()), Some(reason)) => Outcome::Parked { reason, published: std::mem::take(&mut published[i]) },
-                    (Ok(()), None) => Outcome::Done {
-                        units: p.units.len() + p.duplicates,
-                        duplicates: p.duplicates,
-                        published: std::mem::take(&mut published[i]),
-                    },
-                },
+                (Stage::Ready(p), None) => {
+                    let (units, duplicates, parked) = (p.units.len(), p.duplicates, p.parked.clone());
+                    match (self.finish(p).await, parked) {
+                        (Err(e), _) => Outcome::Retry { error: e.to_string() },
+                        (Ok(()), Some(reason)) => {
+                            Outcome::Parked { reason, published: std::mem::take(&mut published[i]) }
+                        }
+                        (Ok(()), None) => Outcome::Done {
+                            units: units + duplicates,
+                            duplicates,
+                            published: std::mem::take(&mut published[i]),
+                        },
+                    }
+                }
             };
             if let Outcome::Retry { error } = &outcome {
                 warn!(record_id = %r.id, %error, "record will be retried");
@@ -151,7 +156,7 @@ impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
             }
             Err(reason) => (vec![self.park_unit(r, &reason, now)], None, Some(reason)),
         };
-        let mut fresh = Vec::with_capacity(units.len());
+        let mut fresh: Vec<Unit> = Vec::with_capacity(units.len());
         let mut duplicates = 0;
         for u in units {
             if batch_marks.contains(&u.mark) {
@@ -170,9 +175,10 @@ impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
                 Err(e) => return Stage::Retry(e.to_string()),
             }
         }
-        let before = registry.iter().map(|(_, w, _)| w).chain(fresh.iter().flat_map(|u| u.before.iter()));
+        let registry_write = registry.as_ref().map(|(_, w, _)| w.clone());
+        let before = registry_write.into_iter().chain(fresh.iter_mut().flat_map(|u| u.before.drain(..)));
         for w in before {
-            if let Err(e) = self.store.write(w.clone()).await {
+            if let Err(e) = self.store.write(w).await {
                 return Stage::Retry(e.to_string());
             }
         }
@@ -196,12 +202,10 @@ impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
     }
 
     /// `after` writes (the records and the marks), once every event is published.
-    async fn finish(&self, p: &Prepared) -> Result<(), PortError> {
-        for u in &p.units {
-            for w in &u.after {
-                // ConditionFailed: a concurrent duplicate finished first; that is the same end state.
-                let _outcome: WriteOutcome = self.store.write(w.clone()).await?;
-            }
+    async fn finish(&self, p: Prepared) -> Result<(), PortError> {
+        for w in p.units.into_iter().flat_map(|u| u.after) {
+            // ConditionFailed: a concurrent duplicate finished first; that is the same end state.
+            let _outcome: WriteOutcome = self.store.write(w).await?;
         }
         Ok(())
     }
@@ -240,46 +244,12 @@ impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
         }
     }
 
-    /// Parking as a unit: the parked item (body, reason) is written first, then the
-    /// `ingest.rejected` event is published, then the mark. The mark is keyed by the body's
-    /// hash, so a redelivery (or another copy of the same poison body) is not parked twice.
+    /// Parking as a unit (`wapipe_shared::domain::parking`): the parked item (body, reason) is
+    /// written first, then `ingest.rejected` is published, then the mark (keyed by the body's hash).
     fn park_unit(&self, r: &RecordIn, reason: &str, now: OffsetDateTime) -> Unit {
-        let source = self.config.source.as_str();
-        let digest = hex::encode(&Sha256::digest(r.body.as_bytes())[..16]);
-        let at = rfc3339(r.sent_at.unwrap_or(now));
-        let key = keys::parked(source, &at, &r.id);
-        let item = Item::new(key.pk.clone(), key.sk.clone())
-            .with("source", source)
-            .with("record_id", r.id.as_str())
-            .with("reason", reason)
-            .with("body", r.body.as_str())
-            .with("body_sha256", digest.as_str())
-            .with("attempts", 1)
-            .with("parked_at", rfc3339(now));
-        let mut fields = Map::new();
-        fields.insert("source".into(), Value::from(source));
-        fields.insert("record_id".into(), Value::from(r.id.as_str()));
-        fields.insert("reason".into(), Value::from(reason));
-        fields.insert("parked_key".into(), json!({"pk": key.pk, "sk": key.sk}));
-        let event = DomainEvent::new(
-            EventType::IngestRejected,
-            Envelope {
-                event_id: event_id(EventType::IngestRejected, &[source, &digest]),
-                occurred_at: now,
-                waba_id: "",
-                phone_number_id: "",
-            },
-            fields,
-        );
-        let mark = keys::seen(&format!("parked:{source}:{digest}"));
-        let expires = now.unix_timestamp() + self.config.seen_ttl_secs;
-        Unit {
-            label: format!("parked record {}", r.id),
-            mark: mark.clone(),
-            before: vec![Write::put(item)],
-            events: vec![event],
-            after: vec![Write::put(Item::new(mark.pk, mark.sk).with(keys::EXPIRES_AT, expires))],
-        }
+        let poison =
+            Poison { source: &self.config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
+        park_unit(&poison, now, self.config.seen_ttl_secs)
     }
 }
 

@@ -11,32 +11,8 @@ use wapipe_shared::ports::{OutgoingMessage, Queue};
 /// SQS accepts up to 256 KiB per message (as deployed here); Meta's webhooks are a few KiB.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct HttpRequest {
-    pub method: String,
-    pub path: String,
-    /// Raw query string, without `?`.
-    pub query: String,
-    /// Header names in lower case.
-    pub headers: BTreeMap<String, String>,
-    pub body: Vec<u8>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct HttpResponse {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: String,
-}
-
-impl HttpResponse {
-    pub fn text(status: u16, body: impl Into<String>) -> Self {
-        HttpResponse { status, content_type: "text/plain; charset=utf-8", body: body.into() }
-    }
-    pub fn json(status: u16, body: &serde_json::Value) -> Self {
-        HttpResponse { status, content_type: "application/json", body: body.to_string() }
-    }
-}
+// The request/response model is shared with the other Function URL functions.
+pub use wapipe_shared::http::{HttpRequest, HttpResponse};
 
 /// Receives direct Meta webhooks and enqueues them for ingest.
 pub struct WebhookReceiver<Q> {

@@ -4,7 +4,7 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus, SqsQueue};
+use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus, SecretLoader, SqsQueue};
 use wapipe_shared::ports::SystemClock;
 use webhook_ingest::lambda::{handle_event, LambdaSettings};
 use webhook_ingest::{Config, Ingest, WebhookReceiver};
@@ -12,9 +12,9 @@ use webhook_ingest::{Config, Ingest, WebhookReceiver};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     wapipe_shared::telemetry::init_lambda();
-    let settings = LambdaSettings::from_env()?;
-    let config = Config::from_env()?;
     let sdk = sdk_config().await;
+    let settings = LambdaSettings::load(&SecretLoader::from_env(&sdk)).await?;
+    let config = Config::from_env()?;
     let ingest = Ingest::new(
         DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
         EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),

@@ -32,7 +32,8 @@ async fn an_sqs_event_answers_with_batch_item_failures() {
     let failed: Vec<&str> =
         out["batchItemFailures"].as_array().unwrap().iter().map(|f| f["itemIdentifier"].as_str().unwrap()).collect();
     assert!(!failed.is_empty());
-    let ids: Vec<&str> = event["Records"].as_array().unwrap().iter().map(|r| r["messageId"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        event["Records"].as_array().unwrap().iter().map(|r| r["messageId"].as_str().unwrap()).collect();
     assert!(failed.iter().all(|f| ids.contains(f)), "failures name SQS message ids: {failed:?}");
     assert!(failed.len() < ids.len());
     assert!(!store.snapshot().is_empty());

@@ -8,6 +8,8 @@ pub mod convert;
 mod dynamo;
 mod eventbridge;
 mod expr;
+pub mod secrets;
+mod socialmessaging;
 mod sqs;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -19,6 +21,8 @@ use crate::ports::PortError;
 
 pub use dynamo::DynamoStore;
 pub use eventbridge::EventBridgeBus;
+pub use secrets::{SecretError, SecretLoader, SecretSource};
+pub use socialmessaging::{to_messaging_error, EumMessaging};
 pub use sqs::SqsQueue;
 
 /// The SDK configuration from the environment (region, credentials, and `AWS_ENDPOINT_URL` /

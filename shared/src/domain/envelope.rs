@@ -266,29 +266,48 @@ fn from_meta(p: Probe<'_>) -> Result<Inbound, DecodeError> {
 /// (`Records[].Sns.Message`), or `None` when the document is not a Lambda event (then it is a
 /// body itself). Each body comes with the record's id.
 pub fn lambda_event_bodies(doc: &str) -> Result<Option<Vec<(String, String)>>, DecodeError> {
+    // Typed and borrowing: only the fields read are decoded (a Value tree per record would
+    // cost as much as decoding the bodies themselves).
     #[derive(Deserialize)]
-    struct Doc {
-        #[serde(rename = "Records", default)]
-        records: Option<Vec<serde_json::Value>>,
+    struct Doc<'a> {
+        #[serde(rename = "Records", borrow, default)]
+        records: Option<Vec<&'a RawValue>>,
+    }
+    #[derive(Deserialize)]
+    struct Record<'a> {
+        #[serde(borrow, default)]
+        body: Option<&'a RawValue>,
+        #[serde(rename = "messageId", default)]
+        message_id: Option<String>,
+        #[serde(rename = "Sns", borrow, default)]
+        sns: Option<&'a RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct Sns {
+        #[serde(rename = "Message", default)]
+        message: Option<serde_json::Value>,
+        #[serde(rename = "MessageId", default)]
+        message_id: Option<String>,
     }
     let layer = Layer::LambdaEvent;
-    let Ok(doc) = serde_json::from_str::<Doc>(doc) else { return Ok(None) };
+    let Ok(doc) = serde_json::from_str::<Doc<'_>>(doc) else { return Ok(None) };
     let Some(records) = doc.records else { return Ok(None) };
     let mut out = Vec::with_capacity(records.len());
-    for (i, r) in records.iter().enumerate() {
+    for (i, raw) in records.iter().enumerate() {
         let field = |f: &str| format!("Records[{i}].{f}");
-        if let Some(body) = r.get("body") {
-            let body =
-                body.as_str().ok_or_else(|| DecodeError::new(layer, Some(&field("body")), "expected a string"))?;
-            let id = r.get("messageId").and_then(|v| v.as_str()).unwrap_or_default();
-            out.push((id.to_string(), body.to_string()));
-        } else if let Some(sns) = r.get("Sns") {
-            let msg = sns
-                .get("Message")
-                .and_then(|v| v.as_str())
-                .ok_or_else(|| DecodeError::new(layer, Some(&field("Sns.Message")), "missing or not a string"))?;
-            let id = sns.get("MessageId").and_then(|v| v.as_str()).unwrap_or_default();
-            out.push((id.to_string(), msg.to_string()));
+        let r: Record<'_> = serde_json::from_str(raw.get())
+            .map_err(|_| DecodeError::new(layer, Some(&format!("Records[{i}]")), "expected an object"))?;
+        if let Some(body) = r.body {
+            let body: String = serde_json::from_str(body.get())
+                .map_err(|_| DecodeError::new(layer, Some(&field("body")), "expected a string"))?;
+            out.push((r.message_id.unwrap_or_default(), body));
+        } else if let Some(sns) = r.sns {
+            let sns: Sns = serde_json::from_str(sns.get())
+                .map_err(|_| DecodeError::new(layer, Some(&field("Sns")), "expected an object"))?;
+            let Some(serde_json::Value::String(msg)) = sns.message else {
+                return Err(DecodeError::new(layer, Some(&field("Sns.Message")), "missing or not a string"));
+            };
+            out.push((sns.message_id.unwrap_or_default(), msg));
         } else {
             return Err(DecodeError::new(
                 layer,

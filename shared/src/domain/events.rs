@@ -43,6 +43,7 @@ macro_rules! event_types {
 event_types! {
     MessageReceived => "whatsapp.message.received",
     MessageStatus => "whatsapp.message.status",
+    MessageFailed => "whatsapp.message.failed",
     FlowCompleted => "whatsapp.flow.completed",
     FlowUpdated => "whatsapp.flow.updated",
     AddressReceived => "whatsapp.address.received",
@@ -56,6 +57,10 @@ event_types! {
     WebhookErrors => "whatsapp.webhook.errors",
     WebhookUnknown => "whatsapp.webhook.unknown",
     IngestRejected => "whatsapp.ingest.rejected",
+    SendRequested => "whatsapp.send.requested",
+    SendAccepted => "whatsapp.send.accepted",
+    SendRejected => "whatsapp.send.rejected",
+    SendFailed => "whatsapp.send.failed",
 }
 
 impl std::fmt::Display for EventType {

@@ -44,6 +44,16 @@ pub fn send_request(request_id: &str) -> Key {
     Key::new(format!("SEND#{request_id}"), "SEND")
 }
 
+/// Send pacing: messages started for a business number in one epoch second (conditional ADD).
+pub fn pace_second(phone_number_id: &str, epoch_secs: i64) -> Key {
+    Key::new(format!("PACE#{phone_number_id}"), format!("SEC#{epoch_secs}"))
+}
+
+/// Send pacing per recipient (pair rate): the next time a message to this user may start.
+pub fn pace_pair(phone_number_id: &str, wa_id: &str) -> Key {
+    Key::new(format!("PACE#{phone_number_id}#{wa_id}"), "PAIR")
+}
+
 /// The contact's 24-hour service window and opt-out state, per business number.
 pub fn contact_window(phone_number_id: &str, wa_id: &str) -> Key {
     Key::new(format!("CONTACT#{phone_number_id}#{wa_id}"), "WINDOW")
@@ -74,6 +84,17 @@ pub fn template_day(waba_id: &str, name: &str, language: &str, day: &str) -> Key
     Key::new(format!("TEMPLATE#{waba_id}#{name}#{language}"), format!("DAY#{day}"))
 }
 
+/// Conversation and pricing daily counters, per WABA and pricing category.
+pub fn pricing_day(waba_id: &str, day: &str, category: &str) -> Key {
+    Key::new(format!("PRICING#{waba_id}"), format!("DAY#{day}#{category}"))
+}
+
+/// GSI1 partition listing one day's analytics rows of a kind (`TEMPLATE` or `PRICING`);
+/// the rows' `gsi1sk` is their WABA and subject (`{waba}#{name}#{lang}`, `{waba}#{category}`).
+pub fn analytics_day(kind: &str, day: &str) -> String {
+    format!("ANALYTICS#{kind}#{day}")
+}
+
 pub fn quality_latest(phone_number_id: &str) -> Key {
     Key::new(format!("QUALITY#{phone_number_id}"), "LATEST")
 }
@@ -84,6 +105,34 @@ pub fn quality_at(phone_number_id: &str, rfc3339: &str) -> Key {
 
 pub fn flow_session(flow_token: &str) -> Key {
     Key::new(format!("FLOW#{flow_token}"), "SESSION")
+}
+
+/// Partition of one flow token: its session and its responses.
+pub fn flow_partition(flow_token: &str) -> String {
+    format!("FLOW#{flow_token}")
+}
+
+/// Sort-key prefix of the responses in a flow token's partition.
+pub const FLOW_RESPONSE_PREFIX: &str = "RESPONSE#";
+
+/// One flow response (the `nfm_reply` of a completed flow), beside its session:
+/// `RESPONSE#{rfc3339}#{wamid}` sorts by time.
+pub fn flow_response(flow_token: &str, rfc3339: &str, wamid: &str) -> Key {
+    Key::new(flow_partition(flow_token), format!("{FLOW_RESPONSE_PREFIX}{rfc3339}#{wamid}"))
+}
+
+/// GSI1 partition listing the responses of one flow (Meta flow id, or name), by time.
+pub fn flow_responses_of(flow: &str) -> String {
+    format!("FLOWRESP#{flow}")
+}
+
+/// Business data that declarative flow definitions look up: `FLOWDATA#{table}` / `{key}`.
+pub fn flow_data(table: &str, key: &str) -> Key {
+    Key::new(flow_data_partition(table), key)
+}
+
+pub fn flow_data_partition(table: &str) -> String {
+    format!("FLOWDATA#{table}")
 }
 
 pub fn payment(reference_id: &str) -> Key {

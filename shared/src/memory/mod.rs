@@ -8,9 +8,11 @@ mod bus;
 mod eval;
 mod faults;
 mod queue;
+mod sandbox;
 mod store;
 
 pub use bus::MemoryBus;
 pub use faults::{Faults, ANY_OP};
 pub use queue::{MemoryQueue, DEFAULT_VISIBILITY};
+pub use sandbox::{status_notifications, Playback, Sandbox, SandboxSend};
 pub use store::MemoryStore;

@@ -186,6 +186,7 @@ fn user_preferences(
     let v = read!(s, text, UserPreferencesValue)?;
     let t = EventType::UserPreferences;
     let mut events = Vec::new();
+    let mut before = Vec::new();
     for (i, p) in v.user_preferences.iter().flatten().enumerate() {
         let who = nonempty(p.wa_id.as_deref()).map(wa_id);
         let user_id = nonempty(p.user_id.as_deref())
@@ -205,14 +206,37 @@ fn user_preferences(
             ("timestamp", secs.into()),
         ]);
         events.push(s.event(t, id, secs, phone, f));
+        if let Some(w) = opt_out_write(phone, key, category, value, secs) {
+            before.push(w);
+        }
     }
     let id = event_id(t, &[s.field, s.waba_id, phone, &s.time_part(), hash]);
-    out.push(s.seen_unit(
-        format!("user_preferences {}", events.len()),
-        keys::seen(&format!("{}:{id}", s.field)),
-        events,
-    ));
+    let mut unit =
+        s.seen_unit(format!("user_preferences {}", events.len()), keys::seen(&format!("{}:{id}", s.field)), events);
+    unit.before = before;
+    out.push(unit);
     Ok(())
+}
+
+/// Marketing opt-out state on the contact window item (read by the send worker before any
+/// marketing template): `marketing_opt_out` and the time it was set, newest wins.
+fn opt_out_write(phone: &str, who: &str, category: &str, value: &str, secs: i64) -> Option<crate::ports::Write> {
+    use crate::ports::{Cond, Update, Write};
+    let opted_out = match (category, value) {
+        ("marketing_messages", "stop") => true,
+        ("marketing_messages", "resume" | "signup") => false,
+        _ => return None,
+    };
+    let window = keys::contact_window(phone, who);
+    Some(Write::Update {
+        pk: window.pk,
+        sk: window.sk,
+        updates: vec![
+            Update::Set("marketing_opt_out".into(), opted_out.into()),
+            Update::Set("marketing_pref_at".into(), secs.into()),
+        ],
+        cond: Some(Cond::missing_or_lt("marketing_pref_at", secs)),
+    })
 }
 
 /// A field this model does not read (`calls`, anything new): kept whole.

@@ -166,6 +166,15 @@ fn user_preferences_one_event_each() {
     assert_eq!(d["occurred_at"], "2024-11-15T21:22:01Z");
     assert_eq!(event(&u, 1).detail["value"], "resume");
     assert!(u.mark.pk.starts_with("SEEN#user_preferences:"));
+    // The opt-out state lands on each contact's window item before the events go out; one
+    // write per preference plus the mark keeps within two writes per event.
+    assert_eq!(u.before.len(), 2);
+    let crate::ports::Write::Update { pk, updates, cond, .. } = &u.before[0] else { panic!("an update") };
+    assert_eq!(pk, &keys::contact_window(PHONE, "16505551234").pk);
+    assert!(updates.contains(&crate::ports::Update::Set("marketing_opt_out".into(), json!(true))));
+    assert_eq!(cond, &Some(crate::ports::Cond::missing_or_lt("marketing_pref_at", 1_731_705_721)));
+    let crate::ports::Write::Update { updates, .. } = &u.before[1] else { panic!("an update") };
+    assert!(updates.contains(&crate::ports::Update::Set("marketing_opt_out".into(), json!(false))));
 }
 
 #[test]

@@ -88,7 +88,10 @@ pub fn validate_message(m: &Value) -> Result<(), EumError> {
     if !TYPES.contains(&kind) {
         return Err(bad(format!("(#131051) Unsupported message type: {kind}")));
     }
-    let Some(content) = obj.get(kind).filter(|v| v.is_object()) else {
+    // `contacts` is an array of contact objects; every other type's object is an object.
+    let shaped =
+        |v: &&Value| if kind == "contacts" { v.as_array().is_some_and(|a| !a.is_empty()) } else { v.is_object() };
+    let Some(content) = obj.get(kind).filter(shaped) else {
         return Err(bad(format!("(#100) The parameter {kind} is required.")));
     };
     if kind == "text" {

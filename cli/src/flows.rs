@@ -1,0 +1,342 @@
+//! `wapipe flows`: Flow JSON checks, the endpoint's key pair (generate, register with EUM),
+//! flow tokens and stored responses; and the flow endpoint in local mode (`wapipe dev`'s
+//! `POST /flow`, and the consumer that stores flow responses on replay).
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use clap::Subcommand;
+use flow_endpoint::{Completions, FlowEndpoint, QueueRecord};
+use serde_json::{json, Value};
+use wapipe_shared::domain::flows::crypto::{generate_key_pair, key_bits, parse_public_key};
+use wapipe_shared::domain::flows::responses::response_json;
+use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec};
+use wapipe_shared::domain::flows::validate::{has_errors, validate_text, Options};
+use wapipe_shared::domain::keys;
+use wapipe_shared::memory::{MemoryBus, MemoryStore};
+use wapipe_shared::ports::{Index, Item, Query, QueueMessage, Store, SystemClock, WriteOutcome};
+use wapipe_shared::publish::RetryPolicy;
+use wapipe_shared::routes::Consumer;
+
+use crate::local::{Local, LocalConsumer};
+
+pub const PRIVATE_KEY_FILE: &str = "flow-private-key.pem";
+pub const PUBLIC_KEY_FILE: &str = "flow-public-key.pem";
+
+#[derive(Subcommand)]
+pub enum FlowsCommand {
+    /// Check a Flow JSON document: every problem with its JSON path; exit 1 on errors.
+    Validate {
+        file: PathBuf,
+        /// The flow's endpoint URI (must be https), when it exchanges data.
+        #[arg(long)]
+        endpoint_uri: Option<String>,
+        /// Print the problems as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an RSA-2048 key pair: DIR/flow-private-key.pem (mode 0600) and DIR/flow-public-key.pem.
+    Keygen {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Encrypt the private key (PKCS#8) with this passphrase.
+        #[arg(long, env = "WAPIPE_FLOW_KEY_PASSPHRASE", hide_env_values = true)]
+        passphrase: Option<String>,
+        /// Replace existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Register the public key with EUM (PutWhatsAppBusinessPublicKey) and print its signature
+    /// status (GetWhatsAppBusinessPublicKey). AWS credentials and region from the environment.
+    UploadKey {
+        /// EUM phone number id (`phone-number-id-…`) or its ARN.
+        #[arg(long)]
+        phone_number_id: String,
+        #[arg(long, value_name = "FILE")]
+        public_key: PathBuf,
+        /// Another EUM endpoint (a fake or a VPC endpoint).
+        #[arg(long)]
+        endpoint_url: Option<String>,
+    },
+    /// Issue a flow token and record its session (local state, or the table with --table).
+    Token {
+        /// Meta flow id or flow name.
+        #[arg(long)]
+        flow: String,
+        /// The business number (Meta phone_number_id).
+        #[arg(long)]
+        phone_number_id: String,
+        /// Recipient wa_id (digits) or BSUID.
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value_t = 168)]
+        ttl_hours: i64,
+        #[arg(long)]
+        table: Option<String>,
+    },
+    /// List the stored responses of a flow (Meta flow id or name) or of one flow token.
+    Responses {
+        target: String,
+        #[arg(long)]
+        json: bool,
+        /// Read the DynamoDB table NAME instead of local state.
+        #[arg(long)]
+        table: Option<String>,
+    },
+}
+
+pub async fn run(command: FlowsCommand, state: Option<&Path>) -> Result<u8, String> {
+    match command {
+        FlowsCommand::Validate { file, endpoint_uri, json } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let problems = validate_text(&text, &Options { endpoint_uri });
+            if json {
+                let list: Vec<Value> = problems
+                    .iter()
+                    .map(|p| json!({"severity": format!("{:?}", p.severity).to_lowercase(), "path": p.path, "message": p.message}))
+                    .collect();
+                println!("{}", json!({"file": file.display().to_string(), "problems": list}));
+            } else if problems.is_empty() {
+                println!("{}: ok", file.display());
+            } else {
+                for p in &problems {
+                    println!("{}: {p}", file.display());
+                }
+            }
+            Ok(u8::from(has_errors(&problems)))
+        }
+        FlowsCommand::Keygen { out, passphrase, force } => {
+            let (private, public) = keygen(&out, passphrase.as_deref(), force)?;
+            println!("private key: {} (mode 0600; keep it secret)", private.display());
+            println!("public key:  {}", public.display());
+            println!("next: wapipe flows upload-key --phone-number-id <id> --public-key {}", public.display());
+            Ok(0)
+        }
+        FlowsCommand::UploadKey { phone_number_id, public_key, endpoint_url } => {
+            let pem = std::fs::read_to_string(&public_key).map_err(|e| format!("{}: {e}", public_key.display()))?;
+            let sdk = wapipe_shared::aws::sdk_config().await;
+            let mut conf = aws_sdk_socialmessaging::config::Builder::from(&sdk);
+            if let Some(url) = endpoint_url {
+                conf = conf.endpoint_url(url);
+            }
+            let client = aws_sdk_socialmessaging::Client::from_conf(conf.build());
+            let status = upload_key(&client, &phone_number_id, &pem).await?;
+            println!("public key registered for {phone_number_id}; signature status: {status}");
+            Ok(if status == "VALID" { 0 } else { 1 })
+        }
+        FlowsCommand::Token { flow, phone_number_id, to, ttl_hours, table } => {
+            let spec = FlowTokenSpec {
+                flow: &flow,
+                phone_number_id: &phone_number_id,
+                recipient: to.trim_start_matches('+'),
+                request_id: None,
+                wamid: None,
+                token: None,
+                ttl: Some(time::Duration::hours(ttl_hours)),
+            };
+            let issued = issue_flow_token(&spec, time::OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
+            let outcome = match table {
+                Some(t) => dynamo(&t).await.write(issued.write.clone()).await,
+                None => {
+                    let local = Local::open(state)?;
+                    let out = local.store.write(issued.write.clone()).await;
+                    local.save()?;
+                    out
+                }
+            };
+            match outcome.map_err(|e| e.to_string())? {
+                WriteOutcome::Applied => println!("{}", issued.token),
+                WriteOutcome::ConditionFailed => return Err("the token already has a session".into()),
+            }
+            Ok(0)
+        }
+        FlowsCommand::Responses { target, json, table } => {
+            let items = match table {
+                Some(t) => responses(&dynamo(&t).await, &target).await,
+                None => responses(&Local::open(state)?.store, &target).await,
+            }
+            .map_err(|e| e.to_string())?;
+            print_responses(&target, &items, json);
+            Ok(0)
+        }
+    }
+}
+
+async fn dynamo(table: &str) -> wapipe_shared::aws::DynamoStore {
+    let sdk = wapipe_shared::aws::sdk_config().await;
+    wapipe_shared::aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.to_string())
+}
+
+/// Write a fresh key pair into `dir`; the private key file is created with mode 0600.
+pub fn keygen(dir: &Path, passphrase: Option<&str>, force: bool) -> Result<(PathBuf, PathBuf), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let private = dir.join(PRIVATE_KEY_FILE);
+    let public = dir.join(PUBLIC_KEY_FILE);
+    for p in [&private, &public] {
+        if p.exists() && !force {
+            return Err(format!("{} exists (use --force to replace it)", p.display()));
+        }
+    }
+    let (private_pem, public_pem) = generate_key_pair(passphrase).map_err(|e| e.to_string())?;
+    write_private(&private, private_pem.as_bytes())?;
+    std::fs::write(&public, public_pem).map_err(|e| format!("{}: {e}", public.display()))?;
+    Ok((private, public))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        // An existing file keeps its mode on open: set it before writing the key.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Register `pem` for the phone number, then read back its signature status.
+pub async fn upload_key(
+    client: &aws_sdk_socialmessaging::Client,
+    phone_number_id: &str,
+    pem: &str,
+) -> Result<String, String> {
+    let key = parse_public_key(pem).map_err(|e| e.to_string())?;
+    eprintln!("uploading an RSA-{} public key", key_bits(&key));
+    client
+        .put_whats_app_business_public_key()
+        .origination_phone_number_id(phone_number_id)
+        .business_public_key(pem.trim())
+        .send()
+        .await
+        .map_err(|e| {
+            format!("PutWhatsAppBusinessPublicKey: {}", aws_sdk_socialmessaging::error::DisplayErrorContext(&e))
+        })?;
+    let got =
+        client.get_whats_app_business_public_key().origination_phone_number_id(phone_number_id).send().await.map_err(
+            |e| format!("GetWhatsAppBusinessPublicKey: {}", aws_sdk_socialmessaging::error::DisplayErrorContext(&e)),
+        )?;
+    if got.business_public_key().map(str::trim) != Some(pem.trim()) {
+        eprintln!("warning: EUM returns a different public key than the one uploaded");
+    }
+    Ok(got.business_public_key_signature_status().map(str::to_string).unwrap_or_else(|| "UNKNOWN".into()))
+}
+
+/// Responses of a token (its partition) and of a flow (GSI1), oldest first.
+pub async fn responses<S: Store>(store: &S, target: &str) -> Result<Vec<Item>, wapipe_shared::ports::PortError> {
+    let mut by_token = Query::table(keys::flow_partition(target), keys::FLOW_RESPONSE_PREFIX);
+    by_token.limit = Some(100);
+    let mut by_flow = Query::table(keys::flow_responses_of(target), "");
+    by_flow.index = Index::Gsi1;
+    by_flow.limit = Some(100);
+    let mut items: Vec<Item> = Vec::new();
+    for q in [by_token, by_flow] {
+        let mut q = q;
+        // Bounded paging: 100 pages of 100.
+        for _ in 0..100 {
+            let page = store.query(q.clone()).await?;
+            items.extend(page.items);
+            match page.cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+    }
+    items.sort_by(|a, b| (a.get_str("occurred_at"), &a.pk, &a.sk).cmp(&(b.get_str("occurred_at"), &b.pk, &b.sk)));
+    items.dedup_by(|a, b| a.pk == b.pk && a.sk == b.sk);
+    Ok(items)
+}
+
+fn print_responses(target: &str, items: &[Item], json: bool) {
+    if json {
+        let list: Vec<Value> = items.iter().map(response_json).collect();
+        println!("{}", json!({"target": target, "count": list.len(), "responses": list}));
+        return;
+    }
+    if items.is_empty() {
+        println!("no responses for {target}");
+        return;
+    }
+    for i in items {
+        let response = i.attrs.get("response").map(Value::to_string).unwrap_or_default();
+        println!(
+            "{}  token {}  from {}  {response}",
+            i.get_str("occurred_at").unwrap_or("?"),
+            i.get_str("flow_token").unwrap_or("?"),
+            i.get_str("from").unwrap_or("-"),
+        );
+    }
+    println!("{} response(s)", items.len());
+}
+
+pub type DevFlowEndpoint = FlowEndpoint<Arc<MemoryStore>, SystemClock>;
+
+/// The flow endpoint of `wapipe dev`: local state, the key in `key_file`, the built-in flow
+/// definitions plus those of `flows_dir`.
+pub fn dev_endpoint(
+    local: &Local,
+    key_file: &Path,
+    passphrase: Option<&str>,
+    app_secret: Option<&str>,
+    flows_dir: Option<&Path>,
+) -> Result<DevFlowEndpoint, String> {
+    let pem = std::fs::read_to_string(key_file).map_err(|e| format!("{}: {e}", key_file.display()))?;
+    let keys = flow_endpoint::lambda::key_ring(&pem, None, passphrase).map_err(|e| e.to_string())?;
+    Ok(FlowEndpoint {
+        flows: flow_endpoint::registry(flows_dir)?,
+        store: local.store.clone(),
+        clock: SystemClock,
+        keys,
+        app_secret: app_secret.filter(|s| !s.is_empty()).map(|s| s.as_bytes().to_vec()),
+    })
+}
+
+/// `wapipe dev`'s flow endpoint when a key file is given (passphrase from
+/// `WAPIPE_FLOW_KEY_PASSPHRASE`, extra definitions from `WAPIPE_FLOWS_DIR`).
+pub fn dev_flow(
+    local: &Local,
+    key_file: Option<&Path>,
+    app_secret: Option<&str>,
+) -> Result<Option<DevFlowEndpoint>, String> {
+    let Some(key_file) = key_file else { return Ok(None) };
+    let passphrase = std::env::var("WAPIPE_FLOW_KEY_PASSPHRASE").ok();
+    let dir = std::env::var_os("WAPIPE_FLOWS_DIR").map(PathBuf::from);
+    dev_endpoint(local, key_file, passphrase.as_deref(), app_secret, dir.as_deref()).map(Some)
+}
+
+/// Local mode's flow-endpoint consumer: `whatsapp.flow.completed` → stored responses.
+struct LocalCompletions(Completions<Arc<MemoryStore>, Arc<MemoryBus>, SystemClock>);
+
+impl LocalConsumer for LocalCompletions {
+    fn consumer(&self) -> Consumer {
+        Consumer::FlowEndpoint
+    }
+    fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
+        Box::pin(async move {
+            let records: Vec<QueueRecord> = batch
+                .iter()
+                .map(|m| QueueRecord { id: m.message_id.clone(), body: m.body.clone(), sent_at: None })
+                .collect();
+            self.0.handle_batch(&records).await
+        })
+    }
+}
+
+/// Run the flow-endpoint consumer in local mode.
+pub fn register(local: &mut Local) {
+    let mut c = Completions::new(local.store.clone(), local.bus.clone(), SystemClock);
+    c.publish = RetryPolicy::immediate(3);
+    local.register(Arc::new(LocalCompletions(c)));
+}
+
+#[cfg(test)]
+#[path = "flows_tests.rs"]
+mod tests;

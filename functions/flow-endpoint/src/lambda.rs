@@ -1,0 +1,147 @@
+//! Lambda wiring: a Function URL request goes to the endpoint; an SQS event (the queue of
+//! `whatsapp.flow.completed` events) goes to the completions and answers `batchItemFailures`.
+//! Settings and keys are read once, at init.
+
+use std::path::PathBuf;
+
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use serde_json::Value;
+use time::OffsetDateTime;
+use wapipe_shared::aws::{SecretError, SecretLoader};
+use wapipe_shared::domain::flows::crypto::{load_private_key, KeyError, KeyRing};
+use wapipe_shared::http::{from_function_url, to_function_url};
+use wapipe_shared::ports::{Bus, Clock, Store};
+
+use crate::completions::{Completions, QueueRecord};
+use crate::FlowEndpoint;
+
+/// An event this function does not take.
+#[derive(Debug, thiserror::Error)]
+#[error("unsupported event: {0}")]
+pub struct UnsupportedEvent(String);
+
+/// Route one invocation.
+pub async fn handle_event<S: Store + 'static, C: Clock, S2: Store, B: Bus, C2: Clock>(
+    endpoint: &FlowEndpoint<S, C>,
+    completions: &Completions<S2, B, C2>,
+    event: Value,
+) -> Result<Value, UnsupportedEvent> {
+    if event.get("Records").is_some() {
+        let sqs: SqsEvent = serde_json::from_value(event).map_err(|e| UnsupportedEvent(format!("SQS event: {e}")))?;
+        let records: Vec<QueueRecord> = sqs
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, m)| QueueRecord {
+                id: m.message_id.clone().unwrap_or_else(|| format!("record-{i}")),
+                body: m.body.clone().unwrap_or_default(),
+                sent_at: m
+                    .attributes
+                    .get("SentTimestamp")
+                    .and_then(|ms| ms.parse::<i128>().ok())
+                    .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok()),
+            })
+            .collect();
+        let mut response = SqsBatchResponse::default();
+        for id in completions.handle_batch(&records).await {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            response.batch_item_failures.push(f);
+        }
+        return serde_json::to_value(response).map_err(|e| UnsupportedEvent(e.to_string()));
+    }
+    if event.pointer("/requestContext/http").is_some() {
+        let req: LambdaFunctionUrlRequest =
+            serde_json::from_value(event).map_err(|e| UnsupportedEvent(format!("Function URL request: {e}")))?;
+        let out = match from_function_url(req) {
+            Ok(http) => endpoint.handle(&http).await,
+            Err(bad) => bad,
+        };
+        return serde_json::to_value(to_function_url(out)).map_err(|e| UnsupportedEvent(e.to_string()));
+    }
+    Err(UnsupportedEvent("expected a Function URL request or an SQS event".into()))
+}
+
+/// What the function reads at init.
+#[derive(Debug)]
+pub struct Settings {
+    pub table: String,
+    pub event_bus: String,
+    pub keys: KeyRing,
+    pub app_secret: Option<Vec<u8>>,
+    /// Extra flow definitions (`WAPIPE_FLOWS_DIR`), besides the ones built in from `flows/`.
+    pub flows_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("environment variable {0}: required")]
+    Missing(&'static str),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{var}: {source}")]
+    Key {
+        var: &'static str,
+        #[source]
+        source: KeyError,
+    },
+    #[error("{var}: cannot read {path}: {message}")]
+    File { var: &'static str, path: String, message: String },
+}
+
+pub const PRIVATE_KEY: &str = "WAPIPE_FLOW_PRIVATE_KEY";
+pub const PREVIOUS_PRIVATE_KEY: &str = "WAPIPE_FLOW_PREVIOUS_PRIVATE_KEY";
+pub const PASSPHRASE: &str = "WAPIPE_FLOW_KEY_PASSPHRASE";
+
+impl Settings {
+    /// `WAPIPE_TABLE` and `WAPIPE_EVENT_BUS` are required. The private key comes from
+    /// Secrets Manager (`WAPIPE_FLOW_PRIVATE_KEY_ARN`), else the PEM in
+    /// `WAPIPE_FLOW_PRIVATE_KEY`, else the file `WAPIPE_FLOW_PRIVATE_KEY_FILE`; the same three
+    /// forms for `WAPIPE_FLOW_PREVIOUS_PRIVATE_KEY` (optional) and `WAPIPE_FLOW_KEY_PASSPHRASE`
+    /// (optional, plain or `_ARN`). `WAPIPE_APP_SECRET` (or `_ARN`) turns on signature checks.
+    pub async fn load(secrets: &SecretLoader) -> Result<Settings, SettingsError> {
+        let required = |name: &'static str| {
+            std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or(SettingsError::Missing(name))
+        };
+        let passphrase = secrets.load(PASSPHRASE).await?;
+        let current = pem_from(secrets, PRIVATE_KEY).await?.ok_or(SettingsError::Missing(PRIVATE_KEY))?;
+        let previous = pem_from(secrets, PREVIOUS_PRIVATE_KEY).await?;
+        let keys = key_ring(&current, previous.as_deref(), passphrase.as_deref())?;
+        let app_secret = secrets.load("WAPIPE_APP_SECRET").await?.filter(|s| !s.is_empty()).map(String::into_bytes);
+        Ok(Settings {
+            table: required("WAPIPE_TABLE")?,
+            event_bus: required("WAPIPE_EVENT_BUS")?,
+            keys,
+            app_secret,
+            flows_dir: std::env::var("WAPIPE_FLOWS_DIR").ok().filter(|v| !v.is_empty()).map(PathBuf::from),
+        })
+    }
+}
+
+/// A PEM from `<name>_ARN` / `<name>` (through the secret loader) or the file `<name>_FILE`.
+async fn pem_from(secrets: &SecretLoader, name: &'static str) -> Result<Option<String>, SettingsError> {
+    if let Some(pem) = secrets.load(name).await? {
+        return Ok(Some(pem));
+    }
+    let file_var = format!("{name}_FILE");
+    match std::env::var(&file_var).ok().filter(|p| !p.trim().is_empty()) {
+        None => Ok(None),
+        Some(path) => std::fs::read_to_string(&path).map(Some).map_err(|e| SettingsError::File {
+            var: name,
+            path,
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// The key ring from PEM texts (the previous key shares the passphrase).
+pub fn key_ring(current: &str, previous: Option<&str>, passphrase: Option<&str>) -> Result<KeyRing, SettingsError> {
+    let current =
+        load_private_key(current, passphrase).map_err(|source| SettingsError::Key { var: PRIVATE_KEY, source })?;
+    let previous = previous
+        .map(|p| load_private_key(p, passphrase))
+        .transpose()
+        .map_err(|source| SettingsError::Key { var: PREVIOUS_PRIVATE_KEY, source })?;
+    Ok(KeyRing::new(current, previous))
+}

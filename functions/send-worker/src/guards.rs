@@ -1,0 +1,93 @@
+//! Guards before any call: the 24-hour customer service window, marketing opt-out, and the
+//! template's state, from what ingest and the quality snapshotter keep in the table.
+//!
+//! - `CONTACT#{phone}#{wa_id}` / `WINDOW`: `last_inbound_at` (epoch secs, written by ingest for
+//!   every message the user sends) and `marketing_opt_out` (ingest, from `user_preferences`;
+//!   the send worker too, when Meta answers 131050).
+//! - `TEMPLATE#{waba}#{name}#{lang}` / `STATE`: `status` (APPROVED, PAUSED, DISABLED,
+//!   REJECTED, …) and `category`, when cached.
+
+use time::OffsetDateTime;
+use wapipe_shared::domain::keys;
+use wapipe_shared::domain::outbound::{Category, SendRequest};
+use wapipe_shared::ports::{Item, PortResult, Store};
+
+/// The customer service window (Meta: 24 hours after the user's last message).
+pub const WINDOW_SECS: i64 = 24 * 3600;
+
+/// A guard that refuses the request: the rule (for the event) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub rule: &'static str,
+    pub reason: String,
+}
+
+/// What the guards read, for the record and the events.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Facts {
+    pub category: Option<Category>,
+    pub template_status: Option<String>,
+}
+
+pub fn wa_id(to: &str) -> &str {
+    to.trim_start_matches('+')
+}
+
+/// Run every guard. `Ok(Err(refusal))` rejects the request.
+pub async fn check<S: Store>(
+    store: &S,
+    req: &SendRequest,
+    phone_number_id: &str,
+    waba_id: &str,
+    now: OffsetDateTime,
+) -> PortResult<Result<Facts, Refusal>> {
+    let window = keys::contact_window(phone_number_id, wa_id(&req.to));
+    let contact = store.get(&window.pk, &window.sk).await?;
+    let mut facts = Facts { category: req.options.category, template_status: None };
+    if let Some(t) = req.message.template() {
+        let k = keys::template_state(waba_id, &t.name, &t.language.code);
+        if let Some(state) = store.get(&k.pk, &k.sk).await? {
+            facts.template_status = state.get_str("status").map(str::to_ascii_uppercase);
+            if let Some(c) = state.get_str("category").and_then(Category::parse) {
+                facts.category = Some(c);
+            }
+        }
+    }
+    Ok(decide(req, contact.as_ref(), &facts, now).map(|()| facts))
+}
+
+/// The decision, pure: testable without a store.
+pub fn decide(req: &SendRequest, contact: Option<&Item>, facts: &Facts, now: OffsetDateTime) -> Result<(), Refusal> {
+    if let Some(status) = facts.template_status.as_deref() {
+        let rule = match status {
+            "PAUSED" => Some("template_paused"),
+            "DISABLED" => Some("template_disabled"),
+            "REJECTED" => Some("template_rejected"),
+            _ => None,
+        };
+        if let Some(rule) = rule {
+            let name = req.message.template().map(|t| t.name.as_str()).unwrap_or_default();
+            return Err(Refusal { rule, reason: format!("template {name} is {}", status.to_ascii_lowercase()) });
+        }
+    }
+    let opted_out = contact.and_then(|c| c.attrs.get("marketing_opt_out")).and_then(|v| v.as_bool()) == Some(true);
+    if opted_out && facts.category == Some(Category::Marketing) {
+        return Err(Refusal { rule: "opted_out", reason: "the user stopped marketing messages".into() });
+    }
+    let needs_window = req.message.needs_window() || req.options.require_window == Some(true);
+    if needs_window {
+        let last = contact.and_then(|c| c.get_i64("last_inbound_at"));
+        let open = last.is_some_and(|t| now.unix_timestamp() < t.saturating_add(WINDOW_SECS));
+        if !open {
+            let since = last.map_or_else(|| "none".to_string(), |t| format!("{}s ago", now.unix_timestamp() - t));
+            let what = if req.message.needs_window() { "template required" } else { "window required by options" };
+            return Err(Refusal {
+                rule: "template_required",
+                reason: format!(
+                    "{what}: the 24-hour customer service window is closed (last inbound message: {since})"
+                ),
+            });
+        }
+    }
+    Ok(())
+}

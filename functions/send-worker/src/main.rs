@@ -1,0 +1,36 @@
+//! send-worker Lambda: wiring only (tracing, config, clients once, run).
+#![recursion_limit = "256"]
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use send_worker::{lambda::handle_sqs, Config, SendWorker};
+use wapipe_shared::aws::{sdk_config, DynamoStore, EumMessaging, EventBridgeBus, SqsQueue};
+use wapipe_shared::ports::SystemClock;
+
+fn required(name: &'static str) -> Result<String, send_worker::ConfigError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(send_worker::ConfigError { name, problem: "required".into() })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    wapipe_shared::telemetry::init_lambda();
+    let config = Config::from_env()?;
+    let (table, bus) = (required("WAPIPE_TABLE")?, required("WAPIPE_EVENT_BUS")?);
+    let sdk = sdk_config().await;
+    let worker = SendWorker::new(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus),
+        EumMessaging::from_conf(&sdk),
+        SqsQueue::new(aws_sdk_sqs::Client::new(&sdk)),
+        SystemClock,
+        config,
+    );
+    let worker = &worker;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(handle_sqs(worker, event.payload).await)
+    }))
+    .await
+}

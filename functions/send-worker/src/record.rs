@@ -1,0 +1,237 @@
+//! The send record `SEND#{request_id}` (attributes per `send_record`): the claim, the ledger
+//! and the terminal event. Every write is an `Update` (never a `Put`), so the `wamid` the
+//! status tracker adds is never clobbered.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use wapipe_shared::domain::events::{rfc3339, DomainEvent, EventType};
+use wapipe_shared::domain::keys;
+use wapipe_shared::domain::send_record as sr;
+use wapipe_shared::ports::{Cond, Item, Update, Write};
+
+// Attributes beyond `send_record`'s shared ones (which the status tracker also reads).
+pub const ATTEMPTS: &str = "attempts";
+pub const LEASE_UNTIL: &str = "lease_until";
+pub const OWNER: &str = "owner";
+pub const UNKNOWN_SINCE: &str = "unknown_since";
+pub const REQUEST_SHA256: &str = "request_sha256";
+pub const MESSAGE_JSON: &str = "message_json";
+pub const LAST_ERROR: &str = "last_error";
+pub const RULE: &str = "rule";
+pub const REASON: &str = "reason";
+pub const EVENT_TYPE: &str = "event_type";
+pub const EVENT: &str = "event";
+pub const PUBLISHED: &str = "published";
+pub const TAGS: &str = "tags";
+
+/// `state` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// A worker holds the claim and is calling EUM (until `lease_until`).
+    Sending,
+    /// The last call had no answer: the message may have been sent; never re-sent blind.
+    Unknown,
+    /// The last call failed transiently; the next delivery may claim it again.
+    Retrying,
+    Accepted,
+    Rejected,
+    Failed,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Sending => "sending",
+            State::Unknown => "unknown",
+            State::Retrying => "retrying",
+            State::Accepted => "accepted",
+            State::Rejected => "rejected",
+            State::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<State> {
+        [State::Sending, State::Unknown, State::Retrying, State::Accepted, State::Rejected, State::Failed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+    pub fn is_terminal(self) -> bool {
+        matches!(self, State::Accepted | State::Rejected | State::Failed)
+    }
+}
+
+/// What the worker read of a send record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Existing {
+    pub state: Option<State>,
+    pub attempts: i64,
+    pub lease_until: i64,
+    pub unknown_since: Option<i64>,
+    pub wamid: Option<String>,
+    pub request_sha256: Option<String>,
+    pub eum_message_id: Option<String>,
+    /// The terminal event, when recorded and not yet known to be published.
+    pub unpublished: Option<DomainEvent>,
+}
+
+impl Existing {
+    pub fn from_item(item: &Item) -> Existing {
+        let event = match (item.get_str(EVENT_TYPE).and_then(EventType::parse), item.attrs.get(EVENT)) {
+            (Some(t), Some(Value::Object(d))) => Some(DomainEvent { detail_type: t, detail: d.clone() }),
+            _ => None,
+        };
+        let published = item.attrs.get(PUBLISHED).and_then(Value::as_bool).unwrap_or(false);
+        Existing {
+            state: item.get_str(sr::STATE).and_then(State::parse),
+            attempts: item.get_i64(ATTEMPTS).unwrap_or(0),
+            lease_until: item.get_i64(LEASE_UNTIL).unwrap_or(0),
+            unknown_since: item.get_i64(UNKNOWN_SINCE),
+            wamid: item.get_str(sr::WAMID).filter(|w| !w.is_empty()).map(str::to_string),
+            request_sha256: item.get_str(REQUEST_SHA256).map(str::to_string),
+            eum_message_id: item.get_str(sr::EUM_MESSAGE_ID).map(str::to_string),
+            unpublished: if published { None } else { event },
+        }
+    }
+}
+
+/// The request's facts recorded once (first claim or rejection).
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub to: String,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub message_type: String,
+    pub template_name: Option<String>,
+    pub template_language: Option<String>,
+    pub template_category: Option<String>,
+    pub request_sha256: String,
+    pub message_json: Option<String>,
+    pub tags: Option<Value>,
+}
+
+impl Facts {
+    fn updates(&self, now: OffsetDateTime) -> Vec<Update> {
+        let mut u = vec![
+            Update::SetIfMissing(sr::TO.into(), self.to.clone().into()),
+            Update::SetIfMissing(sr::MESSAGE_TYPE.into(), self.message_type.clone().into()),
+            Update::SetIfMissing(REQUEST_SHA256.into(), self.request_sha256.clone().into()),
+            Update::SetIfMissing(sr::REQUESTED_AT.into(), rfc3339(now).into()),
+        ];
+        let opt = [
+            (sr::PHONE_NUMBER_ID, Some(&self.phone_number_id).filter(|s| !s.is_empty())),
+            (sr::WABA_ID, Some(&self.waba_id).filter(|s| !s.is_empty())),
+            (sr::TEMPLATE_NAME, self.template_name.as_ref()),
+            (sr::TEMPLATE_LANGUAGE, self.template_language.as_ref()),
+            (sr::TEMPLATE_CATEGORY, self.template_category.as_ref()),
+            (MESSAGE_JSON, self.message_json.as_ref()),
+        ];
+        for (name, v) in opt {
+            if let Some(v) = v {
+                u.push(Update::SetIfMissing(name.into(), v.clone().into()));
+            }
+        }
+        if let Some(t) = &self.tags {
+            u.push(Update::SetIfMissing(TAGS.into(), t.clone()));
+        }
+        u
+    }
+}
+
+fn key(request_id: &str) -> (String, String) {
+    let k = keys::send_request(request_id);
+    (k.pk, k.sk)
+}
+
+/// Claim the request for one EUM call: from no record, or from `retrying` at `attempts`.
+pub fn claim(
+    request_id: &str,
+    facts: &Facts,
+    seen_attempts: Option<i64>,
+    owner: &str,
+    lease_until: i64,
+    now: OffsetDateTime,
+) -> Write {
+    let (pk, sk) = key(request_id);
+    let mut updates = facts.updates(now);
+    updates.push(Update::Set(sr::STATE.into(), State::Sending.as_str().into()));
+    updates.push(Update::Set(OWNER.into(), owner.into()));
+    updates.push(Update::Set(LEASE_UNTIL.into(), lease_until.into()));
+    updates.push(Update::Add(ATTEMPTS.into(), 1));
+    let cond = match seen_attempts {
+        None => Cond::AttrMissing(sr::STATE.into()),
+        Some(n) => Cond::And(vec![
+            Cond::AttrEq(sr::STATE.into(), State::Retrying.as_str().into()),
+            Cond::Or(vec![Cond::AttrMissing(ATTEMPTS.into()), Cond::AttrEq(ATTEMPTS.into(), n.into())]),
+        ]),
+    };
+    Write::Update { pk, sk, updates, cond: Some(cond) }
+}
+
+/// A terminal state with its event (published afterwards, then [`mark_published`]).
+/// `guard`: the condition (rejections must not overwrite a record another delivery owns).
+pub fn terminal(
+    request_id: &str,
+    state: State,
+    event: &DomainEvent,
+    extra: Vec<Update>,
+    facts: Option<&Facts>,
+    guard: Option<Cond>,
+    now: OffsetDateTime,
+) -> Write {
+    let (pk, sk) = key(request_id);
+    let mut updates = facts.map(|f| f.updates(now)).unwrap_or_default();
+    updates.push(Update::Set(sr::STATE.into(), state.as_str().into()));
+    updates.push(Update::Set(EVENT_TYPE.into(), event.detail_type.as_str().into()));
+    updates.push(Update::Set(EVENT.into(), Value::Object(event.detail.clone())));
+    updates.push(Update::Set(PUBLISHED.into(), false.into()));
+    updates.push(Update::Remove(LEASE_UNTIL.into()));
+    updates.extend(extra);
+    Write::Update { pk, sk, updates, cond: guard }
+}
+
+/// Rejections apply to a new request or one waiting to retry, never over another outcome.
+pub fn rejection_guard() -> Cond {
+    Cond::Or(vec![Cond::AttrMissing(sr::STATE.into()), Cond::AttrEq(sr::STATE.into(), State::Retrying.as_str().into())])
+}
+
+pub fn mark_published(request_id: &str) -> Write {
+    let (pk, sk) = key(request_id);
+    Write::Update { pk, sk, updates: vec![Update::Set(PUBLISHED.into(), true.into())], cond: Some(Cond::ItemExists) }
+}
+
+/// After a transient failure: wait for the next delivery.
+pub fn retrying(request_id: &str, owner: &str, error: &str) -> Write {
+    let (pk, sk) = key(request_id);
+    Write::Update {
+        pk,
+        sk,
+        updates: vec![
+            Update::Set(sr::STATE.into(), State::Retrying.as_str().into()),
+            Update::Set(LAST_ERROR.into(), error.into()),
+            Update::Remove(LEASE_UNTIL.into()),
+        ],
+        cond: Some(Cond::AttrEq(OWNER.into(), owner.into())),
+    }
+}
+
+/// After a call without an answer: the message may have been sent.
+pub fn unknown(request_id: &str, owner: &str, error: &str, now: OffsetDateTime) -> Write {
+    let (pk, sk) = key(request_id);
+    Write::Update {
+        pk,
+        sk,
+        updates: vec![
+            Update::Set(sr::STATE.into(), State::Unknown.as_str().into()),
+            Update::Set(LAST_ERROR.into(), error.into()),
+            Update::Set(UNKNOWN_SINCE.into(), now.unix_timestamp().into()),
+            Update::Remove(LEASE_UNTIL.into()),
+        ],
+        cond: Some(Cond::AttrEq(OWNER.into(), owner.into())),
+    }
+}
+
+/// Event fields common to a request's events.
+pub fn tags_field(tags: &Option<Value>, fields: &mut Map<String, Value>) {
+    if let Some(t) = tags {
+        fields.insert("tags".into(), t.clone());
+    }
+}

@@ -1,0 +1,384 @@
+//! The SQS batch path: per record, parse → dedupe → resolve the sender → guards → pace →
+//! claim → call EUM → record → publish. See the crate docs for the idempotency guarantee.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tracing::{debug, info_span, warn, Instrument};
+use wapipe_shared::domain::events::{parse_eventbridge_body, EventType};
+use wapipe_shared::domain::keys;
+use wapipe_shared::domain::outbound::{parse_request_value, SendRequest};
+use wapipe_shared::domain::send_record::callback_data;
+use wapipe_shared::messaging::{LinkedPhone, Messaging};
+use wapipe_shared::ports::{Bus, Clock, PortError, Queue, Store, WriteOutcome};
+
+use crate::events::Ctx;
+use crate::record::{self, Existing, Facts, State};
+use crate::{guards, pacing, Config};
+
+/// One SQS record.
+#[derive(Clone, Debug, Default)]
+pub struct RecordIn {
+    /// SQS `messageId`.
+    pub id: String,
+    pub body: String,
+    /// For ChangeMessageVisibility; `None` when the record did not come from a queue.
+    pub receipt_handle: Option<String>,
+    pub queue_url: Option<String>,
+}
+
+/// What happened to one record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Accepted {
+        request_id: String,
+        eum_message_id: String,
+    },
+    Rejected {
+        request_id: Option<String>,
+        rule: String,
+        reason: String,
+    },
+    Failed {
+        request_id: String,
+        reason: String,
+    },
+    /// Already done by an earlier delivery (its event re-published if it had not been).
+    Duplicate {
+        request_id: String,
+        state: String,
+    },
+    /// Back to the queue after `delay` (a batch item failure); not an error when pacing.
+    Retry {
+        request_id: Option<String>,
+        delay: Duration,
+        error: String,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BatchReport {
+    pub outcomes: Vec<(String, Outcome)>,
+}
+
+impl BatchReport {
+    /// Ids for `batchItemFailures`.
+    pub fn failures(&self) -> Vec<String> {
+        self.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Retry { .. })).map(|(id, _)| id.clone()).collect()
+    }
+}
+
+/// A body that is not a send request.
+pub(crate) struct Unparsed {
+    pub request_id: Option<String>,
+    pub rule: &'static str,
+    pub field: Option<String>,
+    pub reason: String,
+    pub value: Option<Value>,
+}
+
+/// The send worker over its ports.
+pub struct SendWorker<S, B, M, Q, C> {
+    pub store: S,
+    pub bus: B,
+    pub messaging: M,
+    pub queue: Q,
+    pub clock: C,
+    pub config: Config,
+    phones: Mutex<HashMap<String, LinkedPhone>>,
+    seq: AtomicU64,
+}
+
+pub(crate) fn ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(crate) fn retry(request_id: Option<&str>, delay: Duration, error: impl Into<String>) -> Outcome {
+    Outcome::Retry { request_id: request_id.map(str::to_string), delay, error: error.into() }
+}
+
+impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, C> {
+    pub fn new(store: S, bus: B, messaging: M, queue: Q, clock: C, config: Config) -> Self {
+        SendWorker { store, bus, messaging, queue, clock, config, phones: Mutex::default(), seq: AtomicU64::new(0) }
+    }
+
+    /// Process a batch, one record at a time (pacing decides the rhythm); records to retry
+    /// get their visibility set to their delay and are reported as failures.
+    pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
+        let mut report = BatchReport::default();
+        for r in records {
+            let span = info_span!("record", record_id = %r.id);
+            let outcome = self.process(r).instrument(span).await;
+            if let Outcome::Retry { delay, error, .. } = &outcome {
+                warn!(record_id = %r.id, delay_ms = delay.as_millis() as u64, %error, "record goes back to the queue");
+                if let (Some(url), Some(receipt)) = (&r.queue_url, &r.receipt_handle) {
+                    let d = (*delay).min(Duration::from_secs(43_200));
+                    if let Err(e) = self.queue.change_visibility(url, receipt, d).await {
+                        warn!(record_id = %r.id, error = %e, "visibility change failed; the queue's own timeout applies");
+                    }
+                }
+            }
+            report.outcomes.push((r.id.clone(), outcome));
+        }
+        report
+    }
+
+    async fn process(&self, r: &RecordIn) -> Outcome {
+        let now = self.clock.now();
+        let (req, hash) = match parse_body(&r.body) {
+            Ok(x) => x,
+            Err(u) => return self.reject_unparsed(r, u, now).await,
+        };
+        let rid = req.request_id.clone();
+        let k = keys::send_request(&rid);
+        let existing = match self.store.get(&k.pk, &k.sk).await {
+            Ok(item) => item.as_ref().map(Existing::from_item),
+            Err(e) => return retry(Some(&rid), self.config.backoff_initial, e.to_string()),
+        };
+        if let Some(ex) = &existing {
+            if ex.request_sha256.as_deref().is_some_and(|h| h != hash) {
+                return self.reject_reused(&req, &hash, now).await;
+            }
+            match ex.state {
+                Some(s) if s.is_terminal() => return self.duplicate(&rid, s, ex).await,
+                Some(State::Sending) if ex.lease_until > now.unix_timestamp() => {
+                    let wait = Duration::from_secs((ex.lease_until - now.unix_timestamp()) as u64 + 1);
+                    return retry(Some(&rid), wait, "another delivery holds the claim");
+                }
+                Some(State::Sending | State::Unknown) => return self.reconcile(&req, ex, now).await,
+                Some(State::Retrying) if ex.wamid.is_some() => return self.reconcile(&req, ex, now).await,
+                _ => {}
+            }
+        }
+        let phone = match self.resolve(&req.from).await {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                let reason = format!("the sender {} is not a phone number linked to EUM", req.from);
+                return self.reject(&req, &hash, None, "unknown_sender", &reason, None, now).await;
+            }
+            Err(e) => return retry(Some(&rid), self.config.backoff_initial, e),
+        };
+        if let Some(at) = req.not_before().filter(|t| *t > now) {
+            let wait = Duration::from_millis((ms(at) - ms(now)).max(0) as u64);
+            return retry(Some(&rid), wait, "not_before is in the future");
+        }
+        let facts = match guards::check(&self.store, &req, &phone.meta_phone_number_id, &phone.waba_id, now).await {
+            Err(e) => return retry(Some(&rid), self.config.backoff_initial, e.to_string()),
+            Ok(Err(refusal)) => {
+                return self.reject(&req, &hash, Some(&phone), refusal.rule, &refusal.reason, None, now).await
+            }
+            Ok(Ok(f)) => f,
+        };
+        if let Err(e) = req.validate_with(facts.category) {
+            return self.reject(&req, &hash, Some(&phone), "invalid", &e.to_string(), Some(&e.path), now).await;
+        }
+        if let Some(wait) = self.pace(&req, &phone).await {
+            return retry(Some(&rid), wait, "paced");
+        }
+        self.claim_and_send(&req, &hash, &phone, &facts, existing.as_ref(), now).await
+    }
+
+    /// Pacing; `Some(wait)` when the record should come back later.
+    async fn pace(&self, req: &SendRequest, phone: &LinkedPhone) -> Option<Duration> {
+        let c = &self.config;
+        let pair = pacing::pair_slot(
+            &self.store,
+            &phone.meta_phone_number_id,
+            guards::wa_id(&req.to),
+            ms(self.clock.now()),
+            c.pair_interval,
+            c.pair_burst,
+            c.pace_ttl_secs,
+        )
+        .await;
+        match pair {
+            Err(e) => return Some(backoff_on(&e, c)),
+            Ok(w) if w > c.max_inline_wait => return Some(w),
+            Ok(w) if !w.is_zero() => tokio::time::sleep(w).await,
+            Ok(_) => {}
+        }
+        match pacing::phone_slot(
+            &self.store,
+            &phone.meta_phone_number_id,
+            ms(self.clock.now()),
+            c.phone_mps,
+            c.pace_ttl_secs,
+        )
+        .await
+        {
+            Err(e) => Some(backoff_on(&e, c)),
+            Ok((w, _)) if w > c.max_inline_wait => Some(w),
+            Ok((w, _)) => {
+                if !w.is_zero() {
+                    tokio::time::sleep(w).await;
+                }
+                None
+            }
+        }
+    }
+
+    async fn claim_and_send(
+        &self,
+        req: &SendRequest,
+        hash: &str,
+        phone: &LinkedPhone,
+        gf: &guards::Facts,
+        existing: Option<&Existing>,
+        now: OffsetDateTime,
+    ) -> Outcome {
+        let rid = req.request_id.as_str();
+        let callback = callback_data(rid);
+        let json = match req.cloud_json(Some(&callback)) {
+            Ok(j) => j,
+            Err(e) => return self.reject(req, hash, Some(phone), "invalid", &e.to_string(), Some(&e.path), now).await,
+        };
+        let facts = self.facts(req, hash, phone, gf, &json);
+        let owner = format!("{}#{}", rid.len(), self.seq.fetch_add(1, Ordering::Relaxed));
+        let owner = format!("{owner}@{}", ms(now));
+        let lease_until = now.unix_timestamp() + self.config.lease.as_secs() as i64;
+        let seen = existing.filter(|e| e.state.is_some()).map(|e| e.attempts);
+        let claim = record::claim(rid, &facts, seen, &owner, lease_until, now);
+        match self.store.write(claim).await {
+            Ok(WriteOutcome::Applied) => {}
+            Ok(WriteOutcome::ConditionFailed) => {
+                return retry(Some(rid), Duration::from_secs(1), "claimed by another delivery")
+            }
+            Err(e) => return retry(Some(rid), backoff_on(&e, &self.config), e.to_string()),
+        }
+        let attempts = seen.unwrap_or(0) + 1;
+        debug!(request_id = rid, to = %req.to, "calling SendWhatsAppMessage");
+        let result = self.messaging.send(&phone.eum_phone_number_id, &self.config.meta_api_version, &json).await;
+        let ctx = self.ctx(req, Some(phone), gf);
+        match result {
+            Ok(id) => self.accepted(rid, &ctx, &id.0, attempts, self.clock.now()).await,
+            Err(e) => self.call_failed(req, &ctx, phone, &owner, &e, attempts).await,
+        }
+    }
+
+    pub(crate) fn facts(
+        &self,
+        req: &SendRequest,
+        hash: &str,
+        phone: &LinkedPhone,
+        gf: &guards::Facts,
+        json: &[u8],
+    ) -> Facts {
+        let t = req.message.template();
+        Facts {
+            to: req.to.clone(),
+            phone_number_id: phone.meta_phone_number_id.clone(),
+            waba_id: phone.waba_id.clone(),
+            message_type: req.message.kind(),
+            template_name: t.map(|t| t.name.clone()),
+            template_language: t.map(|t| t.language.code.clone()),
+            template_category: gf.category.map(|c| c.as_str().to_string()),
+            request_sha256: hash.to_string(),
+            message_json: (json.len() <= 64 * 1024).then(|| String::from_utf8_lossy(json).into_owned()),
+            tags: tags_value(req),
+        }
+    }
+
+    pub(crate) fn ctx(&self, req: &SendRequest, phone: Option<&LinkedPhone>, gf: &guards::Facts) -> Ctx {
+        let t = req.message.template();
+        Ctx {
+            request_id: Some(req.request_id.clone()),
+            waba_id: phone.map(|p| p.waba_id.clone()).unwrap_or_default(),
+            phone_number_id: phone.map(|p| p.meta_phone_number_id.clone()).unwrap_or_default(),
+            wa_id: Some(guards::wa_id(&req.to).to_string()),
+            message_type: Some(req.message.kind()),
+            template_name: t.map(|t| t.name.clone()),
+            template_language: t.map(|t| t.language.code.clone()),
+            category: gf.category.map(|c| c.as_str().to_string()),
+            tags: tags_value(req),
+        }
+    }
+
+    /// A Meta id through the phone registry ingest keeps; anything else (or a registry miss)
+    /// through EUM's linked accounts. Cached per process.
+    async fn resolve(&self, from: &str) -> Result<Option<LinkedPhone>, String> {
+        if let Some(p) = self.phones.lock().ok().and_then(|m| m.get(from).cloned()) {
+            return Ok(Some(p));
+        }
+        if from.bytes().all(|b| b.is_ascii_digit()) {
+            let k = keys::phone(from);
+            let item = self.store.get(&k.pk, &k.sk).await.map_err(|e| e.to_string())?;
+            if let Some(i) = item {
+                if let (Some(eum), Some(waba)) = (i.get_str("eum_phone_number_id"), i.get_str("waba_id")) {
+                    let p = LinkedPhone {
+                        eum_phone_number_id: eum.to_string(),
+                        arn: i.get_str("phone_arn").unwrap_or_default().to_string(),
+                        meta_phone_number_id: from.to_string(),
+                        waba_id: waba.to_string(),
+                    };
+                    self.remember(from, &p);
+                    return Ok(Some(p));
+                }
+            }
+        }
+        let linked = self.messaging.linked_phones().await.map_err(|e| e.to_string())?;
+        let found = linked.iter().find(|p| p.is(from)).cloned();
+        if let Some(p) = &found {
+            self.remember(from, p);
+        }
+        Ok(found)
+    }
+
+    fn remember(&self, from: &str, p: &LinkedPhone) {
+        if let Ok(mut m) = self.phones.lock() {
+            m.insert(from.to_string(), p.clone());
+        }
+    }
+}
+
+fn tags_value(req: &SendRequest) -> Option<Value> {
+    (!req.options.tags.is_empty()).then(|| serde_json::to_value(&req.options.tags).unwrap_or(Value::Null))
+}
+
+pub(crate) fn backoff_on(e: &PortError, c: &Config) -> Duration {
+    if e.is_retryable() {
+        c.backoff_initial
+    } else {
+        c.backoff_max
+    }
+}
+
+/// The request in a body (a send request, or a `whatsapp.send.requested` event) and the
+/// SHA-256 of its canonical JSON.
+pub(crate) fn parse_body(body: &str) -> Result<(SendRequest, String), Unparsed> {
+    let bad =
+        |rule, reason: String, value: Option<Value>| Unparsed { request_id: None, rule, field: None, reason, value };
+    let v: Value = serde_json::from_str(body).map_err(|e| bad("not_json", format!("not JSON: {e}"), None))?;
+    let v = if v.get("detail-type").is_some() {
+        let e = parse_eventbridge_body(body).map_err(|e| bad("invalid", e.to_string(), None))?;
+        if e.detail_type != EventType::SendRequested {
+            return Err(bad("invalid", format!("{} is not a send request", e.detail_type), None));
+        }
+        e.detail.get("request").cloned().ok_or_else(|| bad("invalid", "detail.request: missing".into(), None))?
+    } else {
+        v
+    };
+    let hash = hex::encode(Sha256::digest(v.to_string().as_bytes()));
+    let request_id = v.get("request_id").and_then(Value::as_str).map(str::to_string);
+    let req = parse_request_value(v.clone()).map_err(|e| Unparsed {
+        request_id: request_id.clone(),
+        rule: "invalid",
+        field: Some(e.path.clone()),
+        reason: e.to_string(),
+        value: Some(v.clone()),
+    })?;
+    if let Err(e) = req.validate() {
+        return Err(Unparsed {
+            request_id,
+            rule: "invalid",
+            field: Some(e.path.clone()),
+            reason: e.to_string(),
+            value: Some(v),
+        });
+    }
+    Ok((req, hash))
+}

@@ -1,0 +1,84 @@
+//! status-tracker: `whatsapp.message.status` and `whatsapp.message.received` events (SQS ←
+//! EventBridge rule) into the message's monotonic status, template and pricing analytics, and
+//! `whatsapp.message.failed`. The handler is a plain async function over ports; `main` wires.
+
+pub mod lambda;
+pub mod tracker;
+
+use std::sync::Arc;
+
+pub use tracker::{BatchReport, Outcome, RecordIn, Tracker};
+
+use wapipe_shared::domain::status::pricing::RateCard;
+use wapipe_shared::publish::RetryPolicy;
+
+/// Tunables, from the environment in Lambda (`Config::from_env`).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Name used for parked records (`PARKED#<source>`).
+    pub source: String,
+    /// How long dedupe marks (parked bodies, clicks) live.
+    pub mark_ttl_secs: i64,
+    /// While a message names a send request whose record is not written yet, its status is
+    /// recorded and the SQS record retried (so the join and its counters happen when the send
+    /// record lands) until it was received this many times; then it is acknowledged unjoined.
+    /// Keep it below the queue's `maxReceiveCount`.
+    pub link_wait_receives: u32,
+    /// Re-reads after a failed condition (a concurrent update of the same message).
+    pub max_attempts: u32,
+    pub publish: RetryPolicy,
+    /// Prices delivered messages; `None`: counts without estimates.
+    pub rate_card: Option<Arc<RateCard>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            source: "status-tracker".into(),
+            mark_ttl_secs: 30 * 24 * 3600,
+            link_wait_receives: 3,
+            max_attempts: 8,
+            publish: RetryPolicy::default(),
+            rate_card: None,
+        }
+    }
+}
+
+/// A setting that is present but unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    /// `WAPIPE_RATE_CARD` (a path, or the card's JSON itself), `WAPIPE_LINK_WAIT_RECEIVES` (3).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        if let Ok(v) = std::env::var("WAPIPE_RATE_CARD") {
+            if !v.trim().is_empty() {
+                c.rate_card = Some(Arc::new(
+                    load_rate_card(&v).map_err(|problem| ConfigError { name: "WAPIPE_RATE_CARD", problem })?,
+                ));
+            }
+        }
+        if let Ok(v) = std::env::var("WAPIPE_LINK_WAIT_RECEIVES") {
+            c.link_wait_receives = v.trim().parse().map_err(|_| ConfigError {
+                name: "WAPIPE_LINK_WAIT_RECEIVES",
+                problem: format!("expected a number of receives, got {v:?}"),
+            })?;
+        }
+        Ok(c)
+    }
+}
+
+/// A rate card from a file path, or from its JSON text when `spec` starts with `{`.
+pub fn load_rate_card(spec: &str) -> Result<RateCard, String> {
+    let text = if spec.trim_start().starts_with('{') {
+        spec.to_string()
+    } else {
+        std::fs::read_to_string(spec.trim()).map_err(|e| format!("cannot read rate card {spec}: {e}"))?
+    };
+    RateCard::parse(&text)
+}

@@ -1,0 +1,29 @@
+//! status-tracker Lambda: wiring only (tracing, config, clients once, run).
+// The handler's future nests the SDK clients' futures deeply.
+#![recursion_limit = "256"]
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use status_tracker::lambda::{handle_sqs, LambdaSettings};
+use status_tracker::{Config, Tracker};
+use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus};
+use wapipe_shared::ports::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    wapipe_shared::telemetry::init_lambda();
+    let settings = LambdaSettings::from_env()?;
+    let config = Config::from_env()?;
+    let sdk = sdk_config().await;
+    let tracker = Tracker::new(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
+        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),
+        SystemClock,
+        config,
+    );
+    let tracker = &tracker;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<SqsBatchResponse, Error>(handle_sqs(tracker, event.payload).await)
+    }))
+    .await
+}

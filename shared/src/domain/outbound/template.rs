@@ -1,0 +1,417 @@
+//! Template messages (PROTOCOL §5.4): every component kind — header (text, media, location,
+//! product), body (text, currency, date_time; named or positional), buttons (quick_reply, url,
+//! copy_code, flow, catalog, mpm; OTP copy-code and one-tap as url buttons), limited-time
+//! offer, carousel.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::catalog::{validate_product_sections, ProductSection};
+use super::limits::*;
+use super::text_media::{Location, Media, MediaKind};
+use super::validate::{count, required, text, Checked, P};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub name: String,
+    pub language: Language,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<Component>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Language {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Component {
+    Header {
+        parameters: Vec<Parameter>,
+    },
+    Body {
+        #[serde(default)]
+        parameters: Vec<Parameter>,
+    },
+    Button {
+        sub_type: ButtonKind,
+        index: Index,
+        #[serde(default)]
+        parameters: Vec<Parameter>,
+    },
+    LimitedTimeOffer {
+        parameters: Vec<Parameter>,
+    },
+    Carousel {
+        cards: Vec<Card>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ButtonKind {
+    QuickReply,
+    Url,
+    CopyCode,
+    Flow,
+    #[serde(rename = "CATALOG", alias = "catalog")]
+    Catalog,
+    Mpm,
+}
+
+/// A button index: Meta takes a number or a numeric string; kept as given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Index {
+    Number(u32),
+    Text(String),
+}
+
+impl Index {
+    pub fn value(&self) -> Option<u32> {
+        match self {
+            Index::Number(n) => Some(*n),
+            Index::Text(s) => s.parse().ok(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    pub card_index: u32,
+    pub components: Vec<Component>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Parameter {
+    Text {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parameter_name: Option<String>,
+    },
+    Currency {
+        currency: Currency,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parameter_name: Option<String>,
+    },
+    DateTime {
+        date_time: DateTime,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parameter_name: Option<String>,
+    },
+    Image {
+        image: Media,
+    },
+    Video {
+        video: Media,
+    },
+    Document {
+        document: Media,
+    },
+    Location {
+        location: Location,
+    },
+    Product {
+        product: ProductRef,
+    },
+    Payload {
+        payload: String,
+    },
+    CouponCode {
+        coupon_code: String,
+    },
+    Action {
+        action: ButtonAction,
+    },
+    LimitedTimeOffer {
+        limited_time_offer: LimitedTimeOffer,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Currency {
+    pub fallback_value: String,
+    pub code: String,
+    pub amount_1000: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateTime {
+    pub fallback_value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductRef {
+    pub product_retailer_id: String,
+    pub catalog_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitedTimeOffer {
+    pub expiration_time_ms: i64,
+}
+
+/// The `action` of flow, catalog and mpm buttons.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ButtonAction {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_action_data: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_product_retailer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sections: Option<Vec<ProductSection>>,
+}
+
+/// Template category, when known (from the request's options or the template state cache).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    #[serde(alias = "MARKETING")]
+    Marketing,
+    #[serde(alias = "UTILITY")]
+    Utility,
+    #[serde(alias = "AUTHENTICATION")]
+    Authentication,
+}
+
+impl Category {
+    pub fn parse(s: &str) -> Option<Category> {
+        match s.to_ascii_lowercase().as_str() {
+            "marketing" => Some(Category::Marketing),
+            "utility" => Some(Category::Utility),
+            "authentication" => Some(Category::Authentication),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Marketing => "marketing",
+            Category::Utility => "utility",
+            Category::Authentication => "authentication",
+        }
+    }
+}
+
+fn name_chars(p: &P<'_>, s: &str, what: &str) -> Checked {
+    if s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        Ok(())
+    } else {
+        Err(p.err(format!("{what}: lowercase letters, digits and underscores only")))
+    }
+}
+
+fn one_param<'a>(p: &P<'_>, params: &'a [Parameter], what: &str) -> Result<&'a Parameter, FieldErr> {
+    match params {
+        [one] => Ok(one),
+        _ => Err(p.key("parameters").err(format!("exactly 1 {what} parameter"))),
+    }
+}
+
+type FieldErr = super::validate::FieldError;
+
+impl Template {
+    pub fn validate(&self, p: &P<'_>, category: Option<Category>) -> Checked {
+        text(&p.key("name"), &self.name, TEMPLATE_NAME)?;
+        name_chars(&p.key("name"), &self.name, "a template name")?;
+        let pl = p.key("language");
+        let code = &self.language.code;
+        text(&pl.key("code"), code, 15)?;
+        if !code.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_') {
+            return Err(pl.key("code").err("a language code such as en_US"));
+        }
+        if let Some(policy) = &self.language.policy {
+            if policy != "deterministic" {
+                return Err(pl.key("policy").err("\"deterministic\" when given"));
+            }
+        }
+        validate_components(&p.key("components"), &self.components, category, false)
+    }
+}
+
+fn validate_components(p: &P<'_>, comps: &[Component], category: Option<Category>, in_card: bool) -> Checked {
+    let mut seen: [bool; 4] = [false; 4];
+    let mut indexes: Vec<u32> = Vec::new();
+    for (i, c) in comps.iter().enumerate() {
+        let pc = p.idx(i);
+        let slot = match c {
+            Component::Header { .. } => Some(0),
+            Component::Body { .. } => Some(1),
+            Component::LimitedTimeOffer { .. } => Some(2),
+            Component::Carousel { .. } => Some(3),
+            Component::Button { .. } => None,
+        };
+        if let Some(s) = slot {
+            if std::mem::replace(&mut seen[s], true) {
+                return Err(pc.key("type").err("at most one component of each type (buttons excepted)"));
+            }
+        }
+        match c {
+            Component::Header { parameters } => header(&pc, parameters, in_card)?,
+            Component::Body { parameters } => body(&pc, parameters)?,
+            Component::Button { sub_type, index, parameters } => {
+                let n = index.value().filter(|n| *n <= TEMPLATE_BUTTON_INDEX_MAX).ok_or_else(|| {
+                    pc.key("index").err(format!("a button index from 0 to {TEMPLATE_BUTTON_INDEX_MAX}"))
+                })?;
+                if indexes.contains(&n) {
+                    return Err(pc.key("index").err("button indexes must be unique"));
+                }
+                indexes.push(n);
+                button(&pc, *sub_type, parameters, category)?;
+            }
+            Component::LimitedTimeOffer { parameters } if !in_card => {
+                let pp = pc.key("parameters");
+                match one_param(&pc, parameters, "limited_time_offer")? {
+                    Parameter::LimitedTimeOffer { limited_time_offer } if limited_time_offer.expiration_time_ms > 0 => {
+                    }
+                    Parameter::LimitedTimeOffer { .. } => {
+                        return Err(pp
+                            .idx(0)
+                            .key("limited_time_offer")
+                            .key("expiration_time_ms")
+                            .err("a positive epoch time in milliseconds"))
+                    }
+                    _ => return Err(pp.idx(0).key("type").err("must be \"limited_time_offer\"")),
+                }
+            }
+            Component::Carousel { cards } if !in_card => carousel(&pc.key("cards"), cards, category)?,
+            _ => return Err(pc.key("type").err("not allowed inside a carousel card")),
+        }
+    }
+    Ok(())
+}
+
+fn header(p: &P<'_>, params: &[Parameter], in_card: bool) -> Checked {
+    let pp = p.key("parameters");
+    let pi = pp.idx(0);
+    match one_param(p, params, "header")? {
+        Parameter::Text { text: t, .. } if !in_card => text(&pi.key("text"), t, TEMPLATE_HEADER_TEXT),
+        Parameter::Image { image } => image.validate(&pi.key("image"), MediaKind::Image),
+        Parameter::Video { video } => video.validate(&pi.key("video"), MediaKind::Video),
+        Parameter::Document { document } if !in_card => document.validate(&pi.key("document"), MediaKind::Document),
+        Parameter::Location { location } if !in_card => location.validate(&pi.key("location")),
+        Parameter::Product { product } => {
+            required(&pi.key("product").key("product_retailer_id"), &product.product_retailer_id)?;
+            required(&pi.key("product").key("catalog_id"), &product.catalog_id)
+        }
+        _ if in_card => Err(pi.key("type").err("a card header is an image, a video or a product")),
+        _ => Err(pi.key("type").err("a header parameter is text, image, video, document, location or product")),
+    }
+}
+
+fn body(p: &P<'_>, params: &[Parameter]) -> Checked {
+    let pp = p.key("parameters");
+    let mut names: Vec<&str> = Vec::new();
+    for (i, param) in params.iter().enumerate() {
+        let pi = pp.idx(i);
+        let name = match param {
+            Parameter::Text { text: t, parameter_name } => {
+                text(&pi.key("text"), t, TEMPLATE_PARAM_TEXT)?;
+                parameter_name
+            }
+            Parameter::Currency { currency, parameter_name } => {
+                let pc = pi.key("currency");
+                required(&pc.key("fallback_value"), &currency.fallback_value)?;
+                if currency.code.len() != 3 || !currency.code.bytes().all(|b| b.is_ascii_uppercase()) {
+                    return Err(pc.key("code").err("an ISO 4217 code (3 capital letters)"));
+                }
+                parameter_name
+            }
+            Parameter::DateTime { date_time, parameter_name } => {
+                required(&pi.key("date_time").key("fallback_value"), &date_time.fallback_value)?;
+                parameter_name
+            }
+            _ => return Err(pi.key("type").err("a body parameter is text, currency or date_time")),
+        };
+        match name {
+            Some(n) => {
+                if i > 0 && names.is_empty() {
+                    return Err(pi.key("parameter_name").err("named and positional parameters cannot be mixed"));
+                }
+                text(&pi.key("parameter_name"), n, 512)?;
+                name_chars(&pi.key("parameter_name"), n, "a parameter name")?;
+                if names.contains(&n.as_str()) {
+                    return Err(pi.key("parameter_name").err("parameter names must be unique"));
+                }
+                names.push(n);
+            }
+            None if !names.is_empty() => {
+                return Err(pi.key("parameter_name").err("named and positional parameters cannot be mixed"))
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+fn button(p: &P<'_>, kind: ButtonKind, params: &[Parameter], category: Option<Category>) -> Checked {
+    let pi = p.key("parameters");
+    let pi = pi.idx(0);
+    let param = one_param(p, params, "button")?;
+    match (kind, param) {
+        (ButtonKind::QuickReply, Parameter::Payload { payload }) => {
+            text(&pi.key("payload"), payload, QUICK_REPLY_PAYLOAD)
+        }
+        (ButtonKind::Url, Parameter::Text { text: t, .. }) if category == Some(Category::Authentication) => {
+            text(&pi.key("text"), t, OTP_CODE)
+        }
+        (ButtonKind::Url, Parameter::Text { text: t, .. }) => text(&pi.key("text"), t, 2000),
+        (ButtonKind::CopyCode, Parameter::CouponCode { coupon_code }) => {
+            text(&pi.key("coupon_code"), coupon_code, COUPON_CODE)
+        }
+        (ButtonKind::Flow, Parameter::Action { action }) => match &action.flow_token {
+            Some(t) => required(&pi.key("action").key("flow_token"), t),
+            None => Ok(()),
+        },
+        (ButtonKind::Catalog, Parameter::Action { action }) => match &action.thumbnail_product_retailer_id {
+            Some(t) => required(&pi.key("action").key("thumbnail_product_retailer_id"), t),
+            None => Ok(()),
+        },
+        (ButtonKind::Mpm, Parameter::Action { action }) => {
+            let pa = pi.key("action");
+            required(
+                &pa.key("thumbnail_product_retailer_id"),
+                action.thumbnail_product_retailer_id.as_deref().unwrap_or_default(),
+            )?;
+            validate_product_sections(&pa.key("sections"), action.sections.as_deref().unwrap_or_default())
+        }
+        (kind, _) => {
+            let expected = match kind {
+                ButtonKind::QuickReply => "payload",
+                ButtonKind::Url => "text",
+                ButtonKind::CopyCode => "coupon_code",
+                ButtonKind::Flow | ButtonKind::Catalog | ButtonKind::Mpm => "action",
+            };
+            Err(pi.key("type").err(format!("must be \"{expected}\" for this button")))
+        }
+    }
+}
+
+fn carousel(p: &P<'_>, cards: &[Card], category: Option<Category>) -> Checked {
+    count(p, cards.len(), 1, CAROUSEL_CARDS, "cards")?;
+    for (i, card) in cards.iter().enumerate() {
+        let pc = p.idx(i);
+        let n = card.card_index as usize;
+        if n >= cards.len() || cards[..i].iter().any(|c| c.card_index == card.card_index) {
+            return Err(pc.key("card_index").err(format!("unique, from 0 to {}", cards.len() - 1)));
+        }
+        if !card.components.iter().any(|c| matches!(c, Component::Header { .. })) {
+            return Err(pc.key("components").err("a card needs a header component (image, video or product)"));
+        }
+        validate_components(&pc.key("components"), &card.components, category, true)?;
+    }
+    Ok(())
+}
