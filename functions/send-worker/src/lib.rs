@@ -19,10 +19,17 @@
 //! `OutcomeUnknown` (the caller decides whether to resend under a new request id). So wapipe is
 //! at-most-once for sends and at-least-once for the terminal event, which is re-published with
 //! the same deterministic `event_id` until the record says `published`.
+//!
+//! # Flow tokens
+//!
+//! An interactive flow message gets its flow token (the caller's, or a new one) bound in a
+//! session `FLOW#{token}` written after the claim and before the EUM call; the token is saved
+//! on the send record (`flow_token`) so a retry sends the same one. See [`flow`].
 
 pub mod backoff_policy;
 pub mod events;
 mod finish;
+pub mod flow;
 pub mod guards;
 pub mod lambda;
 pub mod pacing;

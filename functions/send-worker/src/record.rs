@@ -23,6 +23,9 @@ pub const EVENT_TYPE: &str = "event_type";
 pub const EVENT: &str = "event";
 pub const PUBLISHED: &str = "published";
 pub const TAGS: &str = "tags";
+/// The flow token of an interactive flow message (its session is `FLOW#{token}`), saved with
+/// the claim so a retry of the request sends and binds the same token.
+pub const FLOW_TOKEN: &str = "flow_token";
 
 /// `state` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +72,8 @@ pub struct Existing {
     pub wamid: Option<String>,
     pub request_sha256: Option<String>,
     pub eum_message_id: Option<String>,
+    /// The flow token an earlier attempt issued.
+    pub flow_token: Option<String>,
     /// The terminal event, when recorded and not yet known to be published.
     pub unpublished: Option<DomainEvent>,
 }
@@ -88,6 +93,7 @@ impl Existing {
             wamid: item.get_str(sr::WAMID).filter(|w| !w.is_empty()).map(str::to_string),
             request_sha256: item.get_str(REQUEST_SHA256).map(str::to_string),
             eum_message_id: item.get_str(sr::EUM_MESSAGE_ID).map(str::to_string),
+            flow_token: item.get_str(FLOW_TOKEN).filter(|t| !t.is_empty()).map(str::to_string),
             unpublished: if published { None } else { event },
         }
     }
@@ -106,6 +112,8 @@ pub struct Facts {
     pub request_sha256: String,
     pub message_json: Option<String>,
     pub tags: Option<Value>,
+    /// The flow token sent (interactive flow messages).
+    pub flow_token: Option<String>,
 }
 
 impl Facts {
@@ -123,6 +131,7 @@ impl Facts {
             (sr::TEMPLATE_LANGUAGE, self.template_language.as_ref()),
             (sr::TEMPLATE_CATEGORY, self.template_category.as_ref()),
             (MESSAGE_JSON, self.message_json.as_ref()),
+            (FLOW_TOKEN, self.flow_token.as_ref()),
         ];
         for (name, v) in opt {
             if let Some(v) = v {

@@ -19,7 +19,7 @@ use wapipe_shared::ports::{Bus, Clock, PortError, Queue, Store, WriteOutcome};
 
 use crate::events::Ctx;
 use crate::record::{self, Existing, Facts, State};
-use crate::{guards, pacing, Config};
+use crate::{flow, guards, pacing, Config};
 
 /// One SQS record.
 #[derive(Clone, Debug, Default)]
@@ -233,11 +233,17 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
     ) -> Outcome {
         let rid = req.request_id.as_str();
         let callback = callback_data(rid);
-        let json = match req.cloud_json(Some(&callback)) {
+        let issued = match self.issue_flow(req, hash, phone, existing, now).await {
+            Ok(i) => i,
+            Err(outcome) => return outcome,
+        };
+        let with_token = issued.as_ref().map(|i| flow::with_flow_token(req, &i.token));
+        let json = match with_token.as_ref().unwrap_or(req).cloud_json(Some(&callback)) {
             Ok(j) => j,
             Err(e) => return self.reject(req, hash, Some(phone), "invalid", &e.to_string(), Some(&e.path), now).await,
         };
-        let facts = self.facts(req, hash, phone, gf, &json);
+        let mut facts = self.facts(req, hash, phone, gf, &json);
+        facts.flow_token = issued.as_ref().map(|i| i.token.clone());
         let owner = format!("{}#{}", rid.len(), self.seq.fetch_add(1, Ordering::Relaxed));
         let owner = format!("{owner}@{}", ms(now));
         let lease_until = now.unix_timestamp() + self.config.lease.as_secs() as i64;
@@ -249,6 +255,12 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
                 return retry(Some(rid), Duration::from_secs(1), "claimed by another delivery")
             }
             Err(e) => return retry(Some(rid), backoff_on(&e, &self.config), e.to_string()),
+        }
+        // The session before the call, so the flow endpoint never sees a token without one.
+        if let Some(i) = &issued {
+            if let Err(outcome) = self.record_session(rid, &owner, i).await {
+                return outcome;
+            }
         }
         let attempts = seen.unwrap_or(0) + 1;
         debug!(request_id = rid, to = %req.to, "calling SendWhatsAppMessage");
@@ -280,6 +292,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             request_sha256: hash.to_string(),
             message_json: (json.len() <= 64 * 1024).then(|| String::from_utf8_lossy(json).into_owned()),
             tags: tags_value(req),
+            flow_token: None,
         }
     }
 

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use tracing::{debug, info_span, warn, Instrument};
 
 use wapipe_shared::domain::events::{parse_eventbridge_body, DomainEvent, EventType};
+use wapipe_shared::domain::flows::token;
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::parking::{park_unit, Poison};
 use wapipe_shared::domain::send_record::REQUEST_ID;
@@ -20,6 +21,9 @@ use wapipe_shared::ports::{Bus, Clock, Item, PortError, Store, TransactOutcome, 
 use wapipe_shared::publish::publish_all;
 
 use crate::Config;
+
+/// The send record's flow token (written by the send worker for interactive flow messages).
+const FLOW_TOKEN: &str = "flow_token";
 
 /// One record of a batch: an SQS message (or a local-mode queue message).
 #[derive(Clone, Debug)]
@@ -140,6 +144,11 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
                 debug!("duplicate");
                 return done(false, Vec::new());
             }
+            if plan.linked {
+                if let Err(e) = self.link_flow_session(send.as_ref(), &input.wamid).await {
+                    return retry(e);
+                }
+            }
             let published = match self.publish(&plan.events).await {
                 Ok(p) => p,
                 Err(e) => return retry(e),
@@ -169,6 +178,16 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
             }
             None => Ok(None),
         }
+    }
+
+    /// At the join: the wamid onto the flow session of a send record that issued a flow token
+    /// (before the join is written, so a failure here is retried with the whole status).
+    /// Idempotent; a token without a session is left alone.
+    async fn link_flow_session(&self, send: Option<&Item>, wamid: &str) -> Result<(), PortError> {
+        if let Some(t) = send.and_then(|s| s.get_str(FLOW_TOKEN)).filter(|t| !t.is_empty()) {
+            self.store.write(token::link_wamid(t, wamid)).await?;
+        }
+        Ok(())
     }
 
     /// Done, unless the send record is still missing and waiting is still allowed.

@@ -227,3 +227,37 @@ async fn lambda_sqs_event_reports_partial_failures_and_reads_receive_counts() {
     let ids: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
     assert_eq!(ids, vec!["bad".to_string()]);
 }
+
+#[tokio::test]
+async fn the_join_links_the_wamid_to_the_flow_session_of_a_flow_message() {
+    use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec};
+    use wapipe_shared::ports::{Update, Write};
+    let t = tracker();
+    let spec = FlowTokenSpec {
+        flow: "1234567890",
+        phone_number_id: PHONE,
+        recipient: RECIPIENT,
+        request_id: Some("rf"),
+        wamid: None,
+        token: Some("tok-9"),
+        ttl: None,
+    };
+    let issued = issue_flow_token(&spec, at(T0)).unwrap();
+    t.store.write(issued.write).await.unwrap();
+    for (rid, token) in [("rf", "tok-9"), ("rg", "tok-none")] {
+        t.store.write(send_write(rid)).await.unwrap();
+        let k = wapipe_shared::domain::keys::send_request(rid);
+        let set = Update::Set("flow_token".into(), token.into());
+        t.store.write(Write::Update { pk: k.pk, sk: k.sk, updates: vec![set], cond: None }).await.unwrap();
+    }
+    feed(&t, &[status_event("wamid.FLOW", "sent", T0, Some("rf")), status_event("wamid.G", "sent", T0, Some("rg"))])
+        .await;
+    let s = t.store.get("FLOW#tok-9", "SESSION").await.unwrap().expect("session");
+    assert_eq!(s.get_str("wamid"), Some("wamid.FLOW"));
+    assert_eq!(s.get_str("state"), Some("issued"));
+    assert!(
+        t.store.get("FLOW#tok-none", "SESSION").await.unwrap().is_none(),
+        "no session created for a token without one"
+    );
+    assert_eq!(msg(&t, "wamid.G").await.attrs.get("linked"), Some(&json!(true)));
+}
