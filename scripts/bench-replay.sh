@@ -30,8 +30,9 @@ best() { # best wall time in ms of $runs runs of "$@"
   echo "$best"
 }
 
-rust=$(best "$bin" replay "$data" --json)
+# --ingest-only: the baseline does ingest's job (decode, dedupe, normalise), not the consumers'.
+rust=$(best "$bin" replay "$data" --json --ingest-only)
 py=$(best python3 tools/baseline_ingest.py "$data")
 echo "events: $n   wapipe replay: ${rust} ms   python baseline: ${py} ms   ratio: $(python3 -c "print(f'{$py/max($rust,1):.1f}x')")"
-"$bin" replay "$data" --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print("wapipe:", s["records"], "records,", sum(s["events"].values()), "events,", s["duplicates"], "duplicates,", len(s["parked"]), "parked")'
+"$bin" replay "$data" --json --ingest-only | python3 -c 'import json,sys; s=json.load(sys.stdin); print("wapipe:", s["records"], "records,", sum(s["events"].values()), "events,", s["duplicates"], "duplicates,", len(s["parked"]), "parked")'
 python3 tools/baseline_ingest.py "$data" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("python:", s["records"], "records,", sum(s["events"].values()), "events,", s["duplicates"], "duplicates,", len(s["parked"]), "parked")'

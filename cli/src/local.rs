@@ -120,6 +120,12 @@ impl Local {
         Ok(local)
     }
 
+    /// Run ingest alone: no consumer gets the published events (they are only recorded).
+    pub fn ingest_only(&mut self) {
+        self.consumers.clear();
+        self.routing.store(false, Ordering::Relaxed);
+    }
+
     /// Run a consumer in this process: events routed to it reach it through its queue.
     pub fn register(&mut self, consumer: Arc<dyn LocalConsumer>) {
         self.consumers.push(consumer);

@@ -84,6 +84,10 @@ enum Command {
         /// Exit 3 when any record was parked.
         #[arg(long)]
         strict: bool,
+        /// Run ingest only: the events are published but no local consumer (status tracker,
+        /// flow responses) processes them.
+        #[arg(long)]
+        ingest_only: bool,
     },
     /// Serve the entry points over HTTP on a loopback address, on local mode.
     Dev {
@@ -198,9 +202,13 @@ async fn run(cli: Cli) -> Result<u8, String> {
             println!("{}", wapipe_shared::domain::signature::sign(secret.as_bytes(), &body));
             Ok(0)
         }
-        Command::Replay { paths, json, strict } => {
+        Command::Replay { paths, json, strict, ingest_only } => {
             let mut local = local::Local::open(cli.state.as_deref())?;
-            flows::register(&mut local);
+            if ingest_only {
+                local.ingest_only();
+            } else {
+                flows::register(&mut local);
+            }
             let files = replay::collect_files(&paths)?;
             let bar = progress(files.len() as u64, json);
             let summary = replay::replay(&local, &files, &bar).await?;

@@ -212,3 +212,31 @@ fn wapipe_sign(secret: &str, body: &str) -> String {
     let out = child.wait_with_output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+#[test]
+fn ingest_only_replay_runs_no_consumer() {
+    let dir = events_dir();
+    let count_msgs = |state: &Path| {
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+        saved["items"].as_array().unwrap().iter().filter(|i| i["pk"].as_str().unwrap().starts_with("MSG#")).count()
+    };
+    let (full_state, only_state) = (tmp("full.json"), tmp("only.json"));
+    let (full, _) = replay_json(&["--state", full_state.to_str().unwrap(), "replay", dir.to_str().unwrap(), "--json"]);
+    let (only, code) = replay_json(&[
+        "--state",
+        only_state.to_str().unwrap(),
+        "replay",
+        dir.to_str().unwrap(),
+        "--json",
+        "--ingest-only",
+    ]);
+    assert_eq!(code, 0);
+    // Ingest publishes the same events either way...
+    assert_eq!(only["events"], full["events"]);
+    // ...but only inbound messages have records without the status tracker.
+    let inbound = only["events"]["whatsapp.message.received"].as_u64().unwrap() as usize;
+    assert_eq!(count_msgs(&only_state), inbound);
+    assert!(count_msgs(&full_state) > inbound, "the tracker records outbound statuses");
+    let _ = std::fs::remove_file(full_state);
+    let _ = std::fs::remove_file(only_state);
+}
