@@ -1,6 +1,7 @@
 //! wapipe-shared: the domain (pure), the ports, and their AWS and in-memory adapters.
 
 pub mod aws;
+pub mod config;
 pub mod domain;
 pub mod http;
 pub mod memory;

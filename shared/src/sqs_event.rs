@@ -34,6 +34,30 @@ impl SqsRecord {
     }
 }
 
+/// An outcome that asks SQS to deliver its record again.
+pub trait Retryable {
+    fn is_retry(&self) -> bool;
+}
+
+/// One outcome per record of a batch, in input order: (record id, outcome).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchReport<O> {
+    pub outcomes: Vec<(String, O)>,
+}
+
+impl<O> Default for BatchReport<O> {
+    fn default() -> Self {
+        BatchReport { outcomes: Vec::new() }
+    }
+}
+
+impl<O: Retryable> BatchReport<O> {
+    /// Ids for `batchItemFailures`.
+    pub fn failures(&self) -> Vec<String> {
+        self.outcomes.iter().filter(|(_, o)| o.is_retry()).map(|(id, _)| id.clone()).collect()
+    }
+}
+
 /// The response that makes SQS retry exactly these message ids.
 pub fn batch_response(failed_ids: impl IntoIterator<Item = String>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();

@@ -95,13 +95,7 @@ impl Default for Config {
     }
 }
 
-/// A setting that is present but unusable.
-#[derive(Debug, thiserror::Error)]
-#[error("environment variable {name}: {problem}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub problem: String,
-}
+pub use wapipe_shared::config::ConfigError;
 
 fn env_num(name: &'static str, min: u64, max: u64) -> Result<Option<u64>, ConfigError> {
     match std::env::var(name) {

@@ -44,13 +44,7 @@ impl Default for Config {
     }
 }
 
-/// A setting that is present but unusable.
-#[derive(Debug, thiserror::Error)]
-#[error("environment variable {name}: {problem}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub problem: String,
-}
+pub use wapipe_shared::config::ConfigError;
 
 impl Config {
     /// `WAPIPE_RATE_CARD` (a path, or the card's JSON itself), `WAPIPE_LINK_WAIT_RECEIVES` (3).

@@ -39,16 +39,12 @@ pub enum Outcome {
     Retry { error: String },
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct BatchReport {
-    /// One per input record, in input order: (record id, outcome).
-    pub outcomes: Vec<(String, Outcome)>,
-}
+/// One outcome per record, in input order.
+pub type BatchReport = wapipe_shared::sqs_event::BatchReport<Outcome>;
 
-impl BatchReport {
-    /// Ids for `batchItemFailures`.
-    pub fn failures(&self) -> Vec<String> {
-        self.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Retry { .. })).map(|(id, _)| id.clone()).collect()
+impl wapipe_shared::sqs_event::Retryable for Outcome {
+    fn is_retry(&self) -> bool {
+        matches!(self, Outcome::Retry { .. })
     }
 }
 

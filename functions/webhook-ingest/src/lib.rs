@@ -33,13 +33,7 @@ impl Default for Config {
     }
 }
 
-/// A setting that is present but unusable.
-#[derive(Debug, thiserror::Error)]
-#[error("environment variable {name}: {problem}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub problem: String,
-}
+pub use wapipe_shared::config::ConfigError;
 
 impl Config {
     /// `WAPIPE_SEEN_TTL_DAYS` (default 7), `WAPIPE_MESSAGE_TTL_DAYS` (default: keep).
