@@ -1,5 +1,5 @@
 //! `wapipe flows`: Flow JSON checks, the endpoint's key pair (generate, register with EUM),
-//! flow tokens and stored responses; and the flow endpoint in local mode (`wapipe dev`'s
+//! flow tokens and stored responses, the flows registry through EUM (`flows_registry`); and the flow endpoint in local mode (`wapipe dev`'s
 //! `POST /flow`, and the consumer that stores flow responses on replay).
 
 use std::future::Future;
@@ -76,6 +76,9 @@ pub enum FlowsCommand {
         #[arg(long)]
         table: Option<String>,
     },
+    /// The flows registry through EUM (create … assets).
+    #[command(flatten)]
+    Registry(crate::flows_registry::RegistryCommand),
     /// List the stored responses of a flow (Meta flow id or name) or of one flow token.
     Responses {
         target: String,
@@ -89,6 +92,7 @@ pub enum FlowsCommand {
 
 pub async fn run(command: FlowsCommand, state: Option<&Path>) -> Result<u8, String> {
     match command {
+        FlowsCommand::Registry(command) => crate::flows_registry::run(command, state).await,
         FlowsCommand::Validate { file, endpoint_uri, json } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let problems = validate_text(&text, &Options { endpoint_uri });
@@ -116,13 +120,8 @@ pub async fn run(command: FlowsCommand, state: Option<&Path>) -> Result<u8, Stri
         }
         FlowsCommand::UploadKey { phone_number_id, public_key, endpoint_url } => {
             let pem = std::fs::read_to_string(&public_key).map_err(|e| format!("{}: {e}", public_key.display()))?;
-            let sdk = wapipe_shared::aws::sdk_config().await;
-            let mut conf = aws_sdk_socialmessaging::config::Builder::from(&sdk);
-            if let Some(url) = endpoint_url {
-                conf = conf.endpoint_url(url);
-            }
-            let client = aws_sdk_socialmessaging::Client::from_conf(conf.build());
-            let status = upload_key(&client, &phone_number_id, &pem).await?;
+            let admin = crate::eum::EumOpts { endpoint_url }.admin().await;
+            let status = upload_key(&admin, &phone_number_id, &pem).await?;
             println!("public key registered for {phone_number_id}; signature status: {status}");
             Ok(if status == "VALID" { 0 } else { 1 })
         }
@@ -203,31 +202,22 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
     f.write_all(bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Register `pem` for the phone number, then read back its signature status.
-pub async fn upload_key(
-    client: &aws_sdk_socialmessaging::Client,
+/// Register `pem` for the phone number through the admin port (PutWhatsAppBusinessPublicKey),
+/// then read back its signature status (GetWhatsAppBusinessPublicKey). A private key or a
+/// non-RSA key is refused before any call.
+pub async fn upload_key<A: wapipe_shared::admin::Admin>(
+    admin: &A,
     phone_number_id: &str,
     pem: &str,
 ) -> Result<String, String> {
     let key = parse_public_key(pem).map_err(|e| e.to_string())?;
     eprintln!("uploading an RSA-{} public key", key_bits(&key));
-    client
-        .put_whats_app_business_public_key()
-        .origination_phone_number_id(phone_number_id)
-        .business_public_key(pem.trim())
-        .send()
-        .await
-        .map_err(|e| {
-            format!("PutWhatsAppBusinessPublicKey: {}", aws_sdk_socialmessaging::error::DisplayErrorContext(&e))
-        })?;
-    let got =
-        client.get_whats_app_business_public_key().origination_phone_number_id(phone_number_id).send().await.map_err(
-            |e| format!("GetWhatsAppBusinessPublicKey: {}", aws_sdk_socialmessaging::error::DisplayErrorContext(&e)),
-        )?;
-    if got.business_public_key().map(str::trim) != Some(pem.trim()) {
+    admin.put_public_key(phone_number_id, pem).await.map_err(|e| format!("PutWhatsAppBusinessPublicKey: {e}"))?;
+    let got = admin.get_public_key(phone_number_id).await.map_err(|e| format!("GetWhatsAppBusinessPublicKey: {e}"))?;
+    if got.pem.trim() != pem.trim() {
         eprintln!("warning: EUM returns a different public key than the one uploaded");
     }
-    Ok(got.business_public_key_signature_status().map(str::to_string).unwrap_or_else(|| "UNKNOWN".into()))
+    Ok(if got.signature_status.is_empty() { "UNKNOWN".into() } else { got.signature_status })
 }
 
 /// Responses of a token (its partition) and of a flow (GSI1), oldest first.

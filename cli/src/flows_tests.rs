@@ -39,16 +39,17 @@ async fn upload_key_registers_the_public_key_with_eum_and_reports_its_status() {
     let fake = FakeEum::start().await;
     let sdk = wapipe_shared::aws::sdk_config_for_endpoint(&fake.endpoint(), DEFAULT_REGION).await;
     let client = aws_sdk_socialmessaging::Client::new(&sdk);
+    let admin = wapipe_shared::aws::EumAdmin::from_conf(&sdk);
     let dir = temp_dir("upload");
     let (private, public) = keygen(&dir, None, false).unwrap();
     let pem = std::fs::read_to_string(&public).unwrap();
-    assert_eq!(upload_key(&client, DEFAULT_PHONE_ID, &pem).await.unwrap(), "VALID");
+    assert_eq!(upload_key(&admin, DEFAULT_PHONE_ID, &pem).await.unwrap(), "VALID");
     let got = client.get_whats_app_business_public_key().origination_phone_number_id(DEFAULT_PHONE_ID).send().await;
     assert_eq!(got.unwrap().business_public_key().map(str::trim), Some(pem.trim()));
     // The private key is refused before any call; an unknown number is EUM's error.
     let private_pem = std::fs::read_to_string(&private).unwrap();
-    assert!(upload_key(&client, DEFAULT_PHONE_ID, &private_pem).await.unwrap_err().contains("private key"));
-    let err = upload_key(&client, "phone-number-id-unknown", &pem).await.unwrap_err();
+    assert!(upload_key(&admin, DEFAULT_PHONE_ID, &private_pem).await.unwrap_err().contains("private key"));
+    let err = upload_key(&admin, "phone-number-id-unknown", &pem).await.unwrap_err();
     assert!(err.contains("PutWhatsAppBusinessPublicKey"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,12 +1,24 @@
 //! `wapipe`: local mode (every function in one process on in-memory adapters), replay of
 //! sample or captured events, the dev server, and tools.
 
+mod business;
+mod capabilities;
+mod completions;
 mod dev;
+mod dlq;
+mod eum;
 mod flows;
+mod flows_registry;
 mod local;
+mod media;
+mod payments;
+mod phones;
+mod profile;
+mod quality;
 mod replay;
 mod send;
 mod status;
+mod templates;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,7 +37,11 @@ use clap::{Parser, Subcommand};
   wapipe --state s.json replay a.json   keep state in s.json across commands
   wapipe dev --listen 127.0.0.1:8710    serve POST /eum, GET|POST /webhook, GET /events
   wapipe sign --secret S body.json      the X-Hub-Signature-256 header Meta would send
-With no command, wapipe runs `dev` on 127.0.0.1:8710 and replays ./events if it exists.")]
+With no command, wapipe runs `dev` on 127.0.0.1:8710 and replays ./events if it exists.
+Operator commands (templates, media, flows, phones, profile, catalog, groups, calling): exit 0 done,
+1 invalid input (every problem printed with its path; nothing sent to EUM), 2 bad usage, 3 EUM
+refused (with the next step), 4 not found, 5 not supported by EUM (the runbook is printed).
+Shell completions: wapipe completions bash|zsh|fish.")]
 struct Cli {
     /// Load local state from FILE (if it exists) and save it there on exit.
     #[arg(long, global = true, value_name = "FILE")]
@@ -48,6 +64,7 @@ enum Command {
     /// Send a request (ARCHITECTURE §4): locally through the send worker on the sandbox,
     /// printing the message's life; with --queue-url to a real SQS send queue. Exit: 0
     /// accepted, 1 still waiting, 3 rejected or failed.
+    #[command(display_order = 3)]
     Send {
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
@@ -69,12 +86,14 @@ enum Command {
     },
     /// Outbound messages: `check FILE` validates a send request and prints the exact Cloud
     /// API JSON, or the field error (exit 1).
+    #[command(display_order = 4)]
     Message {
         #[command(subcommand)]
         command: MessageCommand,
     },
     /// Feed files or folders through ingest: Lambda SQS/SNS events, SNS notifications, EUM
     /// events or Meta webhook bodies (`*.json`, folders recursively; `manifest.json` skipped).
+    #[command(display_order = 1)]
     Replay {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -90,6 +109,7 @@ enum Command {
         ingest_only: bool,
     },
     /// Serve the entry points over HTTP on a loopback address, on local mode.
+    #[command(display_order = 2)]
     Dev {
         #[arg(long, default_value = "127.0.0.1:8710")]
         listen: SocketAddr,
@@ -107,12 +127,15 @@ enum Command {
         #[arg(long, value_name = "FILE", env = "WAPIPE_FLOW_PRIVATE_KEY_FILE")]
         flow_private_key: Option<PathBuf>,
     },
-    /// WhatsApp Flows: check Flow JSON, the endpoint's key pair, flow tokens, responses.
+    /// WhatsApp Flows: the registry through EUM (create, update, publish, deprecate, delete, list,
+    /// show, preview, assets), Flow JSON checks, the endpoint's key pair, flow tokens, responses.
+    #[command(display_order = 12)]
     Flows {
         #[command(subcommand)]
         command: flows::FlowsCommand,
     },
     /// A message's status timeline, by wamid or send request id (exit 4 when not found).
+    #[command(display_order = 5)]
     Status {
         /// The wamid, or the request_id it was sent with.
         id: String,
@@ -124,6 +147,7 @@ enum Command {
         table: Option<String>,
     },
     /// Daily template counters or conversation/pricing estimates from the status tracker.
+    #[command(display_order = 6)]
     Analytics {
         #[arg(value_enum)]
         kind: status::AnalyticsKind,
@@ -136,7 +160,85 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         table: Option<String>,
     },
+    /// Every feature of the coverage matrices: served through EUM, by the stack, kept locally
+    /// with a runbook, or not supported (with its runbook).
+    #[command(display_order = 14)]
+    Capabilities(capabilities::CapabilitiesArgs),
+    /// Linked WABAs and numbers, event destinations, public keys, and the runbooks of what
+    /// EUM cannot do (display name, migration, registration).
+    #[command(display_order = 13)]
+    Phones {
+        #[command(subcommand)]
+        command: phones::PhonesCommand,
+    },
+    /// The business profile (local only, EUM has none): show, update, history,
+    /// apply-instructions, mark-applied; push answers "not supported" with the runbook.
+    #[command(display_order = 15)]
+    Profile {
+        #[command(subcommand)]
+        command: profile::ProfileCommand,
+    },
+    /// Catalog products mirrored locally (EUM has no catalog API); `check` tests a product
+    /// message against them before it is sent.
+    #[command(display_order = 16)]
+    Catalog {
+        #[command(subcommand)]
+        command: business::CatalogCommand,
+    },
+    /// Group metadata (local only; EUM has no groups API).
+    #[command(display_order = 17)]
+    Groups {
+        #[command(subcommand)]
+        command: business::GroupsCommand,
+    },
+    /// Calling: wa.me deep links and call settings (set through EUM with --apply).
+    #[command(display_order = 18)]
+    Calling {
+        #[command(subcommand)]
+        command: business::CallingCommand,
+    },
+    /// WhatsApp media through EUM: upload (S3 or presigned URL), get, delete, formats.
+    #[command(display_order = 11)]
+    Media {
+        #[command(subcommand)]
+        command: media::MediaCommand,
+    },
+    /// Dead-letter queues: list, replay (with backoff; --dry-run), parked, unpark.
+    #[command(display_order = 8)]
+    Dlq {
+        #[command(subcommand)]
+        command: dlq::DlqCommand,
+        #[command(flatten)]
+        target: dlq::Target,
+    },
+    /// A number's quality history (show [--since] [--json] [--plot FILE.svg]) and a local
+    /// snapshot against the sandbox (snapshot).
+    #[command(display_order = 9)]
+    Quality {
+        #[command(subcommand)]
+        command: quality::QualityCommand,
+    },
+    /// Message templates through EUM: list [--sync], show, validate, create, update, delete,
+    /// library, from-library, media.
+    #[command(display_order = 10)]
+    Templates {
+        #[command(subcommand)]
+        command: templates::TemplatesCommand,
+    },
+    /// Payments: orders and ledgers (show, list), refunds (refund, refund-done), mark-paid.
+    #[command(display_order = 7)]
+    Payments {
+        #[command(subcommand)]
+        command: payments::PaymentsCommand,
+    },
+    /// Print a shell completion script, e.g. `wapipe completions bash > /etc/bash_completion.d/wapipe`.
+    #[command(display_order = 20)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Print the X-Hub-Signature-256 header value for a body (FILE, or stdin with `-`).
+    #[command(display_order = 19)]
     Sign {
         #[arg(long, env = "WAPIPE_APP_SECRET", hide_env_values = true)]
         secret: String,
@@ -191,6 +293,18 @@ async fn run(cli: Cli) -> Result<u8, String> {
         Command::Analytics { kind, day, json, table } => {
             status::run_analytics(kind, day, json, table, cli.state.as_deref()).await
         }
+        Command::Capabilities(args) => capabilities::run(args),
+        Command::Completions { shell } => completions::print(shell, &mut <Cli as clap::CommandFactory>::command()),
+        Command::Phones { command } => phones::run(command, cli.state.as_deref()).await,
+        Command::Profile { command } => profile::run(command, cli.state.as_deref()).await,
+        Command::Catalog { command } => business::run_catalog(command, cli.state.as_deref()).await,
+        Command::Groups { command } => business::run_groups(command, cli.state.as_deref()).await,
+        Command::Calling { command } => business::run_calling(command, cli.state.as_deref()).await,
+        Command::Media { command } => media::run(command).await,
+        Command::Payments { command } => payments::run(command, cli.state.as_deref()).await,
+        Command::Templates { command } => templates::run(command, cli.state.as_deref()).await,
+        Command::Dlq { command, target } => dlq::run(command, target, cli.state.as_deref()).await,
+        Command::Quality { command } => quality::run(command, cli.state.as_deref()).await,
         Command::Sign { secret, file } => {
             let body = if file.as_os_str() == "-" {
                 let mut b = Vec::new();
@@ -208,6 +322,8 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 local.ingest_only();
             } else {
                 flows::register(&mut local);
+                quality::register(&mut local);
+                payments::register(&mut local)?;
             }
             let files = replay::collect_files(&paths)?;
             let bar = progress(files.len() as u64, json);
@@ -230,6 +346,8 @@ async fn run(cli: Cli) -> Result<u8, String> {
             dev::check_listen(&listen)?;
             let mut local = local::Local::open(cli.state.as_deref())?;
             flows::register(&mut local);
+            payments::register(&mut local)?;
+            quality::register(&mut local);
             let local = Arc::new(local);
             if let Some(dir) = replay_dir {
                 let files = replay::collect_files(&[dir])?;

@@ -78,11 +78,17 @@ fn state_chains_commands_and_a_second_replay_is_all_duplicates() {
     assert_eq!(second["duplicates"], first["units"]);
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     let (_, events, _) = manifest_totals();
-    // Ingest's events as the manifest says, plus what the status tracker published in-process.
+    // Ingest's events as the manifest says, plus what the consumers published in-process: the
+    // status tracker (the failed status sample), the quality snapshotter (the quality and
+    // template samples), the payment processor (the payment sample has no order: rejected).
     let saved = saved["events"].as_array().unwrap();
-    let tracker = saved.iter().filter(|e| e["detail_type"] == "whatsapp.message.failed").count() as u64;
-    assert!(tracker >= 1, "the failed status sample reached the status tracker");
-    assert_eq!(saved.len() as u64 - tracker, events.values().sum::<u64>());
+    let count = |t: &str| saved.iter().filter(|e| e["detail_type"] == t).count() as u64;
+    let consumers = ["whatsapp.message.failed", "whatsapp.quality.changed", "whatsapp.payment.rejected"];
+    for t in consumers {
+        assert!(count(t) >= 1, "{t}: the samples reached its consumer in local mode");
+    }
+    let by_consumers: u64 = consumers.iter().map(|t| count(t)).sum();
+    assert_eq!(saved.len() as u64 - by_consumers, events.values().sum::<u64>());
     let _ = std::fs::remove_file(state);
 }
 

@@ -1,8 +1,12 @@
 //! wapipe-shared: the domain (pure), the ports, and their AWS and in-memory adapters.
 
+pub mod accounts;
+pub mod admin;
 pub mod aws;
+pub mod capabilities;
 pub mod config;
 pub mod domain;
+pub mod gateway;
 pub mod http;
 pub mod memory;
 pub mod messaging;

@@ -234,8 +234,27 @@ pub struct OutgoingMessage {
     pub attributes: std::collections::BTreeMap<String, String>,
 }
 
+/// How many messages a queue holds (SQS's approximate counts).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Receivable now (`ApproximateNumberOfMessages`).
+    pub visible: u64,
+    /// Received and not yet deleted (`ApproximateNumberOfMessagesNotVisible`).
+    pub in_flight: u64,
+    /// Sent with a delay not yet elapsed (`ApproximateNumberOfMessagesDelayed`).
+    pub delayed: u64,
+}
+
+impl QueueDepth {
+    pub fn total(&self) -> u64 {
+        self.visible.saturating_add(self.in_flight).saturating_add(self.delayed)
+    }
+}
+
 /// SQS, by queue URL.
 pub trait Queue: Send + Sync {
+    /// The queue's message counts (`GetQueueAttributes`): operators' view of a DLQ.
+    fn depth(&self, queue_url: &str) -> impl Future<Output = PortResult<QueueDepth>> + Send;
     fn send(&self, queue_url: &str, message: OutgoingMessage) -> impl Future<Output = PortResult<String>> + Send;
     fn receive(
         &self,
@@ -299,6 +318,9 @@ impl<T: Bus + ?Sized> Bus for std::sync::Arc<T> {
 }
 
 impl<T: Queue + ?Sized> Queue for std::sync::Arc<T> {
+    fn depth(&self, queue_url: &str) -> impl Future<Output = PortResult<QueueDepth>> + Send {
+        (**self).depth(queue_url)
+    }
     fn send(&self, queue_url: &str, message: OutgoingMessage) -> impl Future<Output = PortResult<String>> + Send {
         (**self).send(queue_url, message)
     }

@@ -7,8 +7,9 @@ use std::time::Duration;
 use backoff::backoff::Backoff;
 use backoff::ExponentialBackoffBuilder;
 
-use crate::domain::events::DomainEvent;
-use crate::ports::{Bus, EntryResult, PortError};
+use crate::domain::events::{DomainEvent, EventType};
+use crate::domain::unit::Unit;
+use crate::ports::{Bus, EntryResult, PortError, Store};
 
 /// `PutEvents` limit.
 pub const MAX_ENTRIES: usize = 10;
@@ -121,4 +122,42 @@ fn entry_error(code: &str, message: &str, retryable: bool) -> PortError {
     } else {
         PortError::Permanent { service: "eventbridge", op: "PutEvents", message }
     }
+}
+
+/// Publish every event; the first refusal is the error, else the detail-types published, in
+/// order (for the consumers' outcome reports).
+pub async fn publish_each<B: Bus>(
+    bus: &B,
+    events: &[DomainEvent],
+    policy: &RetryPolicy,
+) -> Result<Vec<EventType>, PortError> {
+    let mut published = Vec::with_capacity(events.len());
+    for (res, e) in publish_all(bus, events, policy).await.into_iter().zip(events) {
+        res?;
+        published.push(e.detail_type);
+    }
+    Ok(published)
+}
+
+/// Run a unit the way ingest does (`domain::unit`): nothing when its mark exists (a
+/// redelivered poison record is not parked and announced twice); else the writes before, the
+/// events, then the writes after, which include the mark. `Ok(false)`: it was done before.
+/// A failure leaves the unit to run again whole on redelivery (events keep their ids).
+pub async fn run_unit<S: Store, B: Bus>(
+    store: &S,
+    bus: &B,
+    unit: &Unit,
+    policy: &RetryPolicy,
+) -> Result<bool, PortError> {
+    if store.get(&unit.mark.pk, &unit.mark.sk).await?.is_some() {
+        return Ok(false);
+    }
+    for w in &unit.before {
+        store.write(w.clone()).await?;
+    }
+    publish_each(bus, &unit.events, policy).await?;
+    for w in &unit.after {
+        store.write(w.clone()).await?;
+    }
+    Ok(true)
 }

@@ -47,7 +47,17 @@ pub const ROUTES: &[Route] = &[
     },
     // Flow completions are stored beside their session and close it (`wapipe flows responses`).
     Route { rule: "FlowRule", consumer: Consumer::FlowEndpoint, detail_types: &[EventType::FlowCompleted] },
-    Route { rule: "PaymentsRule", consumer: Consumer::PaymentProcessor, detail_types: &[EventType::PaymentUpdated] },
+    // Payment status webhooks move orders; refund and mark-paid commands come from other systems.
+    Route {
+        rule: "PaymentsRule",
+        consumer: Consumer::PaymentProcessor,
+        detail_types: &[
+            EventType::PaymentUpdated,
+            EventType::RefundRequested,
+            EventType::PaymentMarkPaid,
+            EventType::RefundSettled,
+        ],
+    },
     Route {
         rule: "QualityRule",
         consumer: Consumer::QualitySnapshotter,
@@ -70,6 +80,13 @@ pub const PUBLIC_ONLY: &[(EventType, &str)] = &[
     (EventType::SendAccepted, "send outcomes are for the systems that asked (correlate by request_id)"),
     (EventType::SendRejected, "send outcomes are for the systems that asked; guard rejections for operators"),
     (EventType::SendFailed, "send outcomes are for the systems that asked; alert: true ones for operators"),
+    (EventType::PaymentCaptured, "settled payments are for the business's order and fulfilment systems"),
+    (EventType::PaymentFailed, "failed payments are for the business's order systems"),
+    (EventType::PaymentRejected, "rejected payment webhooks and refund commands are for operators and the requester"),
+    (EventType::PaymentStale, "stuck orders and refunds are for operators (reconciliation)"),
+    (EventType::RefundUpdated, "refund progress is for the systems that asked (correlate by key)"),
+    (EventType::MessageParked, "parked messages are for operators (`wapipe dlq parked`)"),
+    (EventType::QualityChanged, "quality and tier changes are for operators and campaign systems"),
 ];
 
 /// The consumers of an event type, in table order.

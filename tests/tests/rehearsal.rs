@@ -13,6 +13,10 @@
 mod cases;
 #[path = "rehearsal/http.rs"]
 mod http;
+#[path = "rehearsal/ops.rs"]
+mod ops;
+#[path = "rehearsal/payments.rs"]
+mod payments;
 #[path = "rehearsal/stack.rs"]
 mod stack;
 
@@ -72,6 +76,7 @@ async fn the_stack_deployed_into_the_emulator_works_end_to_end() {
     let stage = format!("r{}", &digits[digits.len().saturating_sub(12)..]);
     let stack_name = format!("wapipe-{stage}");
     let bucket = format!("wapipe-{stage}-code");
+    let razorpay = payments::start_gateway().await;
     let params = [
         ("Stage", stage.clone()),
         ("Architecture", "x86_64".to_string()),
@@ -79,6 +84,7 @@ async fn the_stack_deployed_into_the_emulator_works_end_to_end() {
         ("EventArchiveRetentionDays", "0".to_string()),
         ("EndpointOverride", endpoint.clone()),
         ("SocialMessagingEndpointOverride", fake_eum.endpoint()),
+        ("RazorpayApiBase", razorpay),
     ];
     let deployed = match stack::deploy(&clients, &stack_name, &bucket, &zips, &params).await {
         Ok(d) => d,
@@ -108,8 +114,9 @@ async fn the_stack_deployed_into_the_emulator_works_end_to_end() {
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("rehearsal task: {e}"),
     }
-    // Only the send case's request reached EUM (the rest of the rehearsal sends nothing).
-    assert_eq!(sent.len(), 1, "EUM sends: {sent:?}");
+    // Only the send case's request and the payments case's order_details and order_status
+    // reached EUM (the rest of the rehearsal sends nothing).
+    assert_eq!(sent.len(), 3, "EUM sends: {sent:?}");
     assert!(problems.is_empty(), "teardown: {problems:?}");
 }
 
@@ -189,6 +196,9 @@ async fn exercise(
     direct_meta_webhook(&w).await;
     cases::send_request(&w).await;
     let flow_round_trips = cases::flow_endpoint(&w).await;
+    ops::dlq_replay(&w, &deployed).await;
+    ops::scheduled_snapshot(&w, &deployed).await;
+    payments::payments(&w, &deployed).await;
     malformed_records(&w).await;
     nothing_left_behind(&w, &deployed).await;
     let sizes: BTreeMap<_, _> =
@@ -418,6 +428,10 @@ async fn nothing_left_behind(w: &World, deployed: &stack::Deployed) {
         "SendDlqUrl",
         "FlowEndpointQueueUrl",
         "FlowEndpointDlqUrl",
+        "QualitySnapshotterQueueUrl",
+        "QualitySnapshotterDlqUrl",
+        "PaymentProcessorQueueUrl",
+        "PaymentProcessorDlqUrl",
     ];
     for output in queues {
         let url = deployed.output(output);

@@ -12,8 +12,8 @@ use wapipe_shared::domain::flows::responses::{reply_from_event, response_write, 
 use wapipe_shared::domain::flows::token::{close_from_reply, FlowSession};
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::parking::{park_unit, Poison};
-use wapipe_shared::ports::{Bus, Clock, PortError, Store, Write};
-use wapipe_shared::publish::{publish_all, RetryPolicy};
+use wapipe_shared::ports::{Bus, Clock, Store};
+use wapipe_shared::publish::{run_unit, RetryPolicy};
 
 /// One queue record.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,32 +110,9 @@ impl<S: Store, B: Bus, C: Clock> Completions<S, B, C> {
         warn!(reason = %reason, "flow completion record parked");
         let poison = Poison { source: &self.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
         let unit = park_unit(&poison, now, self.mark_ttl_secs);
-        match self.store.get(&unit.mark.pk, &unit.mark.sk).await {
-            Ok(Some(_)) => return Outcome::Parked(reason.to_string()),
-            Ok(None) => {}
-            Err(e) => return Outcome::Retry(e.to_string()),
-        }
-        match self.run_unit(unit.before, &unit.events, unit.after).await {
-            Ok(()) => Outcome::Parked(reason.to_string()),
+        match run_unit(&self.store, &self.bus, &unit, &self.publish).await {
+            Ok(_) => Outcome::Parked(reason.to_string()),
             Err(e) => Outcome::Retry(e.to_string()),
         }
-    }
-
-    async fn run_unit(
-        &self,
-        before: Vec<Write>,
-        events: &[wapipe_shared::domain::events::DomainEvent],
-        after: Vec<Write>,
-    ) -> Result<(), PortError> {
-        for w in before {
-            self.store.write(w).await?;
-        }
-        for r in publish_all(&self.bus, events, &self.publish).await {
-            r?;
-        }
-        for w in after {
-            self.store.write(w).await?;
-        }
-        Ok(())
     }
 }

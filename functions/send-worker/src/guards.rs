@@ -5,11 +5,15 @@
 //!   every message the user sends) and `marketing_opt_out` (ingest, from `user_preferences`;
 //!   the send worker too, when Meta answers 131050).
 //! - `TEMPLATE#{waba}#{name}#{lang}` / `STATE`: `status` (APPROVED, PAUSED, DISABLED,
-//!   REJECTED, …) and `category`, when cached.
+//!   REJECTED, …) and `category`, when cached (the quality snapshotter keeps it from template
+//!   webhooks, `wapipe templates` from EUM; `wapipe_shared::domain::quality::template`).
+//! - `QUALITY#{phone}` / `LATEST` (the quality snapshotter): a RED or FLAGGED number does not
+//!   refuse sends, it slows marketing ones ([`quality_slowdown`], used by `pacing`).
 
 use time::OffsetDateTime;
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::outbound::{Category, SendRequest};
+use wapipe_shared::domain::quality;
 use wapipe_shared::ports::{Item, PortResult, Store};
 
 /// The customer service window (Meta: 24 hours after the user's last message).
@@ -54,6 +58,13 @@ pub async fn check<S: Store>(
         }
     }
     Ok(decide(req, contact.as_ref(), &facts, now).map(|()| facts))
+}
+
+/// Why marketing from this number should be slowed (RED rating or FLAGGED), from the
+/// snapshotter's latest state; `None` when healthy or never observed.
+pub async fn quality_slowdown<S: Store>(store: &S, phone_number_id: &str) -> PortResult<Option<String>> {
+    let k = keys::quality_latest(phone_number_id);
+    Ok(store.get(&k.pk, &k.sk).await?.as_ref().and_then(quality::degraded))
 }
 
 /// The decision, pure: testable without a store.

@@ -32,6 +32,7 @@ mod finish;
 pub mod flow;
 pub mod guards;
 pub mod lambda;
+pub mod orders;
 pub mod pacing;
 pub mod record;
 pub mod worker;
@@ -54,6 +55,9 @@ pub struct Config {
     /// Pair rate: one message per `pair_interval` to the same user, after a burst of `pair_burst`.
     pub pair_interval: Duration,
     pub pair_burst: u32,
+    /// Marketing messages per second from a number whose quality is RED or that is FLAGGED
+    /// (the quality snapshotter's state); the number's other messages keep `phone_mps`.
+    pub degraded_marketing_mps: u32,
     /// Pacing waits up to this long in-process; longer waits go back to the queue.
     pub max_inline_wait: Duration,
     /// How long a claim holds (≥ the function timeout).
@@ -81,6 +85,7 @@ impl Default for Config {
             phone_mps: 80,
             pair_interval: Duration::from_secs(6),
             pair_burst: 5,
+            degraded_marketing_mps: 5,
             max_inline_wait: Duration::from_secs(1),
             lease: Duration::from_secs(60),
             unknown_grace: Duration::from_secs(300),
@@ -109,6 +114,7 @@ fn env_num(name: &'static str, min: u64, max: u64) -> Result<Option<u64>, Config
 
 impl Config {
     /// `WAPIPE_PHONE_MPS` (80, 1..=1000), `WAPIPE_PAIR_INTERVAL_MS` (6000), `WAPIPE_PAIR_BURST` (5),
+    /// `WAPIPE_DEGRADED_MARKETING_MPS` (5, 1..=1000),
     /// `WAPIPE_MAX_ATTEMPTS` (8), `WAPIPE_LEASE_SECS` (60), `WAPIPE_UNKNOWN_GRACE_SECS` (300),
     /// `WAPIPE_BACKOFF_MAX_SECS` (900, ≤ 43200), `WAPIPE_META_API_VERSION` (v20.0),
     /// `WAPIPE_SEND_QUEUE_URL`.
@@ -119,6 +125,9 @@ impl Config {
         }
         if let Some(n) = env_num("WAPIPE_PAIR_INTERVAL_MS", 0, 600_000)? {
             c.pair_interval = Duration::from_millis(n);
+        }
+        if let Some(n) = env_num("WAPIPE_DEGRADED_MARKETING_MPS", 1, 1000)? {
+            c.degraded_marketing_mps = n as u32;
         }
         if let Some(n) = env_num("WAPIPE_PAIR_BURST", 1, 1000)? {
             c.pair_burst = n as u32;

@@ -5,14 +5,8 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use send_worker::{lambda::handle_sqs, Config, SendWorker};
 use wapipe_shared::aws::{sdk_config, DynamoStore, EumMessaging, EventBridgeBus, SqsQueue};
+use wapipe_shared::config::required;
 use wapipe_shared::ports::SystemClock;
-
-fn required(name: &'static str) -> Result<String, send_worker::ConfigError> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or(send_worker::ConfigError { name, problem: "required".into() })
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

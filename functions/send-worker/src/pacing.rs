@@ -10,12 +10,22 @@
 //!   theoretical arrival time), advanced with optimistic concurrency (the update is
 //!   conditional on the `tat_ms` read), so two invocations cannot both take the same slot.
 //!
+//! - **Marketing from a degraded number** (quality RED or FLAGGED, read from the quality
+//!   snapshotter's `QUALITY#{phone}` / `LATEST`): a second, lower per-second budget
+//!   (`degraded_marketing_mps`) on `PACE#{phone}#MARKETING` / `SEC#{s}`, taken like the phone's.
+//!   A lower pace rather than a fixed delay: a delay only moves a burst later, while a budget in
+//!   the table bounds the rate across every concurrent invocation, and service and utility
+//!   messages keep the full pace (Meta's quality signal is driven by marketing: blocks and
+//!   reports). It is a pace, not a refusal: the sends still go, fewer per second.
+//!
 //! A wait up to `max_inline_wait` is slept in-process; a longer one sends the record back to
 //! the queue with that delay (visibility), which is not an attempt.
 
 use std::time::Duration;
 
 use wapipe_shared::domain::keys;
+use wapipe_shared::domain::keys::Key;
+use wapipe_shared::domain::outbound::Category;
 use wapipe_shared::ports::{Cond, PortResult, Store, Update, Write, WriteOutcome};
 
 /// Seconds ahead a phone slot may be reserved.
@@ -33,10 +43,21 @@ pub async fn phone_slot<S: Store>(
     mps: u32,
     ttl_secs: i64,
 ) -> PortResult<(Duration, bool)> {
+    second_slot(store, |s| keys::pace_second(phone, s), now_ms, mps, ttl_secs).await
+}
+
+/// A slot in a per-second budget whose counters `key` names, as [`phone_slot`] describes.
+async fn second_slot<S: Store>(
+    store: &S,
+    key: impl Fn(i64) -> Key,
+    now_ms: i64,
+    mps: u32,
+    ttl_secs: i64,
+) -> PortResult<(Duration, bool)> {
     let sec = now_ms.div_euclid(1000);
     for ahead in 0..=MAX_AHEAD_SECS {
         let s = sec + ahead;
-        let k = keys::pace_second(phone, s);
+        let k = key(s);
         let w = Write::Update {
             pk: k.pk,
             sk: k.sk,
@@ -52,6 +73,32 @@ pub async fn phone_slot<S: Store>(
         }
     }
     Ok((Duration::from_secs(MAX_AHEAD_SECS as u64 + 1), false))
+}
+
+/// Marketing from a degraded number (RED or FLAGGED) takes a slot in its own, lower budget
+/// of `mps` per second. Returns how long to wait (zero: now, or not marketing, or healthy).
+pub async fn degraded_marketing_slot<S: Store>(
+    store: &S,
+    phone: &str,
+    category: Option<Category>,
+    now_ms: i64,
+    mps: u32,
+    ttl_secs: i64,
+) -> PortResult<Duration> {
+    if category != Some(Category::Marketing) {
+        return Ok(Duration::ZERO);
+    }
+    match crate::guards::quality_slowdown(store, phone).await? {
+        None => Ok(Duration::ZERO),
+        Some(why) => {
+            let (wait, _) =
+                second_slot(store, |s| keys::pace_marketing_second(phone, s), now_ms, mps, ttl_secs).await?;
+            if !wait.is_zero() {
+                tracing::debug!(%why, wait_ms = wait.as_millis() as u64, "marketing slowed on a degraded number");
+            }
+            Ok(wait)
+        }
+    }
 }
 
 /// Take the recipient's next slot (GCRA). Returns how long to wait; when non-zero, nothing was

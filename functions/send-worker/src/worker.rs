@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use tracing::{debug, info_span, warn, Instrument};
 use wapipe_shared::domain::events::{parse_eventbridge_body, EventType};
 use wapipe_shared::domain::keys;
-use wapipe_shared::domain::outbound::{parse_request_value, SendRequest};
+use wapipe_shared::domain::outbound::{parse_request_value, Category, SendRequest};
 use wapipe_shared::domain::send_record::callback_data;
 use wapipe_shared::messaging::{LinkedPhone, Messaging};
 use wapipe_shared::ports::{Bus, Clock, PortError, Queue, Store, WriteOutcome};
@@ -174,14 +174,21 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         if let Err(e) = req.validate_with(facts.category) {
             return self.reject(&req, &hash, Some(&phone), "invalid", &e.to_string(), Some(&e.path), now).await;
         }
-        if let Some(wait) = self.pace(&req, &phone).await {
+        if let Some(wait) = self.pace(&req, &phone, facts.category).await {
             return retry(Some(&rid), wait, "paced");
+        }
+        // An order_details message creates its order first (payments: `orders`).
+        let (pid, waba, secs) = (&phone.meta_phone_number_id, &phone.waba_id, now.unix_timestamp());
+        match crate::orders::ensure_order(&self.store, &req, pid, waba, secs).await {
+            Err(e) => return retry(Some(&rid), backoff_on(&e, &self.config), e.to_string()),
+            Ok(Err(why)) => return self.reject(&req, &hash, Some(&phone), "reference_reused", &why, None, now).await,
+            Ok(Ok(())) => {}
         }
         self.claim_and_send(&req, &hash, &phone, &facts, existing.as_ref(), now).await
     }
 
     /// Pacing; `Some(wait)` when the record should come back later.
-    async fn pace(&self, req: &SendRequest, phone: &LinkedPhone) -> Option<Duration> {
+    async fn pace(&self, req: &SendRequest, phone: &LinkedPhone, category: Option<Category>) -> Option<Duration> {
         let c = &self.config;
         let pair = pacing::pair_slot(
             &self.store,
@@ -194,6 +201,14 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         )
         .await;
         match pair {
+            Err(e) => return Some(backoff_on(&e, c)),
+            Ok(w) if w > c.max_inline_wait => return Some(w),
+            Ok(w) if !w.is_zero() => tokio::time::sleep(w).await,
+            Ok(_) => {}
+        }
+        // Marketing from a RED or FLAGGED number: its own lower budget (see `pacing`).
+        let (p, now_ms, mps) = (&phone.meta_phone_number_id, ms(self.clock.now()), c.degraded_marketing_mps);
+        match pacing::degraded_marketing_slot(&self.store, p, category, now_ms, mps, c.pace_ttl_secs).await {
             Err(e) => return Some(backoff_on(&e, c)),
             Ok(w) if w > c.max_inline_wait => return Some(w),
             Ok(w) if !w.is_zero() => tokio::time::sleep(w).await,

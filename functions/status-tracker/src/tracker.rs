@@ -18,7 +18,7 @@ use wapipe_shared::domain::status::analytics::{plan_click, ClickInput, ClickPlan
 use wapipe_shared::domain::status::machine::plan_status;
 use wapipe_shared::domain::status::{StatusInput, LINKED};
 use wapipe_shared::ports::{Bus, Clock, Item, PortError, Store, TransactOutcome, Write, WriteOutcome};
-use wapipe_shared::publish::publish_all;
+use wapipe_shared::publish::{publish_each, run_unit};
 
 use crate::Config;
 
@@ -237,13 +237,7 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
     }
 
     async fn publish(&self, events: &[DomainEvent]) -> Result<Vec<EventType>, PortError> {
-        let results = publish_all(&self.bus, events, &self.config.publish).await;
-        let mut published = Vec::with_capacity(events.len());
-        for (res, e) in results.into_iter().zip(events) {
-            res?;
-            published.push(e.detail_type);
-        }
-        Ok(published)
+        publish_each(&self.bus, events, &self.config.publish).await
     }
 
     /// A short pause before retrying a transient store failure (e.g. a transaction conflict).
@@ -258,24 +252,9 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
         let poison =
             Poison { source: &self.config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
         let unit = park_unit(&poison, self.clock.now(), self.config.mark_ttl_secs);
-        match self.store.get(&unit.mark.pk, &unit.mark.sk).await {
-            Ok(Some(_)) => return Outcome::Parked { reason: reason.to_string() },
-            Ok(None) => {}
-            Err(e) => return retry(e),
+        match run_unit(&self.store, &self.bus, &unit, &self.config.publish).await {
+            Ok(_) => Outcome::Parked { reason: reason.to_string() },
+            Err(e) => retry(e),
         }
-        for w in &unit.before {
-            if let Err(e) = self.store.write(w.clone()).await {
-                return retry(e);
-            }
-        }
-        if let Err(e) = self.publish(&unit.events).await {
-            return retry(e);
-        }
-        for w in &unit.after {
-            if let Err(e) = self.store.write(w.clone()).await {
-                return retry(e);
-            }
-        }
-        Outcome::Parked { reason: reason.to_string() }
     }
 }

@@ -4,6 +4,8 @@
 //! `sqs::classify`), all on top of [`classify_sdk`]: throttling, timeouts, dispatch and I/O
 //! failures and 5xx are `Transient`; everything else is `Permanent`.
 
+mod accounts;
+mod admin;
 pub mod convert;
 mod dynamo;
 mod eventbridge;
@@ -19,6 +21,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 
 use crate::ports::PortError;
 
+pub use accounts::EumAccounts;
+pub use admin::EumAdmin;
 pub use dynamo::DynamoStore;
 pub use eventbridge::EventBridgeBus;
 pub use secrets::{SecretError, SecretLoader, SecretSource};

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::{Message, MessageAttributeValue, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{Message, MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
 use aws_sdk_sqs::Client;
 
 use super::classify_sdk;
-use crate::ports::{OutgoingMessage, PortError, PortResult, Queue, QueueMessage};
+use crate::ports::{OutgoingMessage, PortError, PortResult, Queue, QueueDepth, QueueMessage};
 
 const SERVICE: &str = "sqs";
 
@@ -76,6 +76,27 @@ fn to_message(m: &Message) -> PortResult<QueueMessage> {
 }
 
 impl Queue for SqsQueue {
+    async fn depth(&self, queue_url: &str) -> PortResult<QueueDepth> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .send()
+            .await
+            .map_err(|e| classify("depth", &e))?;
+        let count = |name: QueueAttributeName| {
+            out.attributes().and_then(|a| a.get(&name)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        };
+        Ok(QueueDepth {
+            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+            delayed: count(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+        })
+    }
+
     async fn send(&self, queue_url: &str, message: OutgoingMessage) -> PortResult<String> {
         let mut attrs = std::collections::HashMap::new();
         for (k, v) in message.attributes {

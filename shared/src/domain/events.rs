@@ -61,6 +61,18 @@ event_types! {
     SendAccepted => "whatsapp.send.accepted",
     SendRejected => "whatsapp.send.rejected",
     SendFailed => "whatsapp.send.failed",
+    // Payments (payment-processor): outcomes, rejections, reconciliation; commands it consumes.
+    PaymentCaptured => "whatsapp.payment.captured",
+    PaymentFailed => "whatsapp.payment.failed",
+    PaymentRejected => "whatsapp.payment.rejected",
+    PaymentStale => "whatsapp.payment.stale",
+    PaymentMarkPaid => "whatsapp.payment.mark-paid",
+    RefundRequested => "whatsapp.refund.requested",
+    RefundUpdated => "whatsapp.refund.updated",
+    RefundSettled => "whatsapp.refund.settled",
+    // Operations (dlq-drainer, quality-snapshotter).
+    MessageParked => "whatsapp.message.parked",
+    QualityChanged => "whatsapp.quality.changed",
 }
 
 impl std::fmt::Display for EventType {

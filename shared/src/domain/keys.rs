@@ -103,6 +103,34 @@ pub fn quality_at(phone_number_id: &str, rfc3339: &str) -> Key {
     Key::new(format!("QUALITY#{phone_number_id}"), format!("AT#{rfc3339}"))
 }
 
+/// Sort-key prefix of history rows (phone quality, template, account): `AT#{rfc3339}#{id}`.
+pub const HISTORY_PREFIX: &str = "AT#";
+
+/// One row of a phone's quality history; `id` tells apart rows of the same second.
+pub fn quality_entry(phone_number_id: &str, rfc3339: &str, id: &str) -> Key {
+    Key::new(format!("QUALITY#{phone_number_id}"), format!("{HISTORY_PREFIX}{rfc3339}#{id}"))
+}
+
+/// One row of a template's state history, beside its `STATE` and `DAY#` items.
+pub fn template_entry(waba_id: &str, name: &str, language: &str, rfc3339: &str, id: &str) -> Key {
+    Key::new(format!("TEMPLATE#{waba_id}#{name}#{language}"), format!("{HISTORY_PREFIX}{rfc3339}#{id}"))
+}
+
+/// A WABA's restrictions and ban state (`account_update`), merged like `QUALITY#…/LATEST`.
+pub fn account_latest(waba_id: &str) -> Key {
+    Key::new(format!("ACCOUNT#{waba_id}"), "LATEST")
+}
+
+/// One row of a WABA's account history (restrictions, violations, bans).
+pub fn account_entry(waba_id: &str, rfc3339: &str, id: &str) -> Key {
+    Key::new(format!("ACCOUNT#{waba_id}"), format!("{HISTORY_PREFIX}{rfc3339}#{id}"))
+}
+
+/// Marketing pacing of a degraded number (RED or FLAGGED): its own per-second counter.
+pub fn pace_marketing_second(phone_number_id: &str, epoch_secs: i64) -> Key {
+    Key::new(format!("PACE#{phone_number_id}#MARKETING"), format!("SEC#{epoch_secs}"))
+}
+
 pub fn flow_session(flow_token: &str) -> Key {
     Key::new(format!("FLOW#{flow_token}"), "SESSION")
 }
@@ -135,8 +163,86 @@ pub fn flow_data_partition(table: &str) -> String {
     format!("FLOWDATA#{table}")
 }
 
+/// The local record of a flow managed through EUM (`wapipe flows create`), listed per WABA:
+/// `FLOWREG#{waba}` / `FLOW#{flow_id}`.
+pub fn flow_registry(waba_id: &str, flow_id: &str) -> Key {
+    Key::new(flow_registry_partition(waba_id), format!("FLOW#{flow_id}"))
+}
+
+pub fn flow_registry_partition(waba_id: &str) -> String {
+    format!("FLOWREG#{waba_id}")
+}
+
+/// A number's business profile (local only: EUM has no profile API): the current version at
+/// `BIZPROFILE#{phone}` / `CURRENT`, every version at `V#{n:06}` beside it.
+pub fn business_profile(phone_number_id: &str) -> Key {
+    Key::new(business_profile_partition(phone_number_id), "CURRENT")
+}
+
+pub fn business_profile_version(phone_number_id: &str, version: u64) -> Key {
+    Key::new(business_profile_partition(phone_number_id), format!("{PROFILE_VERSION_PREFIX}{version:06}"))
+}
+
+pub fn business_profile_partition(phone_number_id: &str) -> String {
+    format!("BIZPROFILE#{phone_number_id}")
+}
+
+pub const PROFILE_VERSION_PREFIX: &str = "V#";
+
+/// A catalog product mirrored locally (EUM has no catalog API): `CATALOG#{catalog}` / `PRODUCT#{retailer_id}`.
+pub fn catalog_product(catalog_id: &str, retailer_id: &str) -> Key {
+    Key::new(catalog_partition(catalog_id), format!("{CATALOG_PRODUCT_PREFIX}{retailer_id}"))
+}
+
+pub fn catalog_partition(catalog_id: &str) -> String {
+    format!("CATALOG#{catalog_id}")
+}
+
+pub const CATALOG_PRODUCT_PREFIX: &str = "PRODUCT#";
+
+/// Group metadata (local only): `GROUPS#{phone}` / `GROUP#{group_id}`.
+pub fn group(phone_number_id: &str, group_id: &str) -> Key {
+    Key::new(group_partition(phone_number_id), format!("GROUP#{group_id}"))
+}
+
+pub fn group_partition(phone_number_id: &str) -> String {
+    format!("GROUPS#{phone_number_id}")
+}
+
+/// A number's call settings as the operator recorded them: `CALLING#{phone}` / `SETTINGS`.
+pub fn call_settings(phone_number_id: &str) -> Key {
+    Key::new(format!("CALLING#{phone_number_id}"), "SETTINGS")
+}
+
+/// An operator's acknowledgement of a runbook done by hand: `RUNBOOK#{capability}` / `{rfc3339}#{subject}`.
+pub fn runbook_ack(capability_id: &str, rfc3339: &str, subject: &str) -> Key {
+    Key::new(runbook_partition(capability_id), format!("{rfc3339}#{subject}"))
+}
+
+pub fn runbook_partition(capability_id: &str) -> String {
+    format!("RUNBOOK#{capability_id}")
+}
+
 pub fn payment(reference_id: &str) -> Key {
     Key::new(format!("PAYMENT#{reference_id}"), "PAYMENT")
+}
+
+/// Partition of one order: the order, its refunds and the gateway refunds its webhooks named.
+pub fn payment_partition(reference_id: &str) -> String {
+    format!("PAYMENT#{reference_id}")
+}
+
+/// Sort-key prefix of the refunds in an order's partition.
+pub const REFUND_PREFIX: &str = "REFUND#";
+
+/// One refund of an order, by the requester's idempotency key.
+pub fn refund(reference_id: &str, key: &str) -> Key {
+    Key::new(payment_partition(reference_id), format!("{REFUND_PREFIX}{key}"))
+}
+
+/// A gateway refund (`rfnd_…`) a payment webhook reported for the order.
+pub fn gateway_refund(reference_id: &str, gateway_refund_id: &str) -> Key {
+    Key::new(payment_partition(reference_id), format!("GWREFUND#{gateway_refund_id}"))
 }
 
 /// Partition of parked records of one source (a function or a queue).

@@ -1,5 +1,6 @@
 //! Pure domain logic: no I/O.
 
+pub mod business;
 pub mod catalogue;
 pub mod envelope;
 pub mod events;
@@ -9,8 +10,11 @@ pub mod meta_errors;
 pub mod normalize;
 pub mod outbound;
 pub mod parking;
+pub mod payments;
+pub mod quality;
 pub mod send_record;
 pub mod signature;
 pub mod status;
+pub mod templates;
 pub mod unit;
 pub mod webhook;

@@ -3,7 +3,7 @@
 //! A [`Faults`] handle is cheap to clone (it shares its state), so a test can keep one while
 //! the adapter is owned by the code under test. Operation names are the port methods:
 //! `get`, `write`, `transact`, `query` (store), `put_events` (bus), `send`, `receive`,
-//! `delete`, `change_visibility` (queue); [`ANY_OP`] matches all of them.
+//! `delete`, `change_visibility`, `depth` (queue); [`ANY_OP`] matches all of them.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -9,10 +9,12 @@ mod eval;
 mod faults;
 mod queue;
 mod sandbox;
+mod sandbox_accounts;
 mod store;
 
 pub use bus::MemoryBus;
 pub use faults::{Faults, ANY_OP};
 pub use queue::{MemoryQueue, DEFAULT_VISIBILITY};
 pub use sandbox::{status_notifications, Playback, Sandbox, SandboxSend};
+pub use sandbox_accounts::{sandbox_waba_id, SandboxAccounts};
 pub use store::MemoryStore;

@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::faults::Faults;
-use crate::ports::{OutgoingMessage, PortError, PortResult, Queue, QueueMessage};
+use crate::ports::{OutgoingMessage, PortError, PortResult, Queue, QueueDepth, QueueMessage};
 
 const SERVICE: &str = "memory-queue";
 pub const DEFAULT_VISIBILITY: Duration = Duration::from_secs(30);
@@ -119,6 +119,22 @@ fn receipt_id<'a>(op: &'static str, receipt: &'a str) -> PortResult<&'a str> {
 }
 
 impl Queue for MemoryQueue {
+    async fn depth(&self, queue_url: &str) -> PortResult<QueueDepth> {
+        self.faults.check(SERVICE, "depth", &[])?;
+        let now = Instant::now();
+        let mut d = QueueDepth::default();
+        if let Some(q) = self.lock().get(queue_url) {
+            for m in &q.messages {
+                match (m.visible_at <= now, m.receipt.is_some()) {
+                    (true, _) => d.visible += 1,
+                    (false, true) => d.in_flight += 1,
+                    (false, false) => d.delayed += 1,
+                }
+            }
+        }
+        Ok(d)
+    }
+
     async fn send(&self, queue_url: &str, message: OutgoingMessage) -> PortResult<String> {
         self.faults.check(SERVICE, "send", &[])?;
         if message.body.is_empty() || message.body.len() > MAX_BODY {

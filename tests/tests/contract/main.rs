@@ -72,7 +72,7 @@ suite!(memory {
         nested_values_round_trip, concurrent_conditional_puts,
     ],
     memory_bus => bus::[bus_publishes_ten, bus_rejects_eleven],
-    memory_queue => queue::[queue_visibility_cycle],
+    memory_queue => queue::[queue_visibility_cycle, queue_depth_counts],
 });
 
 suite!(emulator {
@@ -82,5 +82,5 @@ suite!(emulator {
         nested_values_round_trip, concurrent_conditional_puts,
     ],
     emulator_bus => bus::[bus_publishes_ten, bus_rejects_eleven],
-    emulator_queue => queue::[queue_visibility_cycle],
+    emulator_queue => queue::[queue_visibility_cycle, queue_depth_counts],
 });

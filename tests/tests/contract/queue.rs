@@ -45,3 +45,28 @@ pub async fn queue_visibility_cycle<Q: Queue>((q, url): (Q, String)) {
     q.delete(&url, &third[0].receipt_handle).await.expect("delete");
     assert!(q.receive(&url, 10, Duration::from_secs(2)).await.unwrap().is_empty(), "deleted");
 }
+
+/// `depth`: visible, in flight and delayed messages are counted apart (the DLQ view of
+/// `wapipe dlq list`). SQS's counts are approximate, so they are polled until they settle.
+pub async fn queue_depth_counts<Q: Queue>((q, url): (Q, String)) {
+    use wapipe_shared::ports::QueueDepth;
+    let send = |delay: Option<Duration>| OutgoingMessage { body: "d".into(), delay, attributes: BTreeMap::new() };
+    assert_eq!(q.depth(&url).await.expect("depth"), QueueDepth::default(), "empty");
+    q.send(&url, send(None)).await.expect("send");
+    q.send(&url, send(None)).await.expect("send");
+    q.send(&url, send(Some(Duration::from_secs(60)))).await.expect("send");
+    let got = q.receive(&url, 1, Duration::from_secs(1)).await.expect("receive");
+    assert_eq!(got.len(), 1);
+    let want = QueueDepth { visible: 1, in_flight: 1, delayed: 1 };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut last = QueueDepth::default();
+    while tokio::time::Instant::now() < deadline {
+        last = q.depth(&url).await.expect("depth");
+        if last == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(last, want);
+    assert_eq!(last.total(), 3);
+}

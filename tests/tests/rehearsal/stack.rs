@@ -121,10 +121,23 @@ pub async fn deploy(
     for (k, v) in [("CodeBucket", bucket.to_string()), ("CodePrefix", "rehearsal/".to_string())] {
         parameters.push(Parameter::builder().parameter_key(k).parameter_value(v).build());
     }
+    // The template is over CloudFormation's 51,200-byte limit for an inline body (as `sam
+    // deploy` does, it goes through S3; the limit there is 1 MB). The emulator reads a
+    // path-style URL on its own endpoint.
+    let template_key = "rehearsal/template.yaml";
+    c.s3.put_object()
+        .bucket(bucket)
+        .key(template_key)
+        .body(ByteStream::from(template.into_bytes()))
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let endpoint =
+        std::env::var(wapipe_tests::ENDPOINT_VAR).map_err(|e| format!("{}: {e}", wapipe_tests::ENDPOINT_VAR))?;
     c.cfn
         .create_stack()
         .stack_name(stack_name)
-        .template_body(template)
+        .template_url(format!("{}/{bucket}/{template_key}", endpoint.trim_end_matches('/')))
         .set_parameters(Some(parameters))
         .capabilities(Capability::CapabilityIam)
         .capabilities(Capability::CapabilityAutoExpand)

@@ -1,0 +1,346 @@
+//! `wapipe catalog`, `wapipe groups`, `wapipe calling`: local-only features (EUM has no
+//! catalog or groups API) and calling (deep links, call settings — set through EUM with
+//! `--apply`, recorded locally either way).
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use serde_json::{json, Value};
+use wapipe_shared::admin::{Admin, CallSettings as EumCallSettings};
+use wapipe_shared::domain::business::calling::{self, CallSettings};
+use wapipe_shared::domain::business::catalog::{self, Product};
+use wapipe_shared::domain::business::groups::{self, Group};
+
+use crate::eum::{done, finish, on_store, print_json, print_table, EumOpts, Failure};
+use crate::profile::business;
+
+#[derive(Subcommand)]
+pub enum CatalogCommand {
+    /// Store products from FILE (one product or an array): retailer_id, name, currency, price_1000, …
+    #[command(after_help = "Example:\n  wapipe catalog put --catalog-id 123 products.json")]
+    Put {
+        file: PathBuf,
+        #[arg(long)]
+        catalog_id: String,
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored products of a catalog.
+    #[command(after_help = "Example:\n  wapipe catalog list --catalog-id 123 --json")]
+    List {
+        #[arg(long)]
+        catalog_id: String,
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a stored product.
+    #[command(after_help = "Example:\n  wapipe catalog delete SKU-1 --catalog-id 123")]
+    Delete {
+        retailer_id: String,
+        #[arg(long)]
+        catalog_id: String,
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that the products a message (Cloud API JSON, FILE) refers to are in the catalog; exit 1 if not.
+    #[command(after_help = "Example:\n  wapipe catalog check product_list.json")]
+    Check {
+        file: PathBuf,
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum GroupsCommand {
+    /// Record a group created in WhatsApp (metadata only; EUM has no groups API).
+    #[command(
+        after_help = "Example:\n  wapipe groups create --phone-number-id 1065… --group-id G1 --subject VIP --member 919876543210"
+    )]
+    Create {
+        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+        phone_number_id: String,
+        #[arg(long)]
+        group_id: String,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long = "member")]
+        members: Vec<String>,
+        #[arg(long)]
+        invite_link: Option<String>,
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The recorded groups of a number.
+    #[command(after_help = "Example:\n  wapipe groups list --phone-number-id 106540352242922 --json")]
+    List {
+        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+        phone_number_id: String,
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget a recorded group.
+    #[command(after_help = "Example:\n  wapipe groups delete G1 --phone-number-id 106540352242922")]
+    Delete {
+        group_id: String,
+        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+        phone_number_id: String,
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CallingCommand {
+    /// A wa.me click-to-chat link to the number (the user can call from the chat).
+    #[command(after_help = "Example:\n  wapipe calling link --phone +919876543210 --text 'Call me back'")]
+    Link {
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or set the number's call settings; --apply also sets them through EUM
+    /// (UpdateLinkedWhatsAppBusinessAccountPhoneNumber).
+    #[command(
+        after_help = "Examples:\n  wapipe calling settings --phone-number-id phone-number-id-…\n  wapipe calling settings --phone-number-id phone-number-id-… --enabled true --apply"
+    )]
+    Settings {
+        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+        phone_number_id: String,
+        #[arg(long)]
+        enabled: Option<bool>,
+        /// DEFAULT or DISABLE_ALL.
+        #[arg(long)]
+        icon_visibility: Option<String>,
+        /// ENABLED or DISABLED.
+        #[arg(long)]
+        callback_permission: Option<String>,
+        #[arg(long)]
+        apply: bool,
+        #[command(flatten)]
+        eum: EumOpts,
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn read_json(file: &Path) -> Result<Value, Failure> {
+    let text = std::fs::read_to_string(file).map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
+    serde_json::from_str(&text).map_err(|e| Failure::Invalid(vec![format!("{}: not JSON: {e}", file.display())]))
+}
+
+pub async fn run_catalog(command: CatalogCommand, state: Option<&Path>) -> Result<u8, String> {
+    finish(catalog_inner(command, state).await)
+}
+
+async fn catalog_inner(command: CatalogCommand, state: Option<&Path>) -> Result<u8, Failure> {
+    let now = time::OffsetDateTime::now_utc();
+    match command {
+        CatalogCommand::Put { file, catalog_id, table, json } => {
+            let v = read_json(&file)?;
+            let list = if v.is_array() { v } else { Value::Array(vec![v]) };
+            let products: Vec<Product> =
+                serde_json::from_value(list).map_err(|e| Failure::Invalid(vec![format!("{}: {e}", file.display())]))?;
+            for (i, p) in products.iter().enumerate() {
+                p.validate().map_err(|e| Failure::Invalid(vec![format!("[{i}].{e}")]))?;
+            }
+            let n = on_store!(table.as_deref(), state, |s| async {
+                let mut n = 0;
+                for p in &products {
+                    n += usize::from(catalog::put(s, &catalog_id, p, now).await?);
+                }
+                Ok::<_, wapipe_shared::domain::business::BusinessError>(n)
+            }
+            .await)
+            .map_err(business)?;
+            let text = format!("{n} product(s) stored in catalog {catalog_id}");
+            done(json, json!({"catalog_id": catalog_id, "stored": n, "given": products.len()}), &text)
+        }
+        CatalogCommand::List { catalog_id, table, json } => {
+            let products =
+                on_store!(table.as_deref(), state, |s| catalog::list(s, &catalog_id).await).map_err(business)?;
+            if json {
+                print_json(&json!({"catalog_id": catalog_id, "products": products}))?;
+            } else {
+                let rows: Vec<Vec<String>> = products
+                    .iter()
+                    .map(|p| {
+                        let price = match (p.price_1000, &p.currency) {
+                            (Some(a), Some(c)) => format!("{}.{:03} {c}", a / 1000, a % 1000),
+                            _ => String::new(),
+                        };
+                        vec![p.retailer_id.clone(), p.name.clone(), price, p.availability.clone().unwrap_or_default()]
+                    })
+                    .collect();
+                print_table(&["RETAILER ID", "NAME", "PRICE", "AVAILABILITY"], &rows);
+            }
+            Ok(0)
+        }
+        CatalogCommand::Delete { retailer_id, catalog_id, table, json } => {
+            let gone = on_store!(table.as_deref(), state, |s| catalog::delete(s, &catalog_id, &retailer_id).await)
+                .map_err(business)?;
+            if !gone {
+                return Err(Failure::NotFound(format!("{catalog_id}/{retailer_id} is not stored")));
+            }
+            let text = format!("deleted {catalog_id}/{retailer_id}");
+            done(json, json!({"catalog_id": catalog_id, "deleted": retailer_id}), &text)
+        }
+        CatalogCommand::Check { file, table, json } => {
+            let v = read_json(&file)?;
+            let msg = v.get("message").cloned().unwrap_or(v);
+            let refs = catalog::referenced_products(&msg);
+            let missing =
+                on_store!(table.as_deref(), state, |s| catalog::unknown_products(s, &msg).await).map_err(business)?;
+            if json {
+                print_json(&json!({"references": refs.len(), "unknown": missing}))?;
+            } else {
+                for m in &missing {
+                    println!("unknown product: {m} (`wapipe catalog put` it, or fix the message)");
+                }
+                println!("{} product reference(s), {} unknown", refs.len(), missing.len());
+            }
+            Ok(u8::from(!missing.is_empty()))
+        }
+    }
+}
+
+pub async fn run_groups(command: GroupsCommand, state: Option<&Path>) -> Result<u8, String> {
+    finish(groups_inner(command, state).await)
+}
+
+async fn groups_inner(command: GroupsCommand, state: Option<&Path>) -> Result<u8, Failure> {
+    let now = time::OffsetDateTime::now_utc();
+    match command {
+        GroupsCommand::Create {
+            phone_number_id,
+            group_id,
+            subject,
+            description,
+            members,
+            invite_link,
+            table,
+            json,
+        } => {
+            let g = Group { group_id, subject, description, members, invite_link };
+            on_store!(table.as_deref(), state, |s| groups::create(s, &phone_number_id, &g, now).await)
+                .map_err(business)?;
+            let text = format!("recorded group {} ({} member(s))", g.group_id, g.members.len());
+            done(json, json!({"recorded": g}), &text)
+        }
+        GroupsCommand::List { phone_number_id, table, json } => {
+            let list =
+                on_store!(table.as_deref(), state, |s| groups::list(s, &phone_number_id).await).map_err(business)?;
+            if json {
+                print_json(&json!({"phone_number_id": phone_number_id, "groups": list}))?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|g| {
+                        vec![
+                            g.group_id.clone(),
+                            g.subject.clone(),
+                            g.members.len().to_string(),
+                            g.invite_link.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                print_table(&["GROUP ID", "SUBJECT", "MEMBERS", "INVITE LINK"], &rows);
+            }
+            Ok(0)
+        }
+        GroupsCommand::Delete { group_id, phone_number_id, table, json } => {
+            let gone = on_store!(table.as_deref(), state, |s| groups::delete(s, &phone_number_id, &group_id).await)
+                .map_err(business)?;
+            if !gone {
+                return Err(Failure::NotFound(format!("group {group_id} is not recorded")));
+            }
+            done(json, json!({"deleted": group_id}), &format!("deleted group {group_id}"))
+        }
+    }
+}
+
+pub async fn run_calling(command: CallingCommand, state: Option<&Path>) -> Result<u8, String> {
+    finish(calling_inner(command, state).await)
+}
+
+async fn calling_inner(command: CallingCommand, state: Option<&Path>) -> Result<u8, Failure> {
+    match command {
+        CallingCommand::Link { phone, text, json } => {
+            let link = calling::deep_link(&phone, text.as_deref()).map_err(business)?;
+            done(json, json!({"link": link}), &link)
+        }
+        CallingCommand::Settings {
+            phone_number_id,
+            enabled,
+            icon_visibility,
+            callback_permission,
+            apply,
+            eum,
+            table,
+            json,
+        } => {
+            let phone = phone_number_id;
+            let current =
+                on_store!(table.as_deref(), state, |s| calling::settings(s, &phone).await).map_err(business)?;
+            let changing = enabled.is_some() || icon_visibility.is_some() || callback_permission.is_some() || apply;
+            if !changing {
+                let Some((s, applied)) = current else {
+                    return Err(Failure::NotFound(format!("no call settings recorded for {phone}")));
+                };
+                if json {
+                    print_json(&json!({"phone_number_id": phone, "settings": s, "applied_to_eum": applied}))?;
+                } else {
+                    println!(
+                        "{phone}: calling {}, icon {}, callback permission {} (applied through EUM: {applied})",
+                        if s.call_enabled { "enabled" } else { "disabled" },
+                        s.call_icon_visibility.as_deref().unwrap_or("-"),
+                        s.callback_permission_status.as_deref().unwrap_or("-")
+                    );
+                }
+                return Ok(0);
+            }
+            let base = current.map(|(s, _)| s).unwrap_or_default();
+            let settings = CallSettings {
+                call_enabled: enabled.unwrap_or(base.call_enabled),
+                call_icon_visibility: icon_visibility.or(base.call_icon_visibility),
+                callback_permission_status: callback_permission.or(base.callback_permission_status),
+            };
+            settings.validate().map_err(business)?;
+            if apply {
+                let eum_settings = EumCallSettings {
+                    call_enabled: settings.call_enabled,
+                    call_icon_visibility: settings.call_icon_visibility.clone(),
+                    callback_permission_status: settings.callback_permission_status.clone(),
+                };
+                eum.admin().await.put_call_settings(&phone, &eum_settings).await?;
+            }
+            let now = time::OffsetDateTime::now_utc();
+            on_store!(table.as_deref(), state, |s| calling::record_settings(s, &phone, &settings, apply, now).await)
+                .map_err(business)?;
+            let how = if apply { " and set through EUM" } else { " (local only; --apply sets them through EUM)" };
+            let text = format!("call settings recorded for {phone}{how}");
+            done(json, json!({"phone_number_id": phone, "settings": settings, "applied_to_eum": apply}), &text)
+        }
+    }
+}

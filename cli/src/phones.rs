@@ -1,0 +1,213 @@
+//! `wapipe phones`: the WABAs and numbers linked to EUM (list, show), a WABA's event
+//! destinations (point it at the stack's SNS topic), a number's business public key, and the
+//! runbooks of what EUM cannot do (display name change, migration, onboarding) with their
+//! acknowledgement.
+
+use std::path::Path;
+
+use clap::{Subcommand, ValueEnum};
+use serde_json::json;
+use wapipe_shared::accounts::{all_wabas, Accounts};
+use wapipe_shared::admin::Admin;
+use wapipe_shared::capabilities::{self, not_supported};
+use wapipe_shared::domain::events::rfc3339;
+use wapipe_shared::domain::keys;
+use wapipe_shared::ports::{Cond, Item, Store, Write};
+
+use crate::eum::{done, finish, on_store, print_json, print_table, progress, EumOpts, Failure};
+
+#[derive(Subcommand)]
+pub enum PhonesCommand {
+    /// Every linked WABA and its numbers (quality rating included).
+    #[command(after_help = "Example:\n  wapipe phones list --json")]
+    List {
+        #[command(flatten)]
+        eum: EumOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One number's detail, by EUM id (`phone-number-id-…`).
+    #[command(after_help = "Example:\n  wapipe phones show phone-number-id-… --json")]
+    Show {
+        phone_number_id: String,
+        #[command(flatten)]
+        eum: EumOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Point a WABA's events at the stack's SNS topic (replaces its destinations).
+    #[command(
+        after_help = "Example:\n  wapipe phones destinations --waba-id waba-… --topic-arn arn:aws:sns:ap-south-1:123456789012:wapipe-eum-events"
+    )]
+    Destinations {
+        #[arg(long)]
+        waba_id: String,
+        /// SNS topic (or other destination) ARN; repeat for several.
+        #[arg(long = "topic-arn", required = true)]
+        topic_arns: Vec<String>,
+        /// IAM role EUM assumes to publish (when the destination needs one).
+        #[arg(long)]
+        role_arn: Option<String>,
+        #[command(flatten)]
+        eum: EumOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The number's registered business public key and its signature status
+    /// (register one with `wapipe flows upload-key`).
+    #[command(after_help = "Example:\n  wapipe phones public-key --phone-number-id phone-number-id-…")]
+    PublicKey {
+        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+        phone_number_id: String,
+        #[command(flatten)]
+        eum: EumOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What EUM cannot do: print the runbook (exit 5), or with --done record that it was done.
+    #[command(
+        after_help = "Examples:\n  wapipe phones runbook display-name\n  wapipe phones runbook migrate --done --subject +15555550100"
+    )]
+    Runbook {
+        #[arg(value_enum)]
+        name: RunbookName,
+        #[arg(long)]
+        done: bool,
+        /// What it was done for (a number, a WABA).
+        #[arg(long, default_value = "-")]
+        subject: String,
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RunbookName {
+    DisplayName,
+    Migrate,
+    Register,
+}
+
+impl RunbookName {
+    fn capability(self) -> &'static str {
+        match self {
+            RunbookName::DisplayName => "phone_display_name",
+            RunbookName::Migrate => "phone_migrate",
+            RunbookName::Register => "phone_register",
+        }
+    }
+}
+
+pub async fn run(command: PhonesCommand, state: Option<&Path>) -> Result<u8, String> {
+    finish(run_inner(command, state).await)
+}
+
+async fn run_inner(command: PhonesCommand, state: Option<&Path>) -> Result<u8, Failure> {
+    match command {
+        PhonesCommand::List { eum, json } => {
+            let accounts = eum.accounts().await;
+            let wabas = all_wabas(&accounts).await.map_err(Failure::Eum)?;
+            let bar = progress(Some(wabas.len() as u64), json, "WABAs");
+            let mut details = Vec::new();
+            for w in &wabas {
+                details.push(accounts.get_waba(&w.id).await.map_err(Failure::Eum)?);
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            if json {
+                let list: Vec<_> = details
+                    .iter()
+                    .map(|d| {
+                        json!({"waba_id": d.summary.id, "meta_waba_id": d.summary.meta_waba_id, "name": d.summary.name,
+                               "registration_status": d.summary.registration_status,
+                               "phones": d.phones.iter().map(|p| json!({"phone_number_id": p.eum_phone_number_id,
+                                   "meta_phone_number_id": p.meta_phone_number_id, "phone_number": p.phone_number,
+                                   "display_name": p.display_name, "quality_rating": p.quality_rating})).collect::<Vec<_>>()})
+                    })
+                    .collect();
+                print_json(&json!({"count": list.len(), "wabas": list}))?;
+            } else {
+                let rows: Vec<Vec<String>> = details
+                    .iter()
+                    .flat_map(|d| {
+                        d.phones.iter().map(move |p| {
+                            vec![
+                                d.summary.id.clone(),
+                                p.eum_phone_number_id.clone(),
+                                p.phone_number.clone(),
+                                p.display_name.clone(),
+                                p.quality_rating.clone(),
+                                p.meta_phone_number_id.clone(),
+                            ]
+                        })
+                    })
+                    .collect();
+                print_table(&["WABA", "PHONE NUMBER ID", "NUMBER", "NAME", "QUALITY", "META ID"], &rows);
+                println!("{} WABA(s), {} number(s)", details.len(), rows.len());
+            }
+            Ok(0)
+        }
+        PhonesCommand::Show { phone_number_id, eum, json } => {
+            let d = eum.accounts().await.get_phone(&phone_number_id).await.map_err(Failure::Eum)?;
+            let p = &d.phone;
+            if json {
+                print_json(&json!({"phone_number_id": p.eum_phone_number_id, "waba_id": d.linked_waba_id,
+                    "meta_phone_number_id": p.meta_phone_number_id, "phone_number": p.phone_number,
+                    "display_phone_number": p.display_phone_number, "display_name": p.display_name,
+                    "quality_rating": p.quality_rating, "data_localization_region": p.data_localization_region}))?;
+            } else {
+                println!("{} ({}) {} in {}", p.phone_number, p.display_name, p.eum_phone_number_id, d.linked_waba_id);
+                println!("quality rating: {}", if p.quality_rating.is_empty() { "-" } else { &p.quality_rating });
+                println!("(EUM exposes no tier or name status: `wapipe capabilities show phone_name_status`)");
+            }
+            Ok(0)
+        }
+        PhonesCommand::Destinations { waba_id, topic_arns, role_arn, eum, json } => {
+            for a in &topic_arns {
+                if !a.starts_with("arn:") {
+                    return Err(Failure::Invalid(vec![format!("topic_arn: `{a}` is not an ARN")]));
+                }
+            }
+            let list: Vec<(String, Option<String>)> =
+                topic_arns.iter().map(|a| (a.clone(), role_arn.clone())).collect();
+            eum.admin().await.put_event_destinations(&waba_id, &list).await?;
+            let text = format!("{waba_id}: events now go to {}", topic_arns.join(", "));
+            done(json, json!({"waba_id": waba_id, "event_destinations": topic_arns}), &text)
+        }
+        PhonesCommand::PublicKey { phone_number_id, eum, json } => {
+            let key = eum.admin().await.get_public_key(&phone_number_id).await?;
+            if key.pem.is_empty() {
+                return Err(Failure::NotFound(format!(
+                    "no public key for {phone_number_id}: `wapipe flows upload-key` registers one"
+                )));
+            }
+            if json {
+                print_json(&key)?;
+            } else {
+                println!("{}", key.pem);
+                eprintln!("signature status: {}", key.signature_status);
+            }
+            Ok(0)
+        }
+        PhonesCommand::Runbook { name, done: acknowledged, subject, table, json } => {
+            let id = name.capability();
+            let Some(cap) = capabilities::find(id) else {
+                return Err(Failure::NotFound(format!("no capability {id}")));
+            };
+            if !acknowledged {
+                return Err(Failure::NotSupported(not_supported(cap)));
+            }
+            let at = rfc3339(time::OffsetDateTime::now_utc());
+            let k = keys::runbook_ack(id, &at, &subject);
+            let item = Item::new(k.pk, k.sk)
+                .with("capability", id)
+                .with("subject", subject.clone())
+                .with("done_at", at.clone());
+            on_store!(table.as_deref(), state, |s| s.write(Write::put_if(item, Cond::ItemMissing)).await)?;
+            let text = format!("recorded: {} done for {subject} at {at}", cap.feature);
+            done(json, json!({"capability": id, "subject": subject, "done_at": at}), &text)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! dlq-drainer Lambda: wiring only (tracing, config, clients once, run).
+// The handler's future nests the SDK clients' futures deeply.
+#![recursion_limit = "256"]
+
+use dlq_drainer::lambda::{handle, LambdaSettings};
+use dlq_drainer::{Config, Drainer};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus, SqsQueue};
+use wapipe_shared::ports::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    wapipe_shared::telemetry::init_lambda();
+    let settings = LambdaSettings::from_env()?;
+    let config = Config::from_env()?;
+    let sdk = sdk_config().await;
+    let drainer = Drainer::new(
+        SqsQueue::from_conf(&sdk),
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
+        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),
+        SystemClock,
+        config,
+    );
+    let drainer = &drainer;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(drainer, event.payload).await.map_err(Error::from)
+    }))
+    .await
+}

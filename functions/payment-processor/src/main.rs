@@ -1,0 +1,38 @@
+//! payment-processor Lambda: wiring only (tracing, config, clients once, run).
+#![recursion_limit = "256"]
+
+use std::time::Duration;
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use payment_processor::lambda::{handle, razorpay_key, LambdaSettings};
+use payment_processor::razorpay::Razorpay;
+use payment_processor::{Config, Processor};
+use serde_json::Value;
+use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus, SecretLoader};
+use wapipe_shared::ports::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    wapipe_shared::telemetry::init_lambda();
+    let settings = LambdaSettings::from_env()?;
+    let config = Config::from_env()?;
+    let sdk = sdk_config().await;
+    // No Razorpay key (WAPIPE_RAZORPAY_KEY[_ARN] unset or "manual"): every refund is manual.
+    let secret = SecretLoader::from_env(&sdk).load("WAPIPE_RAZORPAY_KEY").await?;
+    let gateway = match secret.as_deref().map(razorpay_key).transpose()?.flatten() {
+        Some((id, key)) => Some(Razorpay::new(&settings.razorpay_base, &id, &key, Duration::from_secs(10))?),
+        None => None,
+    };
+    let processor = Processor::new(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
+        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),
+        SystemClock,
+        gateway,
+        config,
+    );
+    let processor = &processor;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(processor, event.payload).await.map_err(Error::from)
+    }))
+    .await
+}

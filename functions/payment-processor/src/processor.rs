@@ -1,0 +1,220 @@
+//! The SQS batch path: parse the EventBridge body, dispatch by detail-type, and report only the
+//! records that may pass later in `batchItemFailures`. Poison records are parked.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tracing::{info_span, warn, Instrument};
+
+use wapipe_shared::domain::events::{parse_eventbridge_body, DomainEvent, EventType};
+use wapipe_shared::domain::keys;
+use wapipe_shared::domain::parking::{park_unit, Poison};
+use wapipe_shared::domain::payments::events::{rejected, Subject};
+use wapipe_shared::domain::payments::order::{OrderView, RefundView};
+use wapipe_shared::gateway::{Gateway, ManualGateway};
+use wapipe_shared::ports::{Bus, Clock, PortError, Store, TransactOutcome, Write, WriteOutcome};
+use wapipe_shared::publish::{publish_each, run_unit};
+
+use crate::inputs::{MarkPaid, PaymentUpdate, RefundRequest, RefundSettled};
+use crate::Config;
+
+/// One record of a batch (an SQS message, or a local-mode queue message).
+#[derive(Clone, Debug)]
+pub struct RecordIn {
+    pub id: String,
+    pub body: String,
+    pub receive_count: u32,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+/// What happened to one record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Applied (or already applied: `changed` false); the events it published.
+    Done {
+        changed: bool,
+        published: Vec<EventType>,
+    },
+    /// Refused with a `whatsapp.payment.rejected` event: `reason` is its code.
+    Rejected {
+        reason: String,
+    },
+    Ignored {
+        reason: String,
+    },
+    Parked {
+        reason: String,
+    },
+    /// May pass later: reported in `batchItemFailures`.
+    Retry {
+        error: String,
+    },
+}
+
+pub type BatchReport = wapipe_shared::sqs_event::BatchReport<Outcome>;
+
+impl wapipe_shared::sqs_event::Retryable for Outcome {
+    fn is_retry(&self) -> bool {
+        matches!(self, Outcome::Retry { .. })
+    }
+}
+
+pub(crate) fn retry(e: impl std::fmt::Display) -> Outcome {
+    Outcome::Retry { error: e.to_string() }
+}
+
+/// The processor over its ports. `G` is the automatic refund gateway (Razorpay) for the
+/// payment configurations in `Config::gateway_configurations`; every other order is refunded
+/// through [`ManualGateway`].
+pub struct Processor<S, B, C, G> {
+    pub store: S,
+    pub bus: B,
+    pub clock: C,
+    pub gateway: Option<G>,
+    pub config: Config,
+}
+
+/// The input a rejection answers.
+pub(crate) struct Input<'a> {
+    pub detail_type: EventType,
+    pub event_id: &'a str,
+    pub receive_count: u32,
+}
+
+impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
+    pub fn new(store: S, bus: B, clock: C, gateway: Option<G>, config: Config) -> Self {
+        Processor { store, bus, clock, gateway, config }
+    }
+
+    pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
+        let mut report = BatchReport::default();
+        for r in records {
+            let outcome = self.handle_record(r).instrument(info_span!("record", record_id = %r.id)).await;
+            if let Outcome::Retry { error } = &outcome {
+                warn!(record_id = %r.id, %error, "record will be retried");
+            }
+            report.outcomes.push((r.id.clone(), outcome));
+        }
+        report
+    }
+
+    pub async fn handle_record(&self, r: &RecordIn) -> Outcome {
+        let event = match parse_eventbridge_body(&r.body) {
+            Ok(e) => e,
+            Err(e) => return self.park(r, &e.to_string()).await,
+        };
+        let input =
+            Input { detail_type: event.detail_type, event_id: event.event_id(), receive_count: r.receive_count };
+        let d = &event.detail;
+        let r2 = r;
+        let park = |e: String| async move { self.park(r2, &format!("{}: {e}", event.detail_type)).await };
+        match event.detail_type {
+            EventType::PaymentUpdated => match PaymentUpdate::from_detail(d) {
+                Ok(p) => self.payment_updated(p, &input).await,
+                Err(e) => park(e).await,
+            },
+            EventType::RefundRequested => match RefundRequest::from_detail(d) {
+                Ok(p) => self.refund_requested(p, &input).await,
+                Err(e) => park(e).await,
+            },
+            EventType::PaymentMarkPaid => match MarkPaid::from_detail(d) {
+                Ok(p) => self.mark_paid(p, &input).await,
+                Err(e) => park(e).await,
+            },
+            EventType::RefundSettled => match RefundSettled::from_detail(d) {
+                Ok(p) => self.refund_settled(p, &input).await,
+                Err(e) => park(e).await,
+            },
+            other => Outcome::Ignored { reason: format!("{other} is not routed to the payment processor") },
+        }
+    }
+
+    /// The gateway for an order: the automatic one for its configuration, else manual.
+    pub(crate) fn gateway_for(&self, o: &OrderView) -> Option<&G> {
+        use wapipe_shared::domain::payments::capability::PaymentKind;
+        let c = &self.config.gateway_configurations;
+        let automatic = o.kind == PaymentKind::IndiaGateway && (c.contains("*") || c.contains(&o.configuration));
+        self.gateway.as_ref().filter(|_| automatic)
+    }
+
+    pub(crate) fn gateway_name(&self, o: &OrderView) -> &'static str {
+        self.gateway_for(o).map(|g| g.name()).unwrap_or(ManualGateway.name())
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub(crate) async fn order(&self, reference_id: &str) -> Result<Option<OrderView>, PortError> {
+        let k = keys::payment(reference_id);
+        match self.store.get(&k.pk, &k.sk).await? {
+            Some(item) => OrderView::from_item(&item).map(Some).map_err(|message| PortError::Permanent {
+                service: "payments",
+                op: "read order",
+                message,
+            }),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) async fn refund(&self, reference_id: &str, key: &str) -> Result<Option<RefundView>, PortError> {
+        let k = keys::refund(reference_id, key);
+        match self.store.get(&k.pk, &k.sk).await? {
+            Some(item) => RefundView::from_item(&item).map(Some).map_err(|message| PortError::Permanent {
+                service: "payments",
+                op: "read refund",
+                message,
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// One conditional write or one transaction; `false` when a condition failed.
+    pub(crate) async fn execute(&self, mut writes: Vec<Write>) -> Result<bool, PortError> {
+        if writes.len() == 1 {
+            if let Some(w) = writes.pop() {
+                return Ok(self.store.write(w).await? == WriteOutcome::Applied);
+            }
+        }
+        Ok(self.store.transact(writes).await? == TransactOutcome::Applied)
+    }
+
+    pub(crate) async fn publish(&self, events: &[DomainEvent]) -> Result<Vec<EventType>, PortError> {
+        publish_each(&self.bus, events, &self.config.publish).await
+    }
+
+    /// Publish `whatsapp.payment.rejected` and answer `Rejected`.
+    pub(crate) async fn reject(&self, s: Subject<'_>, code: &str, message: &str) -> Outcome {
+        warn!(reason = code, %message, "rejected");
+        match self.publish(&[rejected(&s, code, message, self.now())]).await {
+            Ok(_) => Outcome::Rejected { reason: code.to_string() },
+            Err(e) => retry(e),
+        }
+    }
+
+    pub(crate) fn subject<'a>(&self, input: &'a Input<'a>, reference_id: &'a str) -> Subject<'a> {
+        Subject {
+            input: input.detail_type.as_str(),
+            input_id: input.event_id,
+            reference_id: Some(reference_id),
+            ..Subject::default()
+        }
+    }
+
+    /// A short pause before retrying a transient store failure (e.g. a transaction conflict).
+    pub(crate) async fn pause(&self, attempt: u32) {
+        let ms = 5u64.saturating_mul(1 << attempt.min(6));
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+
+    async fn park(&self, r: &RecordIn, reason: &str) -> Outcome {
+        warn!(%reason, "parking record");
+        let poison =
+            Poison { source: &self.config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
+        let unit = park_unit(&poison, self.now(), self.config.mark_ttl_secs);
+        match run_unit(&self.store, &self.bus, &unit, &self.config.publish).await {
+            Ok(_) => Outcome::Parked { reason: reason.to_string() },
+            Err(e) => retry(e),
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Reconciliation: a scheduled sweep lists orders still `pending` and refunds still
+//! `requested`/`submitted` past `Config::stale_after_secs`, through GSI1 (`PAYSTATE#…`,
+//! `REFUNDSTATE#…`, sorted by the time they entered the state: no table scan), and publishes
+//! `whatsapp.payment.stale` for each. It changes nothing: deciding is for an operator
+//! (docs/runbooks/payments.md), because WhatsApp offers no payment lookup API through EUM.
+
+use serde_json::Value;
+
+use wapipe_shared::domain::payments::events::stale;
+use wapipe_shared::domain::payments::order::{order_index, refund_index};
+use wapipe_shared::domain::payments::{attr, OrderState, RefundState};
+use wapipe_shared::gateway::Gateway;
+use wapipe_shared::ports::{Bus, Clock, Index, Item, PortError, Query, Store};
+
+use crate::processor::Processor;
+
+/// What one sweep found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepReport {
+    pub stale_orders: usize,
+    pub stale_refunds: usize,
+    /// More stale items than `sweep_limit` in some state: the next sweep continues.
+    pub truncated: bool,
+}
+
+/// Is this Lambda input a sweep (`{"sweep": …}`)?
+pub fn is_sweep(input: &Value) -> bool {
+    input.get("sweep").is_some()
+}
+
+impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
+    pub async fn sweep(&self) -> Result<SweepReport, PortError> {
+        let now = self.now();
+        let cutoff = now.unix_timestamp().saturating_sub(self.config.stale_after_secs);
+        let mut report = SweepReport::default();
+        let mut events = Vec::new();
+        let (orders, more) = self.older_than(order_index(OrderState::Pending), cutoff).await?;
+        report.truncated |= more;
+        for o in &orders {
+            let reference = o.get_str("reference_id").unwrap_or_default();
+            let since = o.get_i64(attr::UPDATED_AT).unwrap_or(0);
+            events.push(stale("order", reference, None, OrderState::Pending.as_str(), since, now));
+        }
+        report.stale_orders = orders.len();
+        for state in [RefundState::Requested, RefundState::Submitted] {
+            let (refunds, more) = self.older_than(refund_index(state), cutoff).await?;
+            report.truncated |= more;
+            for r in &refunds {
+                let reference = r.get_str("reference_id").unwrap_or_default();
+                let since = r.get_i64(attr::UPDATED_AT).unwrap_or(0);
+                events.push(stale("refund", reference, r.get_str(attr::KEY), state.as_str(), since, now));
+            }
+            report.stale_refunds += refunds.len();
+        }
+        for r in self.publish_results(&events).await {
+            r?;
+        }
+        Ok(report)
+    }
+
+    async fn publish_results(
+        &self,
+        events: &[wapipe_shared::domain::events::DomainEvent],
+    ) -> Vec<Result<(), PortError>> {
+        wapipe_shared::publish::publish_all(&self.bus, events, &self.config.publish).await
+    }
+
+    /// Items of one GSI1 partition that entered it before `cutoff`, oldest first, at most
+    /// `sweep_limit`; `true` when there were more.
+    async fn older_than(&self, partition: String, cutoff: i64) -> Result<(Vec<Item>, bool), PortError> {
+        let limit = self.config.sweep_limit.max(1);
+        let mut q = Query { index: Index::Gsi1, limit: Some(limit.min(100)), ..Query::table(partition, "") };
+        let mut out = Vec::new();
+        // Bounded: at most limit/1 pages of ≥ 1 item each.
+        for _ in 0..limit {
+            let page = self.store.query(q.clone()).await?;
+            for item in page.items {
+                if item.get_i64(attr::UPDATED_AT).unwrap_or(0) > cutoff {
+                    return Ok((out, false));
+                }
+                if out.len() == limit {
+                    return Ok((out, true));
+                }
+                out.push(item);
+            }
+            match page.cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok((out, false))
+    }
+}

@@ -1,0 +1,88 @@
+//! quality-snapshotter: a business number's health over time (PROTOCOL §2.3, §3.6, §7.1–§7.3).
+//!
+//! Two inputs, one binary:
+//! - **scheduled** (an EventBridge schedule): every linked WABA and phone number from EUM
+//!   (`ListLinkedWhatsAppBusinessAccounts` → `GetLinkedWhatsAppBusinessAccount`), a snapshot of
+//!   each number (quality rating, display name, status) merged into `QUALITY#{phone}` /
+//!   `LATEST` and kept as a TTL'd history row (`AT#…`);
+//! - **SQS** (rule `QualityRule`): `whatsapp.phone.quality` (tier, throughput, flagged),
+//!   `whatsapp.template.updated` (the template state cache the send worker's guard reads) and
+//!   `whatsapp.account.updated` (restrictions and bans, under `ACCOUNT#{waba}`), each also a
+//!   history row.
+//!
+//! Every merge is ordered by the observation's own time and guarded by a conditional write
+//! (`wapipe_shared::domain::quality::merge`), so duplicate, concurrent and out-of-order
+//! deliveries never regress a value, and each real change publishes one
+//! `whatsapp.quality.changed` (deterministic id) with the old and new values.
+
+pub mod announce;
+pub mod lambda;
+pub mod records;
+pub mod snapshot;
+
+use wapipe_shared::publish::RetryPolicy;
+
+pub use records::{BatchReport, Outcome, RecordIn};
+pub use snapshot::SnapshotReport;
+
+pub use wapipe_shared::config::ConfigError;
+
+/// Tunables, from the environment in Lambda ([`Config::from_env`]).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Name for parked records (`PARKED#quality-snapshotter`).
+    pub source: String,
+    /// How long history rows live (DynamoDB TTL).
+    pub history_ttl_secs: i64,
+    /// How long dedupe marks of parked bodies live.
+    pub mark_ttl_secs: i64,
+    /// Re-plans after a concurrent write before the record is retried.
+    pub max_attempts: u32,
+    pub publish: RetryPolicy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            source: "quality-snapshotter".into(),
+            history_ttl_secs: 90 * 24 * 3600,
+            mark_ttl_secs: 30 * 24 * 3600,
+            max_attempts: 8,
+            publish: RetryPolicy::default(),
+        }
+    }
+}
+
+impl Config {
+    /// `WAPIPE_QUALITY_HISTORY_DAYS` (90, 1..=3650).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        if let Ok(v) = std::env::var("WAPIPE_QUALITY_HISTORY_DAYS") {
+            match v.trim().parse::<i64>() {
+                Ok(d) if (1..=3650).contains(&d) => c.history_ttl_secs = d * 24 * 3600,
+                _ => {
+                    return Err(ConfigError {
+                        name: "WAPIPE_QUALITY_HISTORY_DAYS",
+                        problem: format!("expected a number of days from 1 to 3650, got {v:?}"),
+                    })
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// The snapshotter over its ports.
+pub struct Snapshotter<S, B, A, C> {
+    pub store: S,
+    pub bus: B,
+    pub accounts: A,
+    pub clock: C,
+    pub config: Config,
+}
+
+impl<S, B, A, C> Snapshotter<S, B, A, C> {
+    pub fn new(store: S, bus: B, accounts: A, clock: C, config: Config) -> Self {
+        Snapshotter { store, bus, accounts, clock, config }
+    }
+}

@@ -1,0 +1,30 @@
+//! quality-snapshotter Lambda: wiring only (tracing, config, clients once, run).
+// The handler's future nests the SDK clients' futures deeply.
+#![recursion_limit = "256"]
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use quality_snapshotter::lambda::{handle, LambdaSettings};
+use quality_snapshotter::{Config, Snapshotter};
+use serde_json::Value;
+use wapipe_shared::aws::{sdk_config, DynamoStore, EumAccounts, EventBridgeBus};
+use wapipe_shared::ports::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    wapipe_shared::telemetry::init_lambda();
+    let settings = LambdaSettings::from_env()?;
+    let config = Config::from_env()?;
+    let sdk = sdk_config().await;
+    let snapshotter = Snapshotter::new(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
+        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),
+        EumAccounts::from_conf(&sdk),
+        SystemClock,
+        config,
+    );
+    let snapshotter = &snapshotter;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(snapshotter, event.payload).await.map_err(Error::from)
+    }))
+    .await
+}

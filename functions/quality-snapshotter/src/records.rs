@@ -1,0 +1,180 @@
+//! The SQS batch path (rule `QualityRule`): per record, parse the EventBridge body and merge
+//! what it observes. A body that can never be processed is parked
+//! (`wapipe_shared::domain::parking`); a transient failure puts only that record in
+//! `batchItemFailures`.
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use tracing::{info_span, warn, Instrument};
+use wapipe_shared::domain::events::{parse_eventbridge_body, DomainEvent, EventType};
+use wapipe_shared::domain::keys;
+use wapipe_shared::domain::parking::{park_unit, Poison};
+use wapipe_shared::domain::quality::observe::{
+    account_observed, phone_quality_observed, row_id, sort_time, template_observation, Subject, ACCOUNT_CHANGE_FIELDS,
+    PHONE_CHANGE_FIELDS,
+};
+use wapipe_shared::domain::quality::Source;
+use wapipe_shared::ports::{Bus, Clock, PortError, Store};
+use wapipe_shared::publish::run_unit;
+
+use crate::announce::{Merge, Merged};
+use crate::Snapshotter;
+
+/// Template fields whose change is announced.
+const TEMPLATE_CHANGE_FIELDS: &[&str] = &["status", "quality", "category"];
+
+/// One SQS record.
+#[derive(Clone, Debug)]
+pub struct RecordIn {
+    pub id: String,
+    pub body: String,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+/// What happened to one record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Merged (and stored in the history); `changed` lists the fields announced.
+    Done {
+        changed: Vec<String>,
+    },
+    Ignored {
+        reason: String,
+    },
+    Parked {
+        reason: String,
+    },
+    Retry {
+        error: String,
+    },
+}
+
+pub type BatchReport = wapipe_shared::sqs_event::BatchReport<Outcome>;
+
+impl wapipe_shared::sqs_event::Retryable for Outcome {
+    fn is_retry(&self) -> bool {
+        matches!(self, Outcome::Retry { .. })
+    }
+}
+
+fn done(m: Result<Merged, PortError>) -> Outcome {
+    match m {
+        Ok(m) => Outcome::Done { changed: m.changes.iter().map(|c| c.field.to_string()).collect() },
+        Err(e) => Outcome::Retry { error: e.to_string() },
+    }
+}
+
+impl<S: Store, B: Bus, A, C: Clock> Snapshotter<S, B, A, C> {
+    pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
+        let mut report = BatchReport::default();
+        for r in records {
+            let outcome = self.handle_record(r).instrument(info_span!("record", record_id = %r.id)).await;
+            if let Outcome::Retry { error } = &outcome {
+                warn!(record_id = %r.id, %error, "record will be retried");
+            }
+            report.outcomes.push((r.id.clone(), outcome));
+        }
+        report
+    }
+
+    async fn handle_record(&self, r: &RecordIn) -> Outcome {
+        let event = match parse_eventbridge_body(&r.body) {
+            Ok(e) => e,
+            Err(e) => return self.park(r, &e.to_string()).await,
+        };
+        let result = match event.detail_type {
+            EventType::PhoneQuality => self.phone_quality(&event).await,
+            EventType::TemplateUpdated => self.template(&event).await,
+            EventType::AccountUpdated => self.account(&event).await,
+            other => return Outcome::Ignored { reason: format!("{other} is not routed to the quality snapshotter") },
+        };
+        match result {
+            Ok(o) => o,
+            Err(reason) => self.park(r, &format!("{}: {reason}", event.detail_type)).await,
+        }
+    }
+
+    async fn phone_quality(&self, e: &DomainEvent) -> Result<Outcome, String> {
+        let (facts, observed) = phone_quality_observed(&e.detail)?;
+        let at = sort_time(facts.occurred_at);
+        let phone = facts.phone_number_id.as_str();
+        let id = if facts.event_id.is_empty() {
+            row_id(&[phone, &at, "webhook"])
+        } else {
+            facts.event_id.chars().take(12).collect()
+        };
+        let extra = [("waba_id", Value::from(facts.waba_id.as_str()))];
+        let m = Merge {
+            key: keys::quality_latest(phone),
+            observed: &observed,
+            extra: if facts.waba_id.is_empty() { &[] } else { &extra },
+            subject: Subject { kind: "phone", waba_id: &facts.waba_id, phone_number_id: phone, template: None },
+            announce: PHONE_CHANGE_FIELDS,
+            source: Source::Webhook,
+            observed_at: facts.occurred_at,
+            history: keys::quality_entry(phone, &at, &id),
+            event: facts.event.as_deref(),
+        };
+        Ok(done(self.merge(&m).await))
+    }
+
+    async fn template(&self, e: &DomainEvent) -> Result<Outcome, String> {
+        let (facts, obs) = template_observation(&e.detail)?;
+        let at = sort_time(facts.occurred_at);
+        let id = row_id(&[&facts.event_id, &at, "template"]);
+        let observed = obs.observed();
+        let extra = obs.extra();
+        let m = Merge {
+            key: obs.key(),
+            observed: &observed,
+            extra: &extra,
+            subject: Subject {
+                kind: "template",
+                waba_id: &facts.waba_id,
+                phone_number_id: &facts.phone_number_id,
+                template: Some((&obs.name, &obs.language)),
+            },
+            announce: TEMPLATE_CHANGE_FIELDS,
+            source: Source::Webhook,
+            observed_at: facts.occurred_at,
+            history: keys::template_entry(&obs.waba_id, &obs.name, &obs.language, &at, &id),
+            event: facts.event.as_deref().or(e.detail.get("change").and_then(Value::as_str)),
+        };
+        Ok(done(self.merge(&m).await))
+    }
+
+    async fn account(&self, e: &DomainEvent) -> Result<Outcome, String> {
+        let (facts, observed) = account_observed(&e.detail)?;
+        let at = sort_time(facts.occurred_at);
+        let id = row_id(&[&facts.event_id, &at, "account"]);
+        let m = Merge {
+            key: keys::account_latest(&facts.waba_id),
+            observed: &observed,
+            extra: &[],
+            subject: Subject {
+                kind: "account",
+                waba_id: &facts.waba_id,
+                phone_number_id: &facts.phone_number_id,
+                template: None,
+            },
+            announce: ACCOUNT_CHANGE_FIELDS,
+            source: Source::Webhook,
+            observed_at: facts.occurred_at,
+            history: keys::account_entry(&facts.waba_id, &at, &id),
+            event: facts.event.as_deref().or(e.detail.get("change").and_then(Value::as_str)),
+        };
+        Ok(done(self.merge(&m).await))
+    }
+
+    /// Park a record that can never succeed, once per body.
+    async fn park(&self, r: &RecordIn, reason: &str) -> Outcome {
+        warn!(%reason, "parking record");
+        let poison =
+            Poison { source: &self.config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
+        let unit = park_unit(&poison, self.clock.now(), self.config.mark_ttl_secs);
+        match run_unit(&self.store, &self.bus, &unit, &self.config.publish).await {
+            Ok(_) => Outcome::Parked { reason: reason.to_string() },
+            Err(e) => Outcome::Retry { error: e.to_string() },
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Calling: click-to-chat deep links (`https://wa.me/<number>?text=…`, from which the user can
+//! call the business) and the number's call settings as recorded locally. EUM's
+//! `UpdateLinkedWhatsAppBusinessAccountPhoneNumber` can set the call settings; the local
+//! record keeps what was asked and when.
+
+use serde::{Deserialize, Serialize};
+
+use super::{epoch_ms, BusinessError};
+use crate::domain::keys;
+use crate::ports::{Cond, Item, Store, Write, WriteOutcome};
+
+/// A `wa.me` link to the number (E.164, `+` optional), with an optional prefilled message.
+pub fn deep_link(phone_e164: &str, text: Option<&str>) -> Result<String, BusinessError> {
+    let digits: String = phone_e164.chars().filter(|c| !matches!(c, '+' | ' ' | '-' | '(' | ')')).collect();
+    if digits.len() < 8 || digits.len() > 15 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(BusinessError::invalid("phone", "an international number: 8 to 15 digits, country code first"));
+    }
+    let mut link = format!("https://wa.me/{digits}");
+    if let Some(t) = text.filter(|t| !t.is_empty()) {
+        link.push_str("?text=");
+        link.push_str(&percent_encode(t));
+    }
+    Ok(link)
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Call settings (the fields of EUM's `WhatsAppCallSettings` wapipe records).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSettings {
+    pub call_enabled: bool,
+    /// `DEFAULT` | `DISABLE_ALL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_icon_visibility: Option<String>,
+    /// `ENABLED` | `DISABLED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_permission_status: Option<String>,
+}
+
+impl CallSettings {
+    pub fn validate(&self) -> Result<(), BusinessError> {
+        if let Some(v) = &self.call_icon_visibility {
+            if v != "DEFAULT" && v != "DISABLE_ALL" {
+                return Err(BusinessError::invalid("call_icon_visibility", "`DEFAULT` or `DISABLE_ALL`"));
+            }
+        }
+        if let Some(v) = &self.callback_permission_status {
+            if v != "ENABLED" && v != "DISABLED" {
+                return Err(BusinessError::invalid("callback_permission_status", "`ENABLED` or `DISABLED`"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Record the settings (a write older than the stored one is ignored; returns false).
+pub async fn record_settings<S: Store>(
+    store: &S,
+    phone: &str,
+    settings: &CallSettings,
+    applied_to_eum: bool,
+    now: time::OffsetDateTime,
+) -> Result<bool, BusinessError> {
+    settings.validate()?;
+    let k = keys::call_settings(phone);
+    let body = serde_json::to_value(settings).map_err(|e| BusinessError::invalid("settings", e.to_string()))?;
+    let ms = epoch_ms(now);
+    let item =
+        Item::new(k.pk, k.sk).with("settings", body).with("applied_to_eum", applied_to_eum).with("updated_at_ms", ms);
+    Ok(store.write(Write::put_if(item, Cond::missing_or_lt("updated_at_ms", ms))).await? == WriteOutcome::Applied)
+}
+
+pub async fn settings<S: Store>(store: &S, phone: &str) -> Result<Option<(CallSettings, bool)>, BusinessError> {
+    let k = keys::call_settings(phone);
+    let Some(item) = store.get(&k.pk, &k.sk).await? else { return Ok(None) };
+    let s = item.attrs.get("settings").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    Ok(Some((s, item.attrs.get("applied_to_eum").and_then(|v| v.as_bool()).unwrap_or(false))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_links_are_wa_me_with_encoded_text() {
+        assert_eq!(deep_link("+1 (555) 555-0100", None).unwrap(), "https://wa.me/15555550100");
+        assert_eq!(
+            deep_link("919876543210", Some("Call me back?")).unwrap(),
+            "https://wa.me/919876543210?text=Call%20me%20back%3F"
+        );
+        assert!(deep_link("12ab", None).is_err());
+        assert!(deep_link("123", None).is_err());
+    }
+}
