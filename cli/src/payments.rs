@@ -113,15 +113,7 @@ impl LocalConsumer for LocalPayments {
     }
     fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
         Box::pin(async move {
-            let records: Vec<RecordIn> = batch
-                .iter()
-                .map(|m| RecordIn {
-                    id: m.message_id.clone(),
-                    body: m.body.clone(),
-                    receive_count: m.receive_count,
-                    sent_at: None,
-                })
-                .collect();
+            let records: Vec<RecordIn> = batch.iter().map(RecordIn::from_queue).collect();
             self.0.handle_batch(&records).await.failures()
         })
     }

@@ -34,6 +34,33 @@ impl SqsRecord {
     }
 }
 
+/// The record of a consumer behind an EventBridge rule (status tracker, payment processor):
+/// what its handler reads of an SQS message, from Lambda or from local mode's queues.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumerRecord {
+    /// SQS `messageId` (stable across redeliveries).
+    pub id: String,
+    /// The EventBridge event, as a rule delivers it to SQS.
+    pub body: String,
+    /// SQS `ApproximateReceiveCount` (1 on the first delivery).
+    pub receive_count: u32,
+    /// SQS `SentTimestamp`: keys parked records deterministically.
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+impl ConsumerRecord {
+    /// From a record of a Lambda SQS event.
+    pub fn from_message(index: usize, m: &SqsMessage) -> ConsumerRecord {
+        let r = SqsRecord::from_message(index, m);
+        ConsumerRecord { id: r.id, body: r.body, receive_count: r.receive_count, sent_at: r.sent_at }
+    }
+
+    /// From a message of a queue port (local mode, tests).
+    pub fn from_queue(m: &crate::ports::QueueMessage) -> ConsumerRecord {
+        ConsumerRecord { id: m.message_id.clone(), body: m.body.clone(), receive_count: m.receive_count, sent_at: None }
+    }
+}
+
 /// An outcome that asks SQS to deliver its record again.
 pub trait Retryable {
     fn is_retry(&self) -> bool;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use wapipe_shared::config::{optional, TableAndBus};
 use wapipe_shared::gateway::Gateway;
 use wapipe_shared::ports::{Bus, Clock, Store};
-use wapipe_shared::sqs_event::{batch_response, SqsRecord};
+use wapipe_shared::sqs_event::batch_response;
 
 use crate::sweep::is_sweep;
 use crate::{ConfigError, Processor, RecordIn};
@@ -33,8 +33,7 @@ pub async fn handle<S: Store, B: Bus, C: Clock, G: Gateway>(
 }
 
 pub fn record_in(index: usize, m: &SqsMessage) -> RecordIn {
-    let r = SqsRecord::from_message(index, m);
-    RecordIn { id: r.id, body: r.body, receive_count: r.receive_count, sent_at: r.sent_at }
+    RecordIn::from_message(index, m)
 }
 
 /// What the Lambda reads from its environment, besides `Config`.

@@ -19,13 +19,7 @@ use crate::inputs::{MarkPaid, PaymentUpdate, RefundRequest, RefundSettled};
 use crate::Config;
 
 /// One record of a batch (an SQS message, or a local-mode queue message).
-#[derive(Clone, Debug)]
-pub struct RecordIn {
-    pub id: String,
-    pub body: String,
-    pub receive_count: u32,
-    pub sent_at: Option<OffsetDateTime>,
-}
+pub use wapipe_shared::sqs_event::ConsumerRecord as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]

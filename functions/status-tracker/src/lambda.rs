@@ -2,7 +2,7 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use wapipe_shared::ports::{Bus, Clock, Store};
-use wapipe_shared::sqs_event::{batch_response, SqsRecord};
+use wapipe_shared::sqs_event::batch_response;
 
 use crate::{RecordIn, Tracker};
 
@@ -13,8 +13,7 @@ pub async fn handle_sqs<S: Store, B: Bus, C: Clock>(tracker: &Tracker<S, B, C>, 
 
 /// An SQS message as a record: its id, body, receive count and first-send time.
 pub fn record_in(index: usize, m: &SqsMessage) -> RecordIn {
-    let r = SqsRecord::from_message(index, m);
-    RecordIn { id: r.id, body: r.body, receive_count: r.receive_count, sent_at: r.sent_at }
+    RecordIn::from_message(index, m)
 }
 
 /// What the Lambda reads from its environment, besides `Config`: the table and the bus.

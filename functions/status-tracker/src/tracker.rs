@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use time::OffsetDateTime;
 use tracing::{debug, info_span, warn, Instrument};
 
 use wapipe_shared::domain::events::{parse_eventbridge_body, DomainEvent, EventType};
@@ -26,17 +25,7 @@ use crate::Config;
 const FLOW_TOKEN: &str = "flow_token";
 
 /// One record of a batch: an SQS message (or a local-mode queue message).
-#[derive(Clone, Debug)]
-pub struct RecordIn {
-    /// SQS `messageId` (stable across redeliveries).
-    pub id: String,
-    /// The EventBridge event, as a rule delivers it to SQS.
-    pub body: String,
-    /// SQS `ApproximateReceiveCount` (1 on the first delivery).
-    pub receive_count: u32,
-    /// SQS `SentTimestamp`: keys parked records deterministically.
-    pub sent_at: Option<OffsetDateTime>,
-}
+pub use wapipe_shared::sqs_event::ConsumerRecord as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]

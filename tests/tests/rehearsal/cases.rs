@@ -28,12 +28,12 @@ pub const CUSTOMER: &str = "919876543210";
 pub const EUM_PHONE_ID: &str = "phone-number-id-4db8a4cce7e7d3cbc3ec62a721b7ded3";
 
 /// An item's attribute as text, or "".
-fn s(item: &std::collections::BTreeMap<String, AttributeValue>, name: &str) -> String {
+pub(super) fn s(item: &std::collections::BTreeMap<String, AttributeValue>, name: &str) -> String {
     item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
 }
 
 /// Poll `key` until `done` holds for it (bounded by WAIT).
-async fn wait_until(
+pub(super) async fn wait_until(
     w: &World,
     key: &keys::Key,
     done: impl Fn(&std::collections::BTreeMap<String, AttributeValue>) -> bool,

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use wapipe_fake_gateway::FakeGateway;
 use wapipe_shared::domain::keys;
 
-use super::cases::{CUSTOMER, PHONE};
-use super::{eum_message, publish, stack, wait_for_event, wait_for_item, World, WAIT};
+use super::cases::{s, wait_until, CUSTOMER, PHONE};
+use super::{eum_message, publish, stack, wait_for_event, wait_for_item, World};
 
 /// The payment the sample webhook names (`transaction.id` is a Razorpay order).
 const RAZORPAY_ORDER: &str = "order_SdrcSSqobZ7voR";
@@ -30,26 +30,6 @@ pub async fn start_gateway() -> String {
 
 fn n(item: &std::collections::BTreeMap<String, AttributeValue>, name: &str) -> i64 {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(-1)
-}
-
-fn s(item: &std::collections::BTreeMap<String, AttributeValue>, name: &str) -> String {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
-}
-
-async fn wait_until(
-    w: &World,
-    key: &keys::Key,
-    done: impl Fn(&std::collections::BTreeMap<String, AttributeValue>) -> bool,
-) -> std::collections::BTreeMap<String, AttributeValue> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let item = wait_for_item(w, key).await;
-        if done(&item) {
-            return item;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{}/{}: {item:?}", key.pk, key.sk);
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
 }
 
 /// The sample EUM event of `file` with its webhook entry edited by `edit`.
