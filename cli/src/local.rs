@@ -120,6 +120,11 @@ impl Local {
         Ok(local)
     }
 
+    /// Whether any consumer runs in this process.
+    pub fn has_consumers(&self) -> bool {
+        !self.consumers.is_empty()
+    }
+
     /// Run ingest alone: no consumer gets the published events (they are only recorded).
     pub fn ingest_only(&mut self) {
         self.consumers.clear();

@@ -21,6 +21,9 @@ pub struct Summary {
     pub units: usize,
     pub duplicates: usize,
     pub events: BTreeMap<String, usize>,
+    /// What the consumers running in this process (status tracker, payment processor,
+    /// quality snapshotter, flow responses) published in answer, by type.
+    pub consumer_events: BTreeMap<String, usize>,
     pub parked: Vec<Parked>,
     /// Records that failed for a transient reason (they would be retried by SQS).
     pub retry: Vec<Parked>,
@@ -90,6 +93,7 @@ pub fn file_records(path: &Path) -> Result<Vec<RecordIn>, String> {
 /// Replay every file, one batch per file, and add up the outcomes.
 pub async fn replay(local: &Local, files: &[PathBuf], progress: &indicatif::ProgressBar) -> Result<Summary, String> {
     let mut s = Summary::default();
+    let before = local.bus.count();
     for f in files {
         progress.set_message(f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string());
         let records = file_records(f)?;
@@ -120,6 +124,15 @@ pub async fn replay(local: &Local, files: &[PathBuf], progress: &indicatif::Prog
         progress.inc(1);
     }
     progress.finish_and_clear();
+    // Everything published since the start, less what ingest published, is the consumers'.
+    if local.has_consumers() {
+        for (t, n) in local.bus.counts_since(before) {
+            let by_consumers = n.saturating_sub(s.events.get(t.as_str()).copied().unwrap_or(0));
+            if by_consumers > 0 {
+                s.consumer_events.insert(t.as_str().to_string(), by_consumers);
+            }
+        }
+    }
     Ok(s)
 }
 
@@ -133,6 +146,13 @@ pub fn print_human(s: &Summary) {
         println!("\nevents published:");
         let width = s.events.keys().map(String::len).max().unwrap_or(0);
         for (t, n) in &s.events {
+            println!("  {t:<width$}  {n:>6}");
+        }
+    }
+    if !s.consumer_events.is_empty() {
+        println!("\npublished in answer by the local consumers:");
+        let width = s.consumer_events.keys().map(String::len).max().unwrap_or(0);
+        for (t, n) in &s.consumer_events {
             println!("  {t:<width$}  {n:>6}");
         }
     }

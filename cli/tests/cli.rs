@@ -89,6 +89,11 @@ fn state_chains_commands_and_a_second_replay_is_all_duplicates() {
     }
     let by_consumers: u64 = consumers.iter().map(|t| count(t)).sum();
     assert_eq!(saved.len() as u64 - by_consumers, events.values().sum::<u64>());
+    // The summary reports the consumers' answers apart from ingest's events.
+    for t in consumers {
+        assert_eq!(first["consumer_events"][t].as_u64(), Some(count(t)), "{t} in the summary");
+    }
+    assert_eq!(second["consumer_events"], json!({}), "a second replay makes the consumers publish nothing");
     let _ = std::fs::remove_file(state);
 }
 

@@ -40,6 +40,20 @@ impl MemoryBus {
         lock(&self.events).clone()
     }
 
+    /// How many events were published so far.
+    pub fn count(&self) -> usize {
+        lock(&self.events).len()
+    }
+
+    /// The events published after the first `skip`, by detail-type.
+    pub fn counts_since(&self, skip: usize) -> std::collections::BTreeMap<crate::domain::events::EventType, usize> {
+        let mut out = std::collections::BTreeMap::new();
+        for e in lock(&self.events).iter().skip(skip) {
+            *out.entry(e.detail_type).or_insert(0) += 1;
+        }
+        out
+    }
+
     /// Every event published so far, leaving the record empty.
     pub fn take_events(&self) -> Vec<DomainEvent> {
         std::mem::take(&mut *lock(&self.events))
