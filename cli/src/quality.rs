@@ -117,10 +117,7 @@ impl LocalConsumer for LocalQuality {
 
     fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
         Box::pin(async move {
-            let records: Vec<RecordIn> = batch
-                .iter()
-                .map(|m| RecordIn { id: m.message_id.clone(), body: m.body.clone(), sent_at: None })
-                .collect();
+            let records: Vec<RecordIn> = batch.iter().map(RecordIn::from_queue).collect();
             self.0.handle_batch(&records).await.failures()
         })
     }

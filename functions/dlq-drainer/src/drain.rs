@@ -8,7 +8,7 @@ use backoff::ExponentialBackoffBuilder;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 use wapipe_shared::ports::{Bus, Clock, OutgoingMessage, PortError, Queue, QueueMessage, Store};
-use wapipe_shared::publish::publish_all;
+use wapipe_shared::publish::run_unit;
 
 use crate::park::park_unit;
 use crate::{Config, QueuePair, MAX_DELAY, REPLAYS_ATTR};
@@ -269,26 +269,9 @@ impl<Q: Queue, S: Store, B: Bus, C: Clock> Drainer<Q, S, B, C> {
             action: Action::Park { reason: reason.clone() },
             error: Some(format!("not parked (stays in the DLQ): {e}")),
         };
-        match self.store.get(&unit.mark.pk, &unit.mark.sk).await {
-            Err(e) => return fail(e.to_string()),
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                for w in &unit.before {
-                    if let Err(e) = self.store.write(w.clone()).await {
-                        return fail(e.to_string());
-                    }
-                }
-                for res in publish_all(&self.bus, &unit.events, &self.config.publish).await {
-                    if let Err(e) = res {
-                        return fail(e.to_string());
-                    }
-                }
-                for w in &unit.after {
-                    if let Err(e) = self.store.write(w.clone()).await {
-                        return fail(e.to_string());
-                    }
-                }
-            }
+        // Already parked (the mark exists) is done too: only the delete is left.
+        if let Err(e) = run_unit(&self.store, &self.bus, &unit, &self.config.publish).await {
+            return fail(e.to_string());
         }
         let error = self
             .queue

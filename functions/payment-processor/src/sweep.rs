@@ -52,17 +52,8 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
             }
             report.stale_refunds += refunds.len();
         }
-        for r in self.publish_results(&events).await {
-            r?;
-        }
+        wapipe_shared::publish::publish_each(&self.bus, &events, &self.config.publish).await?;
         Ok(report)
-    }
-
-    async fn publish_results(
-        &self,
-        events: &[wapipe_shared::domain::events::DomainEvent],
-    ) -> Vec<Result<(), PortError>> {
-        wapipe_shared::publish::publish_all(&self.bus, events, &self.config.publish).await
     }
 
     /// Items of one GSI1 partition that entered it before `cutoff`, oldest first, at most

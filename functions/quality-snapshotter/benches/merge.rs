@@ -36,6 +36,7 @@ fn records() -> Vec<RecordIn> {
             out.push(RecordIn {
                 id: format!("{phone}-{ev}"),
                 body: eventbridge_body(&e, "0", "local", at),
+                receive_count: 1,
                 sent_at: None,
             });
         }

@@ -17,7 +17,7 @@ use wapipe_shared::domain::quality::merge::{merged_view, plan_merge, FieldChange
 use wapipe_shared::domain::quality::observe::{changed_event, history_item, HistoryRow, Subject};
 use wapipe_shared::domain::quality::Source;
 use wapipe_shared::ports::{Bus, Clock, PortError, Store, Write, WriteOutcome};
-use wapipe_shared::publish::publish_all;
+use wapipe_shared::publish::publish_each;
 
 use crate::Snapshotter;
 
@@ -71,11 +71,8 @@ impl<S: Store, B: Bus, A, C: Clock> Snapshotter<S, B, A, C> {
                 .collect();
             let events: Vec<DomainEvent> =
                 changes.iter().map(|c| changed_event(&m.subject, c, m.source, m.observed_at)).collect();
-            for r in publish_all(&self.bus, &events, &self.config.publish).await {
-                r?;
-            }
+            let published = publish_each(&self.bus, &events, &self.config.publish).await?;
             if self.store.write(write).await? == WriteOutcome::Applied {
-                let published = events.iter().map(|e| e.detail_type).collect();
                 return Ok(Merged { changes, published });
             }
         }

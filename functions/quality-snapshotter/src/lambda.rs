@@ -7,7 +7,7 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use serde_json::Value;
 use wapipe_shared::accounts::Accounts;
 use wapipe_shared::ports::{Bus, Clock, Store};
-use wapipe_shared::sqs_event::{batch_response, SqsRecord};
+use wapipe_shared::sqs_event::batch_response;
 
 use crate::{RecordIn, Snapshotter};
 
@@ -31,8 +31,7 @@ pub fn classify(payload: Value) -> Result<Input, String> {
 }
 
 pub fn record_in(index: usize, m: &SqsMessage) -> RecordIn {
-    let r = SqsRecord::from_message(index, m);
-    RecordIn { id: r.id, body: r.body, sent_at: r.sent_at }
+    RecordIn::from_message(index, m)
 }
 
 /// Handle one invocation.

@@ -4,7 +4,6 @@
 //! `batchItemFailures`.
 
 use serde_json::Value;
-use time::OffsetDateTime;
 use tracing::{info_span, warn, Instrument};
 use wapipe_shared::domain::events::{parse_eventbridge_body, DomainEvent, EventType};
 use wapipe_shared::domain::keys;
@@ -23,13 +22,8 @@ use crate::Snapshotter;
 /// Template fields whose change is announced.
 const TEMPLATE_CHANGE_FIELDS: &[&str] = &["status", "quality", "category"];
 
-/// One SQS record.
-#[derive(Clone, Debug)]
-pub struct RecordIn {
-    pub id: String,
-    pub body: String,
-    pub sent_at: Option<OffsetDateTime>,
-}
+/// One SQS record (or a local-mode queue message).
+pub use wapipe_shared::sqs_event::ConsumerRecord as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
