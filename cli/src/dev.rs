@@ -110,8 +110,10 @@ async fn drain(local: Arc<Local>) {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }
-        let records: Vec<RecordIn> =
-            batch.iter().map(|m| RecordIn { id: m.message_id.clone(), body: m.body.clone(), sent_at: None }).collect();
+        let records: Vec<RecordIn> = batch
+            .iter()
+            .map(|m| RecordIn { id: m.message_id.clone(), body: m.body.clone(), sent_at: None, ..Default::default() })
+            .collect();
         let report = local.ingest.handle_batch(&records).await;
         let failed: Vec<String> = report.failures();
         for m in &batch {

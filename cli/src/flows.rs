@@ -2,25 +2,23 @@
 //! flow tokens and stored responses, the flows registry through EUM (`flows_registry`); and the flow endpoint in local mode (`wapipe dev`'s
 //! `POST /flow`, and the consumer that stores flow responses on replay).
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use flow_endpoint::{Completions, FlowEndpoint, QueueRecord};
+use flow_endpoint::{Completions, FlowEndpoint};
 use serde_json::{json, Value};
 use wapipe_shared::domain::flows::crypto::{generate_key_pair, key_bits, parse_public_key};
 use wapipe_shared::domain::flows::responses::response_json;
 use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec};
 use wapipe_shared::domain::flows::validate::{has_errors, validate_text, Options};
 use wapipe_shared::domain::keys;
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{Index, Item, Query, QueueMessage, Store, SystemClock, WriteOutcome};
+use wapipe_shared::memory::MemoryStore;
+use wapipe_shared::ports::{Index, Item, Query, Store, SystemClock, WriteOutcome};
 use wapipe_shared::publish::RetryPolicy;
 use wapipe_shared::routes::Consumer;
 
-use crate::local::{Local, LocalConsumer};
+use crate::local::{Local, LocalFn};
 
 pub const PRIVATE_KEY_FILE: &str = "flow-private-key.pem";
 pub const PUBLIC_KEY_FILE: &str = "flow-public-key.pem";
@@ -302,29 +300,11 @@ pub fn dev_flow(
     dev_endpoint(local, key_file, passphrase.as_deref(), app_secret, dir.as_deref()).map(Some)
 }
 
-/// Local mode's flow-endpoint consumer: `whatsapp.flow.completed` → stored responses.
-struct LocalCompletions(Completions<Arc<MemoryStore>, Arc<MemoryBus>, SystemClock>);
-
-impl LocalConsumer for LocalCompletions {
-    fn consumer(&self) -> Consumer {
-        Consumer::FlowEndpoint
-    }
-    fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
-        Box::pin(async move {
-            let records: Vec<QueueRecord> = batch
-                .iter()
-                .map(|m| QueueRecord { id: m.message_id.clone(), body: m.body.clone(), sent_at: None })
-                .collect();
-            self.0.handle_batch(&records).await
-        })
-    }
-}
-
 /// Run the flow-endpoint consumer in local mode.
 pub fn register(local: &mut Local) {
     let mut c = Completions::new(local.store.clone(), local.bus.clone(), SystemClock);
     c.publish = RetryPolicy::immediate(3);
-    local.register(Arc::new(LocalCompletions(c)));
+    local.register(Arc::new(LocalFn::new(Consumer::FlowEndpoint, c)));
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use wapipe_shared::consumer::{run_batch, Consumer as Handler, Options, Record};
 use wapipe_shared::domain::events::DomainEvent;
 use wapipe_shared::domain::events::{eventbridge_body, rfc3339};
 use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore};
@@ -34,6 +35,32 @@ const MAX_DRAIN_ROUNDS: usize = 1000;
 pub trait LocalConsumer: Send + Sync {
     fn consumer(&self) -> Consumer;
     fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>>;
+}
+
+/// Any function's consumer, run in local mode on its queue through the same runtime
+/// (`wapipe_shared::consumer::run_batch`) as in Lambda.
+pub struct LocalFn<C> {
+    route: Consumer,
+    consumer: C,
+}
+
+impl<C> LocalFn<C> {
+    pub fn new(route: Consumer, consumer: C) -> LocalFn<C> {
+        LocalFn { route, consumer }
+    }
+}
+
+impl<C: Handler + Send> LocalConsumer for LocalFn<C> {
+    fn consumer(&self) -> Consumer {
+        self.route
+    }
+    fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
+        Box::pin(async move {
+            let url = consumer_queue(self.route);
+            let records: Vec<Record> = batch.iter().map(|m| Record::from_queue(m, &url)).collect();
+            run_batch(&self.consumer, &records, &Options::default()).await.failures()
+        })
+    }
 }
 
 /// The local queue URL of a consumer.
@@ -104,7 +131,7 @@ impl Local {
                 }
             }
         });
-        let tracker = crate::status::LocalTracker::new(store.clone(), bus.clone())?;
+        let tracker = crate::status::local_tracker(store.clone(), bus.clone())?;
         let mut local = Local {
             store,
             bus,
@@ -116,7 +143,7 @@ impl Local {
             consumers: Vec::new(),
             state_file: state.map(Path::to_path_buf),
         };
-        local.register(Arc::new(tracker));
+        local.register(Arc::new(LocalFn::new(Consumer::StatusTracker, tracker)));
         Ok(local)
     }
 

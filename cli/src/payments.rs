@@ -4,27 +4,24 @@
 //! `--table NAME --event-bus NAME` the command is checked against the table, then published on
 //! the bus for the deployed processor.
 
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
 use payment_processor::razorpay::Razorpay;
-use payment_processor::{Config, Processor, RecordIn};
+use payment_processor::{Config, Processor};
 use serde_json::{json, Map, Value};
 use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus};
 use wapipe_shared::domain::events::{event_id, DomainEvent, Envelope, EventType};
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::payments::order::{order_index, refund_index, OrderView, RefundView};
 use wapipe_shared::domain::payments::{OrderState, RefundState};
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{Bus, Index, Query, QueueMessage, Store, SystemClock};
+use wapipe_shared::ports::{Bus, Index, Query, Store, SystemClock};
 use wapipe_shared::publish::{publish_all, RetryPolicy};
 use wapipe_shared::routes::Consumer;
 
-use crate::local::{Local, LocalConsumer};
+use crate::local::{Local, LocalFn};
 
 #[derive(Subcommand)]
 pub enum PaymentsCommand {
@@ -101,24 +98,6 @@ pub struct Target {
     event_bus: Option<String>,
 }
 
-type LocalProcessor = Processor<Arc<MemoryStore>, Arc<MemoryBus>, SystemClock, Razorpay>;
-
-/// The payment processor as a local-mode consumer: the manual gateway, or Razorpay when
-/// `WAPIPE_RAZORPAY_KEY` (`key_id:key_secret`) is set.
-pub struct LocalPayments(LocalProcessor);
-
-impl LocalConsumer for LocalPayments {
-    fn consumer(&self) -> Consumer {
-        Consumer::PaymentProcessor
-    }
-    fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
-        Box::pin(async move {
-            let records: Vec<RecordIn> = batch.iter().map(RecordIn::from_queue).collect();
-            self.0.handle_batch(&records).await.failures()
-        })
-    }
-}
-
 /// Run the payment processor in local mode.
 pub fn register(local: &mut Local) -> Result<(), String> {
     let env = Config::from_env().map_err(|e| e.to_string())?;
@@ -135,7 +114,7 @@ pub fn register(local: &mut Local) -> Result<(), String> {
         None => None,
     };
     let p = Processor::new(local.store.clone(), local.bus.clone(), SystemClock, gateway, config);
-    local.register(Arc::new(LocalPayments(p)));
+    local.register(Arc::new(LocalFn::new(Consumer::PaymentProcessor, p)));
     Ok(())
 }
 
@@ -280,7 +259,7 @@ async fn command_run(
         };
         let event = command_event(t, fields, &o.waba_id, &o.phone_number_id);
         let bus = EventBridgeBus::from_conf(&sdk, bus_name);
-        for r in publish_all(&bus, &[event], &RetryPolicy::default()).await {
+        for r in publish_all(&bus, &store, &[event], &RetryPolicy::default()).await {
             r.map_err(|e| e.to_string())?;
         }
         println!("published {t} for {reference_id}: follow it with `wapipe payments show {reference_id} --table …`");

@@ -5,13 +5,11 @@
 //! snapshotter as a local consumer, so replayed quality/template/account webhooks land in the
 //! same history.
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use quality_snapshotter::{Config, RecordIn, Snapshotter};
+use quality_snapshotter::{Config, Snapshotter};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -19,11 +17,11 @@ use wapipe_shared::aws::{sdk_config, DynamoStore};
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::quality::{Rating, Tier};
 use wapipe_shared::memory::{MemoryBus, MemoryStore, Sandbox, SandboxAccounts};
-use wapipe_shared::ports::{Item, Query, QueueMessage, Store, SystemClock};
+use wapipe_shared::ports::{Item, Query, Store, SystemClock};
 use wapipe_shared::publish::RetryPolicy;
 use wapipe_shared::routes::Consumer;
 
-use crate::local::{Local, LocalConsumer};
+use crate::local::{Local, LocalFn};
 
 #[derive(Subcommand)]
 pub enum QualityCommand {
@@ -107,26 +105,11 @@ fn snapshotter<A>(store: Arc<MemoryStore>, bus: Arc<MemoryBus>, accounts: A) -> 
     Snapshotter::new(store, bus, accounts, SystemClock, config)
 }
 
-/// The snapshotter as a local consumer of its rule's events.
-struct LocalQuality(LocalSnapshotter<SandboxAccounts>);
-
-impl LocalConsumer for LocalQuality {
-    fn consumer(&self) -> Consumer {
-        Consumer::QualitySnapshotter
-    }
-
-    fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
-        Box::pin(async move {
-            let records: Vec<RecordIn> = batch.iter().map(RecordIn::from_queue).collect();
-            self.0.handle_batch(&records).await.failures()
-        })
-    }
-}
-
 /// Run the quality snapshotter on the events local mode publishes.
 pub fn register(local: &mut Local) {
     let accounts = SandboxAccounts::new(Sandbox::new().phones());
-    local.register(Arc::new(LocalQuality(snapshotter(local.store.clone(), local.bus.clone(), accounts))));
+    let s = snapshotter(local.store.clone(), local.bus.clone(), accounts);
+    local.register(Arc::new(LocalFn::new(Consumer::QualitySnapshotter, s)));
 }
 
 /// `7d`, `12h`, `30m`, `45s` before `now`, or an RFC 3339 time.

@@ -82,11 +82,12 @@ pub fn file_records(path: &Path) -> Result<Vec<RecordIn>, String> {
                 id: if id.is_empty() { format!("{name}#{i}") } else { id },
                 body,
                 sent_at,
+                ..Default::default()
             })
             .collect()),
         // Not a Lambda event document (or a broken one): the whole file is one body, so a
         // broken file is parked with its reason like any other bad record.
-        Ok(None) | Err(_) => Ok(vec![RecordIn { id: name, body: text, sent_at }]),
+        Ok(None) | Err(_) => Ok(vec![RecordIn { id: name, body: text, sent_at, ..Default::default() }]),
     }
 }
 

@@ -6,60 +6,31 @@
 //! ingest turns into `whatsapp.message.status` events — the message's whole life, printed.
 //! With `--queue-url` the request goes to a real SQS send queue instead.
 
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use send_worker::{Config, RecordIn, SendWorker};
+use send_worker::{Config, SendWorker};
 use serde_json::Value;
 use wapipe_shared::domain::events::DomainEvent;
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::outbound::parse_request;
 use wapipe_shared::domain::send_record::callback_data;
 use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore, Playback, Sandbox};
-use wapipe_shared::ports::{OutgoingMessage, Queue, QueueMessage, Store, SystemClock, Update, Write};
+use wapipe_shared::ports::{OutgoingMessage, Queue, Store, SystemClock, Update, Write};
 use wapipe_shared::publish::RetryPolicy;
 use wapipe_shared::routes::Consumer;
 
-use crate::local::{consumer_queue, Local, LocalConsumer, INGEST_QUEUE};
+use crate::local::{consumer_queue, Local, LocalFn, INGEST_QUEUE};
 
 type LocalWorker = SendWorker<Arc<MemoryStore>, Arc<MemoryBus>, Arc<Sandbox>, Arc<MemoryQueue>, SystemClock>;
 
-/// The send worker as a local consumer of its queue.
-pub struct LocalSender {
-    worker: LocalWorker,
-}
-
-impl LocalSender {
-    pub fn new(local: &Local, sandbox: Arc<Sandbox>) -> LocalSender {
-        let config = Config { publish: RetryPolicy::immediate(3), ..Config::default() };
-        let worker =
-            SendWorker::new(local.store.clone(), local.bus.clone(), sandbox, local.queue.clone(), SystemClock, config);
-        LocalSender { worker }
-    }
-}
-
-impl LocalConsumer for LocalSender {
-    fn consumer(&self) -> Consumer {
-        Consumer::SendWorker
-    }
-    fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
-        Box::pin(async move {
-            let url = consumer_queue(Consumer::SendWorker);
-            let records: Vec<RecordIn> = batch
-                .iter()
-                .map(|m| RecordIn {
-                    id: m.message_id.clone(),
-                    body: m.body.clone(),
-                    receipt_handle: Some(m.receipt_handle.clone()),
-                    queue_url: Some(url.clone()),
-                })
-                .collect();
-            self.worker.handle_batch(&records).await.failures()
-        })
-    }
+/// The send worker on local mode's store, bus and queue, with the sandbox for EUM.
+pub fn local_sender(local: &Local, sandbox: Arc<Sandbox>) -> LocalFn<LocalWorker> {
+    let config = Config { publish: RetryPolicy::immediate(3), ..Config::default() };
+    let worker =
+        SendWorker::new(local.store.clone(), local.bus.clone(), sandbox, local.queue.clone(), SystemClock, config);
+    LocalFn::new(Consumer::SendWorker, worker)
 }
 
 /// `--playback read | delivered | failed:CODE`.
@@ -139,7 +110,7 @@ pub async fn send_local(local: &mut Local, file: &Path, opts: LocalSend) -> Resu
     if opts.open_window {
         open_window(local, &sandbox, &body).await?;
     }
-    local.register(Arc::new(LocalSender::new(local, sandbox.clone())));
+    local.register(Arc::new(local_sender(local, sandbox.clone())));
     let before = local.bus.events().len();
     let send_queue = consumer_queue(Consumer::SendWorker);
     local
@@ -183,7 +154,12 @@ async fn drain_ingest(local: &Local) -> Result<(), String> {
         }
         let records: Vec<webhook_ingest::RecordIn> = batch
             .iter()
-            .map(|m| webhook_ingest::RecordIn { id: m.message_id.clone(), body: m.body.clone(), sent_at: None })
+            .map(|m| webhook_ingest::RecordIn {
+                id: m.message_id.clone(),
+                body: m.body.clone(),
+                sent_at: None,
+                ..Default::default()
+            })
             .collect();
         let report = local.ingest.handle_batch(&records).await;
         let failed = report.failures();

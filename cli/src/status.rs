@@ -3,13 +3,11 @@
 //! read from local state (`--state FILE`) or from the AWS table (`--table NAME`, with the SDK
 //! configuration from the environment).
 
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use status_tracker::{Config, RecordIn, Tracker};
+use status_tracker::{Config, Tracker};
 use wapipe_shared::aws::{sdk_config, DynamoStore};
 use wapipe_shared::domain::keys::{self, GSI1PK};
 use wapipe_shared::domain::send_record::{STATE, WAMID};
@@ -17,37 +15,22 @@ use wapipe_shared::domain::status::analytics::{PRICING_ROWS, TEMPLATE_ROWS};
 use wapipe_shared::domain::status::view::{MessageView, PricingRow, TemplateRow};
 use wapipe_shared::domain::status::{day_of, DIRECTION, OUTBOUND};
 use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{Index, Item, Query, QueueMessage, Store, SystemClock};
+use wapipe_shared::ports::{Index, Item, Query, Store, SystemClock};
 use wapipe_shared::publish::RetryPolicy;
-use wapipe_shared::routes::Consumer;
 
-use crate::local::{Local, LocalConsumer};
+use crate::local::Local;
 
 /// Days `wapipe analytics` shows from the AWS table without `--day`: today and the six before.
 const RECENT_DAYS: i64 = 7;
 
 /// The status tracker on local mode's store and bus (rate card from `WAPIPE_RATE_CARD`).
-pub struct LocalTracker(Tracker<Arc<MemoryStore>, Arc<MemoryBus>, SystemClock>);
-
-impl LocalTracker {
-    pub fn new(store: Arc<MemoryStore>, bus: Arc<MemoryBus>) -> Result<LocalTracker, String> {
-        let env = Config::from_env().map_err(|e| e.to_string())?;
-        let config = Config { publish: RetryPolicy::immediate(3), ..env };
-        Ok(LocalTracker(Tracker::new(store, bus, SystemClock, config)))
-    }
-}
-
-impl LocalConsumer for LocalTracker {
-    fn consumer(&self) -> Consumer {
-        Consumer::StatusTracker
-    }
-
-    fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>> {
-        Box::pin(async move {
-            let records: Vec<RecordIn> = batch.iter().map(RecordIn::from_queue).collect();
-            self.0.handle_batch(&records).await.failures()
-        })
-    }
+pub fn local_tracker(
+    store: Arc<MemoryStore>,
+    bus: Arc<MemoryBus>,
+) -> Result<Tracker<Arc<MemoryStore>, Arc<MemoryBus>, SystemClock>, String> {
+    let env = Config::from_env().map_err(|e| e.to_string())?;
+    let config = Config { publish: RetryPolicy::immediate(3), ..env };
+    Ok(Tracker::new(store, bus, SystemClock, config))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod aws;
 pub mod capabilities;
 pub mod config;
+pub mod consumer;
 pub mod domain;
 pub mod gateway;
 pub mod http;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::events::DomainEvent;
+pub use crate::domain::keys::Key;
 
 /// Attributes of an item other than its keys.
 pub type Attrs = Map<String, Value>;
@@ -167,6 +168,17 @@ impl Query {
     }
 }
 
+/// What [`Store::update`] did, with the item as the service returned it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Updated {
+    /// Applied: the whole item after the update (DynamoDB `ReturnValues = ALL_NEW`).
+    Applied(Item),
+    /// The condition did not hold; nothing was written. The item as it was, when the service
+    /// returned it (`ReturnValuesOnConditionCheckFailure = ALL_OLD`; `None` when the item is
+    /// missing or the service did not return it; the caller reads it if it must know).
+    ConditionFailed(Option<Item>),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page {
     pub items: Vec<Item>,
@@ -195,6 +207,19 @@ pub type PortResult<T> = Result<T, PortError>;
 /// The table.
 pub trait Store: Send + Sync {
     fn get(&self, pk: &str, sk: &str) -> impl Future<Output = PortResult<Option<Item>>> + Send;
+    /// The items at `keys`, one result per key in the order given (`None` where missing); the
+    /// same key may appear twice. Any number of keys: the adapter reads in `BatchGetItem`s of
+    /// at most 100 keys, concurrently, and retries unprocessed keys with backoff.
+    fn get_many(&self, keys: &[Key]) -> impl Future<Output = PortResult<Vec<Option<Item>>>> + Send;
+    /// An upsert (`UpdateItem`) that returns the item it left, or the item that failed its
+    /// condition: one round trip where a read and a conditional write would take two.
+    fn update(
+        &self,
+        pk: &str,
+        sk: &str,
+        updates: Vec<Update>,
+        cond: Option<Cond>,
+    ) -> impl Future<Output = PortResult<Updated>> + Send;
     fn write(&self, write: Write) -> impl Future<Output = PortResult<WriteOutcome>> + Send;
     /// All or nothing, at most 100 writes, each key at most once.
     fn transact(&self, writes: Vec<Write>) -> impl Future<Output = PortResult<TransactOutcome>> + Send;
@@ -299,6 +324,18 @@ impl Clock for FixedClock {
 impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
     fn get(&self, pk: &str, sk: &str) -> impl Future<Output = PortResult<Option<Item>>> + Send {
         (**self).get(pk, sk)
+    }
+    fn get_many(&self, keys: &[Key]) -> impl Future<Output = PortResult<Vec<Option<Item>>>> + Send {
+        (**self).get_many(keys)
+    }
+    fn update(
+        &self,
+        pk: &str,
+        sk: &str,
+        updates: Vec<Update>,
+        cond: Option<Cond>,
+    ) -> impl Future<Output = PortResult<Updated>> + Send {
+        (**self).update(pk, sk, updates, cond)
     }
     fn write(&self, write: Write) -> impl Future<Output = PortResult<WriteOutcome>> + Send {
         (**self).write(write)

@@ -27,10 +27,10 @@ fn samples() -> Vec<RecordIn> {
         match lambda_event_bodies(&text) {
             Ok(Some(bodies)) => {
                 for (i, (id, body)) in bodies.into_iter().enumerate() {
-                    out.push(RecordIn { id: format!("{rel}#{i}:{id}"), body, sent_at: None });
+                    out.push(RecordIn { id: format!("{rel}#{i}:{id}"), body, sent_at: None, ..Default::default() });
                 }
             }
-            _ => out.push(RecordIn { id: rel.clone(), body: text, sent_at: None }),
+            _ => out.push(RecordIn { id: rel.clone(), body: text, sent_at: None, ..Default::default() }),
         }
     }
     out

@@ -41,7 +41,7 @@ async fn deliver(p: &P, body: String) -> Outcome {
     // As SQS would: a record that asks to be retried comes back (bounded).
     let mut last = Outcome::Retry { error: "not run".into() };
     for n in 1..=20 {
-        let r = RecordIn { id: format!("r{n}"), body: body.clone(), receive_count: n, sent_at: None };
+        let r = RecordIn { id: format!("r{n}"), body: body.clone(), receive_count: n, ..Default::default() };
         last = p.handle_batch(&[r]).await.outcomes.remove(0).1;
         if !matches!(last, Outcome::Retry { .. }) {
             break;

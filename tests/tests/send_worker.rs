@@ -75,21 +75,19 @@ async fn emulator_concurrent_duplicates_send_once() {
 }
 
 #[tokio::test]
-async fn emulator_phone_pacing_budget_holds_across_concurrent_takers() {
+async fn emulator_phone_pacing_leases_hold_across_concurrent_takers() {
     let Some(store) = store().await else { return };
     let store = Arc::new(store);
-    let now_ms = 1_700_000_000_100;
     let mut tasks = Vec::new();
     for _ in 0..15 {
         let s = store.clone();
-        tasks.push(tokio::spawn(async move { send_worker::pacing::phone_slot(&s, "P", now_ms, 5, 60).await }));
+        tasks.push(tokio::spawn(async move { send_worker::pacing::lease(&*s, "P", 1_700_000_000, 3, 20, 60).await }));
     }
-    let mut now = 0;
+    let mut granted = 0;
     for t in tasks {
-        let (wait, _) = t.await.expect("task").expect("slot");
-        if wait.is_zero() {
-            now += 1;
-        }
+        granted += t.await.expect("task").expect("lease");
     }
-    assert_eq!(now, 5, "exactly the per-second budget starts now");
+    assert_eq!(granted, 20, "exactly the per-second budget is leased, in conditional blocks");
+    let item = store.get("PACE#P", "SEC#1700000000").await.expect("get").expect("counter");
+    assert_eq!(item.get_i64("n"), Some(20));
 }

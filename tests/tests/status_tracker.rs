@@ -97,7 +97,7 @@ async fn drive<S: Store, B: Bus>(
     let mut n = 0;
     while let Some((body, count)) = q.pop_front() {
         n += 1;
-        let r = RecordIn { id: format!("r{n}"), body: body.clone(), receive_count: count, sent_at: None };
+        let r = RecordIn { id: format!("r{n}"), body: body.clone(), receive_count: count, ..Default::default() };
         let report = t.handle_batch(&[r]).await;
         if matches!(report.outcomes[0].1, Outcome::Retry { .. }) {
             if count < rounds {

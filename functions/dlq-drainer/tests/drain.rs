@@ -81,7 +81,7 @@ async fn consume(e: &Env) -> Vec<Outcome> {
             break;
         }
         for m in got {
-            let r = RecordIn { id: m.message_id.clone(), body: m.body.clone(), receipt_handle: None, queue_url: None };
+            let r = RecordIn::new(m.message_id.clone(), m.body.clone());
             out.extend(e.worker.handle_batch(&[r]).await.outcomes.into_iter().map(|(_, o)| o));
             e.queue.delete(SRC, &m.receipt_handle).await.unwrap();
         }

@@ -5,34 +5,25 @@
 //! a no-op), close the session (no-op without one). Two writes per completion, none in ingest.
 //! A body that is not a wapipe event is parked (`PARKED#flow-endpoint`) and acknowledged.
 
-use time::OffsetDateTime;
-use tracing::{debug, info, info_span, warn, Instrument};
-use wapipe_shared::domain::events::parse_eventbridge_body;
+use tracing::{debug, info, warn};
+use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Options};
+use wapipe_shared::domain::events::DomainEvent;
 use wapipe_shared::domain::flows::responses::{reply_from_event, response_write, ReplyError};
 use wapipe_shared::domain::flows::token::{close_from_reply, FlowSession};
 use wapipe_shared::domain::keys;
-use wapipe_shared::domain::parking::{park_unit, Poison};
-use wapipe_shared::ports::{Bus, Clock, Store};
-use wapipe_shared::publish::{run_unit, RetryPolicy};
+use wapipe_shared::ports::{Bus, Clock, PortError, Store};
+use wapipe_shared::publish::{park_record, write_all, Events, LoadError, Parking, RetryPolicy};
 
 /// One queue record.
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueueRecord {
-    pub id: String,
-    pub body: String,
-    pub sent_at: Option<OffsetDateTime>,
-}
+pub use wapipe_shared::consumer::Record as QueueRecord;
 
-/// What happened to a record.
+/// What a stored or skipped record came to (parking and retries are the runtime's).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The response is stored (or already was).
     Stored,
     /// Acknowledged without storing: not a completion, or one without a token.
     Skipped(String),
-    Parked(String),
-    /// Transient failure: retry (the record goes into `batchItemFailures`).
-    Retry(String),
 }
 
 pub struct Completions<S, B, C> {
@@ -57,62 +48,65 @@ impl<S: Store, B: Bus, C: Clock> Completions<S, B, C> {
         }
     }
 
-    /// Handle a batch; the ids of the records to retry.
+    /// Handle a batch through the consumer runtime (one flow token's completions in order,
+    /// different tokens concurrently); the ids of the records to retry.
     pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
-        let mut failed = Vec::new();
-        for r in records {
-            let span = info_span!("flow_completion", record_id = %r.id);
-            if let Outcome::Retry(why) = self.handle(r).instrument(span).await {
-                warn!(record_id = %r.id, reason = %why, "flow completion will be retried");
-                failed.push(r.id.clone());
-            }
-        }
-        failed
+        run_batch(self, records, &Options::default()).await.failures()
     }
 
-    pub async fn handle(&self, r: &QueueRecord) -> Outcome {
+    /// One record, from its loaded event.
+    async fn handle_event(&self, event: &DomainEvent) -> Result<Outcome, Failure<PortError>> {
         let now = self.clock.now();
-        let event = match parse_eventbridge_body(&r.body) {
-            Ok(e) => e,
-            Err(e) => return self.park(r, &e.to_string(), now).await,
-        };
         let reply = match reply_from_event(&event) {
             Ok(reply) => reply,
             Err(ReplyError::NoToken) => {
                 info!("flow completed without a flow_token: nothing to join (the event stays on the bus)");
-                return Outcome::Skipped("no flow_token".into());
+                return Ok(Outcome::Skipped("no flow_token".into()));
             }
             Err(e @ ReplyError::WrongType(_)) => {
                 warn!(error = %e, "event routed here by mistake; acknowledged");
-                return Outcome::Skipped(e.to_string());
+                return Ok(Outcome::Skipped(e.to_string()));
             }
-            Err(e) => return self.park(r, &e.to_string(), now).await,
+            Err(e) => return Err(Failure::park(e.to_string())),
         };
         let key = keys::flow_session(&reply.token);
-        let session = match self.store.get(&key.pk, &key.sk).await {
-            Ok(item) => item.as_ref().and_then(FlowSession::from_item),
-            Err(e) => return Outcome::Retry(e.to_string()),
-        };
+        let session = self.store.get(&key.pk, &key.sk).await?.as_ref().and_then(FlowSession::from_item);
         let flow = session.as_ref().map(|s| s.flow.as_str());
+        // Two items, written together; ConditionFailed is "already stored" / "no session".
         let writes =
-            [response_write(&reply, flow, now), close_from_reply(&reply.token, &reply.wamid, reply.occurred_at)];
-        for w in writes {
-            // ConditionFailed is "already stored" / "no session": both fine.
-            if let Err(e) = self.store.write(w).await {
-                return Outcome::Retry(e.to_string());
-            }
-        }
+            vec![response_write(&reply, flow, now), close_from_reply(&reply.token, &reply.wamid, reply.occurred_at)];
+        write_all(&self.store, writes).await?;
         debug!(known_session = session.is_some(), "flow response stored");
-        Outcome::Stored
+        Ok(Outcome::Stored)
+    }
+}
+
+impl<S: Store, B: Bus, C: Clock> Consumer for Completions<S, B, C> {
+    type Done = Outcome;
+    type Error = PortError;
+    type Prepared = Events;
+
+    /// A flow token's completions run in order.
+    fn key(&self, r: &QueueRecord, index: usize, events: &Events) -> String {
+        events.key(index, &["flow_token"], r)
     }
 
-    async fn park(&self, r: &QueueRecord, reason: &str, now: OffsetDateTime) -> Outcome {
-        warn!(reason = %reason, "flow completion record parked");
-        let poison = Poison { source: &self.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
-        let unit = park_unit(&poison, now, self.mark_ttl_secs);
-        match run_unit(&self.store, &self.bus, &unit, &self.publish).await {
-            Ok(_) => Outcome::Parked(reason.to_string()),
-            Err(e) => Outcome::Retry(e.to_string()),
+    async fn prepare(&self, records: &[QueueRecord]) -> Events {
+        Events::load(&self.store, records).await
+    }
+
+    async fn handle(&self, _: &QueueRecord, ctx: Ctx<'_, Events>) -> Result<Outcome, Failure<PortError>> {
+        match ctx.prepared.get(ctx.index) {
+            Some(Ok(event)) => self.handle_event(event).await,
+            Some(Err(LoadError::Port(e))) => Err(Failure::from(e.clone())),
+            Some(Err(LoadError::Envelope(e))) => Err(Failure::park(e.to_string())),
+            None => Err(Failure::park("internal: no event loaded for this record")),
         }
+    }
+
+    async fn park(&self, r: &QueueRecord, reason: &str) -> Result<(), PortError> {
+        warn!(reason = %reason, "flow completion record parked");
+        let parking = Parking { source: &self.source, policy: &self.publish, mark_ttl_secs: self.mark_ttl_secs };
+        park_record(&self.store, &self.bus, &parking, r, reason, self.clock.now()).await
     }
 }

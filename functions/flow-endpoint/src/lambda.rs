@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
-use time::OffsetDateTime;
 use wapipe_shared::aws::{SecretError, SecretLoader};
 use wapipe_shared::domain::flows::crypto::{load_private_key, KeyError, KeyRing};
 use wapipe_shared::http::{from_function_url, to_function_url};
 use wapipe_shared::ports::{Bus, Clock, Store};
+use wapipe_shared::sqs_event::batch_response;
 
 use crate::completions::{Completions, QueueRecord};
 use crate::FlowEndpoint;
@@ -29,26 +29,8 @@ pub async fn handle_event<S: Store + 'static, C: Clock, S2: Store, B: Bus, C2: C
 ) -> Result<Value, UnsupportedEvent> {
     if event.get("Records").is_some() {
         let sqs: SqsEvent = serde_json::from_value(event).map_err(|e| UnsupportedEvent(format!("SQS event: {e}")))?;
-        let records: Vec<QueueRecord> = sqs
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, m)| QueueRecord {
-                id: m.message_id.clone().unwrap_or_else(|| format!("record-{i}")),
-                body: m.body.clone().unwrap_or_default(),
-                sent_at: m
-                    .attributes
-                    .get("SentTimestamp")
-                    .and_then(|ms| ms.parse::<i128>().ok())
-                    .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok()),
-            })
-            .collect();
-        let mut response = SqsBatchResponse::default();
-        for id in completions.handle_batch(&records).await {
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            response.batch_item_failures.push(f);
-        }
+        let records = QueueRecord::from_event(&sqs);
+        let response = batch_response(completions.handle_batch(&records).await);
         return serde_json::to_value(response).map_err(|e| UnsupportedEvent(e.to_string()));
     }
     if event.pointer("/requestContext/http").is_some() {

@@ -22,7 +22,7 @@ fn records(bodies: Vec<String>) -> Vec<RecordIn> {
     bodies
         .into_iter()
         .enumerate()
-        .map(|(i, body)| RecordIn { id: format!("m{i}"), body, receive_count: 1, sent_at: None })
+        .map(|(i, body)| RecordIn { id: format!("m{i}"), body, receive_count: 1, ..Default::default() })
         .collect()
 }
 

@@ -1,7 +1,7 @@
 //! Lambda wiring: an SQS event of EventBridge bodies (partial batch response), or the
 //! scheduled sweep input `{"sweep": {}}` (from the EventBridge schedule rule).
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
 
 use wapipe_shared::config::{optional, TableAndBus};
@@ -27,13 +27,9 @@ pub async fn handle<S: Store, B: Bus, C: Clock, G: Gateway>(
         }));
     }
     let event: SqsEvent = serde_json::from_value(input).map_err(|e| format!("not an SQS event or a sweep: {e}"))?;
-    let records: Vec<RecordIn> = event.records.iter().enumerate().map(|(i, m)| record_in(i, m)).collect();
+    let records: Vec<RecordIn> = RecordIn::from_event(&event);
     let response = batch_response(p.handle_batch(&records).await.failures());
     serde_json::to_value(response).map_err(|e| e.to_string())
-}
-
-pub fn record_in(index: usize, m: &SqsMessage) -> RecordIn {
-    RecordIn::from_message(index, m)
 }
 
 /// What the Lambda reads from its environment, besides `Config`.

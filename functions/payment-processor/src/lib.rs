@@ -49,6 +49,8 @@ pub struct Config {
     pub stale_after_secs: i64,
     /// Reconciliation: at most this many items per state and sweep (bounded work).
     pub sweep_limit: usize,
+    /// How many orders of a batch are handled at once (`WAPIPE_CONCURRENCY`).
+    pub run: wapipe_shared::consumer::Options,
 }
 
 impl Default for Config {
@@ -64,6 +66,7 @@ impl Default for Config {
             gateway_configurations: BTreeSet::from(["*".to_string()]),
             stale_after_secs: 24 * 3600,
             sweep_limit: 500,
+            run: wapipe_shared::consumer::Options::default(),
         }
     }
 }
@@ -79,9 +82,9 @@ fn flag(name: &'static str, v: &str) -> Result<bool, ConfigError> {
 impl Config {
     /// `WAPIPE_ORDER_STATUS_ON_CAPTURE` (on), `WAPIPE_ORDER_STATUS_ON_FAILURE` (off),
     /// `WAPIPE_GATEWAY_CONFIGURATIONS` (comma-separated names, or `*`),
-    /// `WAPIPE_STALE_AFTER_SECS` (86400).
+    /// `WAPIPE_STALE_AFTER_SECS` (86400), `WAPIPE_CONCURRENCY` (every order of a batch at once).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config::default();
+        let mut c = Config { run: wapipe_shared::consumer::Options::from_env()?, ..Config::default() };
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
         if let Some(v) = var("WAPIPE_ORDER_STATUS_ON_CAPTURE") {
             c.order_status_on_capture = flag("WAPIPE_ORDER_STATUS_ON_CAPTURE", &v)?;

@@ -4,22 +4,22 @@
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tracing::{info_span, warn, Instrument};
+use tracing::warn;
 
-use wapipe_shared::domain::events::{parse_eventbridge_body, DomainEvent, EventType};
+use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
+use wapipe_shared::domain::events::{DomainEvent, EventType};
 use wapipe_shared::domain::keys;
-use wapipe_shared::domain::parking::{park_unit, Poison};
 use wapipe_shared::domain::payments::events::{rejected, Subject};
 use wapipe_shared::domain::payments::order::{OrderView, RefundView};
 use wapipe_shared::gateway::{Gateway, ManualGateway};
 use wapipe_shared::ports::{Bus, Clock, PortError, Store, TransactOutcome, Write, WriteOutcome};
-use wapipe_shared::publish::{publish_each, run_unit};
+use wapipe_shared::publish::{park_record, publish_each, Events, LoadError, Parking};
 
 use crate::inputs::{MarkPaid, PaymentUpdate, RefundRequest, RefundSettled};
 use crate::Config;
 
 /// One record of a batch (an SQS message, or a local-mode queue message).
-pub use wapipe_shared::sqs_event::ConsumerRecord as RecordIn;
+pub use wapipe_shared::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,28 +80,28 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
         Processor { store, bus, clock, gateway, config }
     }
 
+    /// Process a batch through the consumer runtime: records of one order (reference id) in
+    /// order, different orders concurrently.
     pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
-        let mut report = BatchReport::default();
-        for r in records {
-            let outcome = self.handle_record(r).instrument(info_span!("record", record_id = %r.id)).await;
-            if let Outcome::Retry { error } = &outcome {
-                warn!(record_id = %r.id, %error, "record will be retried");
-            }
-            report.outcomes.push((r.id.clone(), outcome));
-        }
-        report
+        run_batch(self, records, &self.config.run).await.map(|h| match h {
+            Handled::Done(o) => o,
+            Handled::Parked { reason } => Outcome::Parked { reason },
+            Handled::Retry { error, .. } => Outcome::Retry { error: error.to_string() },
+        })
     }
 
-    pub async fn handle_record(&self, r: &RecordIn) -> Outcome {
-        let event = match parse_eventbridge_body(&r.body) {
-            Ok(e) => e,
-            Err(e) => return self.park(r, &e.to_string()).await,
+    /// One record, from its loaded event.
+    pub async fn handle_event(&self, r: &RecordIn, loaded: Option<&Result<DomainEvent, LoadError>>) -> Outcome {
+        let event = match loaded {
+            Some(Ok(e)) => e,
+            Some(Err(LoadError::Port(e))) => return retry(e),
+            Some(Err(LoadError::Envelope(e))) => return self.park(r, &e.to_string()).await,
+            None => return self.park(r, "internal: no event loaded for this record").await,
         };
         let input =
             Input { detail_type: event.detail_type, event_id: event.event_id(), receive_count: r.receive_count };
         let d = &event.detail;
-        let r2 = r;
-        let park = |e: String| async move { self.park(r2, &format!("{}: {e}", event.detail_type)).await };
+        let park = |e: String| async move { self.park(r, &format!("{}: {e}", event.detail_type)).await };
         match event.detail_type {
             EventType::PaymentUpdated => match PaymentUpdate::from_detail(d) {
                 Ok(p) => self.payment_updated(p, &input).await,
@@ -174,7 +174,7 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
     }
 
     pub(crate) async fn publish(&self, events: &[DomainEvent]) -> Result<Vec<EventType>, PortError> {
-        publish_each(&self.bus, events, &self.config.publish).await
+        publish_each(&self.bus, &self.store, events, &self.config.publish).await
     }
 
     /// Publish `whatsapp.payment.rejected` and answer `Rejected`.
@@ -202,13 +202,44 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
     }
 
     async fn park(&self, r: &RecordIn, reason: &str) -> Outcome {
-        warn!(%reason, "parking record");
-        let poison =
-            Poison { source: &self.config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
-        let unit = park_unit(&poison, self.now(), self.config.mark_ttl_secs);
-        match run_unit(&self.store, &self.bus, &unit, &self.config.publish).await {
-            Ok(_) => Outcome::Parked { reason: reason.to_string() },
+        match Consumer::park(self, r, reason).await {
+            Ok(()) => Outcome::Parked { reason: reason.to_string() },
             Err(e) => retry(e),
         }
+    }
+}
+
+impl<S: Store, B: Bus, C: Clock, G: Gateway> Consumer for Processor<S, B, C, G> {
+    type Done = Outcome;
+    type Error = PortError;
+    type Prepared = Events;
+
+    /// Records of one order run in order.
+    fn key(&self, r: &RecordIn, index: usize, events: &Events) -> String {
+        events.key(index, &["reference_id"], r)
+    }
+
+    async fn prepare(&self, records: &[RecordIn]) -> Events {
+        Events::load(&self.store, records).await
+    }
+
+    async fn handle(&self, r: &RecordIn, ctx: Ctx<'_, Events>) -> Result<Outcome, Failure<PortError>> {
+        match self.handle_event(r, ctx.prepared.get(ctx.index)).await {
+            // The processor's own failures are text until its error type lands.
+            Outcome::Retry { error } => {
+                Err(Failure::from(PortError::Transient { service: "payment-processor", op: "handle", message: error }))
+            }
+            other => Ok(other),
+        }
+    }
+
+    async fn park(&self, r: &RecordIn, reason: &str) -> Result<(), PortError> {
+        warn!(%reason, "parking record");
+        let parking = Parking {
+            source: &self.config.source,
+            policy: &self.config.publish,
+            mark_ttl_secs: self.config.mark_ttl_secs,
+        };
+        park_record(&self.store, &self.bus, &parking, r, reason, self.now()).await
     }
 }

@@ -52,7 +52,7 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
             }
             report.stale_refunds += refunds.len();
         }
-        wapipe_shared::publish::publish_each(&self.bus, &events, &self.config.publish).await?;
+        wapipe_shared::publish::publish_each(&self.bus, &self.store, &events, &self.config.publish).await?;
         Ok(report)
     }
 

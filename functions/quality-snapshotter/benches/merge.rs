@@ -38,6 +38,7 @@ fn records() -> Vec<RecordIn> {
                 body: eventbridge_body(&e, "0", "local", at),
                 receive_count: 1,
                 sent_at: None,
+                ..Default::default()
             });
         }
     }

@@ -71,7 +71,7 @@ impl<S: Store, B: Bus, A, C: Clock> Snapshotter<S, B, A, C> {
                 .collect();
             let events: Vec<DomainEvent> =
                 changes.iter().map(|c| changed_event(&m.subject, c, m.source, m.observed_at)).collect();
-            let published = publish_each(&self.bus, &events, &self.config.publish).await?;
+            let published = publish_each(&self.bus, &self.store, &events, &self.config.publish).await?;
             if self.store.write(write).await? == WriteOutcome::Applied {
                 return Ok(Merged { changes, published });
             }

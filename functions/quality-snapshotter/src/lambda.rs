@@ -3,7 +3,7 @@
 //! `Scheduled Event`, or `{"action": "snapshot"}` from a manual invoke) and answers with the
 //! run's report.
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
 use wapipe_shared::accounts::Accounts;
 use wapipe_shared::ports::{Bus, Clock, Store};
@@ -30,10 +30,6 @@ pub fn classify(payload: Value) -> Result<Input, String> {
     }
 }
 
-pub fn record_in(index: usize, m: &SqsMessage) -> RecordIn {
-    RecordIn::from_message(index, m)
-}
-
 /// Handle one invocation.
 pub async fn handle<S: Store, B: Bus, A: Accounts, C: Clock>(
     s: &Snapshotter<S, B, A, C>,
@@ -41,7 +37,7 @@ pub async fn handle<S: Store, B: Bus, A: Accounts, C: Clock>(
 ) -> Result<Value, String> {
     match classify(payload)? {
         Input::Sqs(event) => {
-            let records: Vec<RecordIn> = event.records.iter().enumerate().map(|(i, m)| record_in(i, m)).collect();
+            let records: Vec<RecordIn> = RecordIn::from_event(&event);
             let response = batch_response(s.handle_batch(&records).await.failures());
             serde_json::to_value(response).map_err(|e| e.to_string())
         }

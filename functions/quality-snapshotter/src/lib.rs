@@ -39,6 +39,8 @@ pub struct Config {
     /// Re-plans after a concurrent write before the record is retried.
     pub max_attempts: u32,
     pub publish: RetryPolicy,
+    /// How many numbers of a batch are handled at once (`WAPIPE_CONCURRENCY`).
+    pub run: wapipe_shared::consumer::Options,
 }
 
 impl Default for Config {
@@ -49,14 +51,16 @@ impl Default for Config {
             mark_ttl_secs: 30 * 24 * 3600,
             max_attempts: 8,
             publish: RetryPolicy::default(),
+            run: wapipe_shared::consumer::Options::default(),
         }
     }
 }
 
 impl Config {
-    /// `WAPIPE_QUALITY_HISTORY_DAYS` (90, 1..=3650).
+    /// `WAPIPE_QUALITY_HISTORY_DAYS` (90, 1..=3650), `WAPIPE_CONCURRENCY` (every number of a
+    /// batch at once).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config::default();
+        let mut c = Config { run: wapipe_shared::consumer::Options::from_env()?, ..Config::default() };
         if let Ok(v) = std::env::var("WAPIPE_QUALITY_HISTORY_DAYS") {
             match v.trim().parse::<i64>() {
                 Ok(d) if (1..=3650).contains(&d) => c.history_ttl_secs = d * 24 * 3600,

@@ -4,17 +4,16 @@
 //! `batchItemFailures`.
 
 use serde_json::Value;
-use tracing::{info_span, warn, Instrument};
-use wapipe_shared::domain::events::{parse_eventbridge_body, DomainEvent, EventType};
+use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
+use wapipe_shared::domain::events::{DomainEvent, EventType};
 use wapipe_shared::domain::keys;
-use wapipe_shared::domain::parking::{park_unit, Poison};
 use wapipe_shared::domain::quality::observe::{
     account_observed, phone_quality_observed, row_id, sort_time, template_observation, Subject, ACCOUNT_CHANGE_FIELDS,
     PHONE_CHANGE_FIELDS,
 };
 use wapipe_shared::domain::quality::Source;
 use wapipe_shared::ports::{Bus, Clock, PortError, Store};
-use wapipe_shared::publish::run_unit;
+use wapipe_shared::publish::{park_record, Events, LoadError, Parking};
 
 use crate::announce::{Merge, Merged};
 use crate::Snapshotter;
@@ -23,7 +22,7 @@ use crate::Snapshotter;
 const TEMPLATE_CHANGE_FIELDS: &[&str] = &["status", "quality", "category"];
 
 /// One SQS record (or a local-mode queue message).
-pub use wapipe_shared::sqs_event::ConsumerRecord as RecordIn;
+pub use wapipe_shared::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,36 +57,66 @@ fn done(m: Result<Merged, PortError>) -> Outcome {
     }
 }
 
-impl<S: Store, B: Bus, A, C: Clock> Snapshotter<S, B, A, C> {
-    pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
-        let mut report = BatchReport::default();
-        for r in records {
-            let outcome = self.handle_record(r).instrument(info_span!("record", record_id = %r.id)).await;
-            if let Outcome::Retry { error } = &outcome {
-                warn!(record_id = %r.id, %error, "record will be retried");
+impl<S: Store, B: Bus, A: Sync, C: Clock> Consumer for Snapshotter<S, B, A, C> {
+    type Done = Outcome;
+    type Error = PortError;
+    type Prepared = Events;
+
+    /// A number's (else an account's) observations run in order.
+    fn key(&self, r: &RecordIn, index: usize, events: &Events) -> String {
+        events.key(index, &["phone_number_id", "waba_id"], r)
+    }
+
+    async fn prepare(&self, records: &[RecordIn]) -> Events {
+        Events::load(&self.store, records).await
+    }
+
+    async fn handle(&self, _: &RecordIn, ctx: Ctx<'_, Events>) -> Result<Outcome, Failure<PortError>> {
+        let event = match ctx.prepared.get(ctx.index) {
+            Some(Ok(e)) => e,
+            Some(Err(LoadError::Port(e))) => return Err(Failure::from(e.clone())),
+            Some(Err(LoadError::Envelope(e))) => return Err(Failure::park(e.to_string())),
+            None => return Err(Failure::park("internal: no event loaded for this record")),
+        };
+        match self.handle_event(event).await {
+            Ok(Outcome::Retry { error }) => {
+                Err(Failure::from(PortError::Transient { service: "quality-snapshotter", op: "merge", message: error }))
             }
-            report.outcomes.push((r.id.clone(), outcome));
-        }
-        report
-    }
-
-    async fn handle_record(&self, r: &RecordIn) -> Outcome {
-        let event = match parse_eventbridge_body(&r.body) {
-            Ok(e) => e,
-            Err(e) => return self.park(r, &e.to_string()).await,
-        };
-        let result = match event.detail_type {
-            EventType::PhoneQuality => self.phone_quality(&event).await,
-            EventType::TemplateUpdated => self.template(&event).await,
-            EventType::AccountUpdated => self.account(&event).await,
-            other => return Outcome::Ignored { reason: format!("{other} is not routed to the quality snapshotter") },
-        };
-        match result {
-            Ok(o) => o,
-            Err(reason) => self.park(r, &format!("{}: {reason}", event.detail_type)).await,
+            Ok(o) => Ok(o),
+            Err(reason) => Err(Failure::park(format!("{}: {reason}", event.detail_type))),
         }
     }
 
+    async fn park(&self, r: &RecordIn, reason: &str) -> Result<(), PortError> {
+        let parking = Parking {
+            source: &self.config.source,
+            policy: &self.config.publish,
+            mark_ttl_secs: self.config.mark_ttl_secs,
+        };
+        park_record(&self.store, &self.bus, &parking, r, reason, self.clock.now()).await
+    }
+}
+
+impl<S: Store, B: Bus, A: Sync, C: Clock> Snapshotter<S, B, A, C> {
+    /// Process a batch through the consumer runtime: one number's records in order,
+    /// different numbers concurrently.
+    pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
+        run_batch(self, records, &self.config.run).await.map(|h| match h {
+            Handled::Done(o) => o,
+            Handled::Parked { reason } => Outcome::Parked { reason },
+            Handled::Retry { error, .. } => Outcome::Retry { error: error.to_string() },
+        })
+    }
+
+    /// Merge what one event observes; `Err`: it can never be processed (park it).
+    async fn handle_event(&self, event: &DomainEvent) -> Result<Outcome, String> {
+        match event.detail_type {
+            EventType::PhoneQuality => self.phone_quality(event).await,
+            EventType::TemplateUpdated => self.template(event).await,
+            EventType::AccountUpdated => self.account(event).await,
+            other => Ok(Outcome::Ignored { reason: format!("{other} is not routed to the quality snapshotter") }),
+        }
+    }
     async fn phone_quality(&self, e: &DomainEvent) -> Result<Outcome, String> {
         let (facts, observed) = phone_quality_observed(&e.detail)?;
         let at = sort_time(facts.occurred_at);
@@ -158,17 +187,5 @@ impl<S: Store, B: Bus, A, C: Clock> Snapshotter<S, B, A, C> {
             event: facts.event.as_deref().or(e.detail.get("change").and_then(Value::as_str)),
         };
         Ok(done(self.merge(&m).await))
-    }
-
-    /// Park a record that can never succeed, once per body.
-    async fn park(&self, r: &RecordIn, reason: &str) -> Outcome {
-        warn!(%reason, "parking record");
-        let poison =
-            Poison { source: &self.config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
-        let unit = park_unit(&poison, self.clock.now(), self.config.mark_ttl_secs);
-        match run_unit(&self.store, &self.bus, &unit, &self.config.publish).await {
-            Ok(_) => Outcome::Parked { reason: reason.to_string() },
-            Err(e) => Outcome::Retry { error: e.to_string() },
-        }
     }
 }

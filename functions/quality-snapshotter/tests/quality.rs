@@ -89,7 +89,7 @@ fn event(t: EventType, at: i64, waba: &str, phone: &str, fields: Value) -> Recor
     );
     catalogue::validate(&e).unwrap();
     let body = eventbridge_body(&e, "123456789012", "ap-south-1", OffsetDateTime::from_unix_timestamp(at).unwrap());
-    RecordIn { id: format!("m-{at}-{}", t.as_str()), body, receive_count: 1, sent_at: None }
+    RecordIn { id: format!("m-{at}-{}", t.as_str()), body, receive_count: 1, ..Default::default() }
 }
 
 #[tokio::test]
@@ -265,7 +265,7 @@ async fn account_bans_are_kept_under_the_waba_and_bad_bodies_are_parked() {
         "",
         json!({"change": "account_update", "event": "ACCOUNT_RESTRICTION", "restriction_info": [{"restriction_type": "RESTRICTED_BIZ_INITIATED_MESSAGING", "expiration": 1731600000}]}),
     );
-    let bad = RecordIn { id: "bad".into(), body: "{not json".into(), receive_count: 1, sent_at: None };
+    let bad = RecordIn { id: "bad".into(), body: "{not json".into(), receive_count: 1, ..Default::default() };
     let missing = event(EventType::PhoneQuality, T0, "139", "", json!({"event": "FLAGGED"}));
     let out = s.handle_batch(&[ban, restrict, bad, missing]).await;
     assert!(out.failures().is_empty());

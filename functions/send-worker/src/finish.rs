@@ -26,7 +26,7 @@ use crate::{guards, pacing};
 impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, C> {
     /// Publish a recorded terminal event, then mark it published. `Err`: publish again later.
     async fn publish(&self, request_id: Option<&str>, event: &DomainEvent) -> Result<(), String> {
-        let results = publish_all(&self.bus, std::slice::from_ref(event), &self.config.publish).await;
+        let results = publish_all(&self.bus, &self.store, std::slice::from_ref(event), &self.config.publish).await;
         if let Some(Err(e)) = results.into_iter().next() {
             return Err(e.to_string());
         }

@@ -11,6 +11,7 @@
 //!   refuse sends, it slows marketing ones ([`quality_slowdown`], used by `pacing`).
 
 use time::OffsetDateTime;
+use wapipe_shared::consumer::Reader;
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::outbound::{Category, SendRequest};
 use wapipe_shared::domain::quality;
@@ -39,18 +40,18 @@ pub fn wa_id(to: &str) -> &str {
 
 /// Run every guard. `Ok(Err(refusal))` rejects the request.
 pub async fn check<S: Store>(
-    store: &S,
+    reads: &Reader<'_, S>,
     req: &SendRequest,
     phone_number_id: &str,
     waba_id: &str,
     now: OffsetDateTime,
 ) -> PortResult<Result<Facts, Refusal>> {
     let window = keys::contact_window(phone_number_id, wa_id(&req.to));
-    let contact = store.get(&window.pk, &window.sk).await?;
+    let contact = reads.get(&window).await?;
     let mut facts = Facts { category: req.options.category, template_status: None };
     if let Some(t) = req.message.template() {
         let k = keys::template_state(waba_id, &t.name, &t.language.code);
-        if let Some(state) = store.get(&k.pk, &k.sk).await? {
+        if let Some(state) = reads.get(&k).await? {
             facts.template_status = state.get_str("status").map(str::to_ascii_uppercase);
             if let Some(c) = state.get_str("category").and_then(Category::parse) {
                 facts.category = Some(c);
@@ -62,9 +63,9 @@ pub async fn check<S: Store>(
 
 /// Why marketing from this number should be slowed (RED rating or FLAGGED), from the
 /// snapshotter's latest state; `None` when healthy or never observed.
-pub async fn quality_slowdown<S: Store>(store: &S, phone_number_id: &str) -> PortResult<Option<String>> {
+pub async fn quality_slowdown<S: Store>(reads: &Reader<'_, S>, phone_number_id: &str) -> PortResult<Option<String>> {
     let k = keys::quality_latest(phone_number_id);
-    Ok(store.get(&k.pk, &k.sk).await?.as_ref().and_then(quality::degraded))
+    Ok(reads.get(&k).await?.as_ref().and_then(quality::degraded))
 }
 
 /// The decision, pure: testable without a store.

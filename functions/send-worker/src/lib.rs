@@ -58,7 +58,8 @@ pub struct Config {
     /// Marketing messages per second from a number whose quality is RED or that is FLAGGED
     /// (the quality snapshotter's state); the number's other messages keep `phone_mps`.
     pub degraded_marketing_mps: u32,
-    /// Pacing waits up to this long in-process; longer waits go back to the queue.
+    /// Pacing waits up to this long in-process; longer waits go back to the queue. A send
+    /// that would start this close to the end of a second takes the next second's budget.
     pub max_inline_wait: Duration,
     /// How long a claim holds (≥ the function timeout).
     pub lease: Duration,
@@ -75,6 +76,8 @@ pub struct Config {
     pub publish: RetryPolicy,
     /// The send queue (for ChangeMessageVisibility); derived from the record's ARN when unset.
     pub queue_url: Option<String>,
+    /// How many recipients of a batch are sent to at once (`WAPIPE_CONCURRENCY`).
+    pub run: wapipe_shared::consumer::Options,
 }
 
 impl Default for Config {
@@ -86,7 +89,7 @@ impl Default for Config {
             pair_interval: Duration::from_secs(6),
             pair_burst: 5,
             degraded_marketing_mps: 5,
-            max_inline_wait: Duration::from_secs(1),
+            max_inline_wait: Duration::from_millis(50),
             lease: Duration::from_secs(60),
             unknown_grace: Duration::from_secs(300),
             max_attempts: 8,
@@ -96,6 +99,7 @@ impl Default for Config {
             pace_ttl_secs: 3600,
             publish: RetryPolicy::default(),
             queue_url: None,
+            run: wapipe_shared::consumer::Options::default(),
         }
     }
 }
@@ -117,9 +121,9 @@ impl Config {
     /// `WAPIPE_DEGRADED_MARKETING_MPS` (5, 1..=1000),
     /// `WAPIPE_MAX_ATTEMPTS` (8), `WAPIPE_LEASE_SECS` (60), `WAPIPE_UNKNOWN_GRACE_SECS` (300),
     /// `WAPIPE_BACKOFF_MAX_SECS` (900, ≤ 43200), `WAPIPE_META_API_VERSION` (v20.0),
-    /// `WAPIPE_SEND_QUEUE_URL`.
+    /// `WAPIPE_SEND_QUEUE_URL`, `WAPIPE_CONCURRENCY` (every recipient of a batch at once).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config::default();
+        let mut c = Config { run: wapipe_shared::consumer::Options::from_env()?, ..Config::default() };
         if let Some(n) = env_num("WAPIPE_PHONE_MPS", 1, 1000)? {
             c.phone_mps = n as u32;
         }

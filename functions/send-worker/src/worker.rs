@@ -9,28 +9,23 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use tracing::{debug, info_span, warn, Instrument};
+use tracing::{debug, warn};
+use wapipe_shared::consumer::{self, run_batch, Classified, Consumer, Failure, Handled, Prefetched, Reader};
 use wapipe_shared::domain::events::{parse_eventbridge_body, EventType};
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::outbound::{parse_request_value, Category, SendRequest};
 use wapipe_shared::domain::send_record::callback_data;
 use wapipe_shared::messaging::{LinkedPhone, Messaging};
 use wapipe_shared::ports::{Bus, Clock, PortError, Queue, Store, WriteOutcome};
+use wapipe_shared::publish::{park_record, Parking};
 
 use crate::events::Ctx;
+use crate::pacing::{Pacer, Take};
 use crate::record::{self, Existing, Facts, State};
 use crate::{flow, guards, pacing, Config};
 
 /// One SQS record.
-#[derive(Clone, Debug, Default)]
-pub struct RecordIn {
-    /// SQS `messageId`.
-    pub id: String,
-    pub body: String,
-    /// For ChangeMessageVisibility; `None` when the record did not come from a queue.
-    pub receipt_handle: Option<String>,
-    pub queue_url: Option<String>,
-}
+pub use wapipe_shared::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +66,7 @@ impl wapipe_shared::sqs_event::Retryable for Outcome {
 }
 
 /// A body that is not a send request.
+#[derive(Clone, Debug)]
 pub(crate) struct Unparsed {
     pub request_id: Option<String>,
     pub rule: &'static str,
@@ -104,36 +100,31 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         SendWorker { store, bus, messaging, queue, clock, config, phones: Mutex::default(), seq: AtomicU64::new(0) }
     }
 
-    /// Process a batch, one record at a time (pacing decides the rhythm); records to retry
-    /// get their visibility set to their delay and are reported as failures.
+    /// Process a batch through the consumer runtime: different recipients concurrently,
+    /// one recipient's requests in order. `prepare` parses every body and reads what the
+    /// records need (their send records, the sender, contact windows, pair pacing, quality) in
+    /// one `BatchGetItem`; the phone's budget is leased once per batch ([`pacing::Pacer`]).
+    /// Records to retry get their visibility set to their delay and are reported as failures.
     pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
-        let mut report = BatchReport::default();
-        for r in records {
-            let span = info_span!("record", record_id = %r.id);
-            let outcome = self.process(r).instrument(span).await;
-            if let Outcome::Retry { delay, error, .. } = &outcome {
-                warn!(record_id = %r.id, delay_ms = delay.as_millis() as u64, %error, "record goes back to the queue");
-                if let (Some(url), Some(receipt)) = (&r.queue_url, &r.receipt_handle) {
-                    let d = (*delay).min(Duration::from_secs(43_200));
-                    if let Err(e) = self.queue.change_visibility(url, receipt, d).await {
-                        warn!(record_id = %r.id, error = %e, "visibility change failed; the queue's own timeout applies");
-                    }
-                }
+        run_batch(self, records, &self.config.run).await.map(|h| match h {
+            Handled::Done(o) => o,
+            Handled::Retry { error, delay } => {
+                Outcome::Retry { request_id: error.request_id, delay: delay.unwrap_or_default(), error: error.reason }
             }
-            report.outcomes.push((r.id.clone(), outcome));
-        }
-        report
+            // The worker rejects what it cannot send (`send.rejected`); it never parks.
+            Handled::Parked { reason } => Outcome::Rejected { request_id: None, rule: "parked".into(), reason },
+        })
     }
 
-    async fn process(&self, r: &RecordIn) -> Outcome {
+    async fn process(&self, r: &RecordIn, parsed: &Parsed, reads: &Reader<'_, S>, pacer: &Pacer) -> Outcome {
         let now = self.clock.now();
-        let (req, hash) = match parse_body(&r.body) {
-            Ok(x) => x,
-            Err(u) => return self.reject_unparsed(r, u, now).await,
+        let (req, hash) = match parsed {
+            Ok((req, hash)) => (req.clone(), hash.clone()),
+            Err(u) => return self.reject_unparsed(r, u.clone(), now).await,
         };
         let rid = req.request_id.clone();
         let k = keys::send_request(&rid);
-        let existing = match self.store.get(&k.pk, &k.sk).await {
+        let existing = match reads.get(&k).await {
             Ok(item) => item.as_ref().map(Existing::from_item),
             Err(e) => return retry(Some(&rid), self.config.backoff_initial, e.to_string()),
         };
@@ -152,7 +143,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
                 _ => {}
             }
         }
-        let phone = match self.resolve(&req.from).await {
+        let phone = match self.resolve(&req.from, reads).await {
             Ok(Some(p)) => p,
             Ok(None) => {
                 let reason = format!("the sender {} is not a phone number linked to EUM", req.from);
@@ -164,7 +155,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             let wait = Duration::from_millis((ms(at) - ms(now)).max(0) as u64);
             return retry(Some(&rid), wait, "not_before is in the future");
         }
-        let facts = match guards::check(&self.store, &req, &phone.meta_phone_number_id, &phone.waba_id, now).await {
+        let facts = match guards::check(reads, &req, &phone.meta_phone_number_id, &phone.waba_id, now).await {
             Err(e) => return retry(Some(&rid), self.config.backoff_initial, e.to_string()),
             Ok(Err(refusal)) => {
                 return self.reject(&req, &hash, Some(&phone), refusal.rule, &refusal.reason, None, now).await
@@ -174,7 +165,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         if let Err(e) = req.validate_with(facts.category) {
             return self.reject(&req, &hash, Some(&phone), "invalid", &e.to_string(), Some(&e.path), now).await;
         }
-        if let Some(wait) = self.pace(&req, &phone, facts.category).await {
+        if let Some(wait) = self.pace(&req, &phone, facts.category, reads, pacer).await {
             return retry(Some(&rid), wait, "paced");
         }
         // An order_details message creates its order first (payments: `orders`).
@@ -187,45 +178,40 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         self.claim_and_send(&req, &hash, &phone, &facts, existing.as_ref(), now).await
     }
 
-    /// Pacing; `Some(wait)` when the record should come back later.
-    async fn pace(&self, req: &SendRequest, phone: &LinkedPhone, category: Option<Category>) -> Option<Duration> {
+    /// Pacing; `Some(wait)` when the record should come back later. Waits in the invocation
+    /// never exceed `max_inline_wait`.
+    async fn pace(
+        &self,
+        req: &SendRequest,
+        phone: &LinkedPhone,
+        category: Option<Category>,
+        reads: &Reader<'_, S>,
+        pacer: &Pacer,
+    ) -> Option<Duration> {
         let c = &self.config;
-        let pair = pacing::pair_slot(
-            &self.store,
-            &phone.meta_phone_number_id,
-            guards::wa_id(&req.to),
-            ms(self.clock.now()),
-            c.pair_interval,
-            c.pair_burst,
-            c.pace_ttl_secs,
-        )
-        .await;
-        match pair {
+        let (p, wa_id) = (&phone.meta_phone_number_id, guards::wa_id(&req.to));
+        let pair =
+            pacing::pair_slot(reads, p, wa_id, ms(self.clock.now()), c.pair_interval, c.pair_burst, c.pace_ttl_secs);
+        match pair.await {
             Err(e) => return Some(backoff_on(&e, c)),
             Ok(w) if w > c.max_inline_wait => return Some(w),
             Ok(w) if !w.is_zero() => tokio::time::sleep(w).await,
             Ok(_) => {}
         }
         // Marketing from a RED or FLAGGED number: its own lower budget (see `pacing`).
-        let (p, now_ms, mps) = (&phone.meta_phone_number_id, ms(self.clock.now()), c.degraded_marketing_mps);
-        match pacing::degraded_marketing_slot(&self.store, p, category, now_ms, mps, c.pace_ttl_secs).await {
+        let (now_ms, mps) = (ms(self.clock.now()), c.degraded_marketing_mps);
+        match pacing::degraded_marketing_slot(reads, p, category, now_ms, mps, c.pace_ttl_secs).await {
             Err(e) => return Some(backoff_on(&e, c)),
             Ok(w) if w > c.max_inline_wait => return Some(w),
             Ok(w) if !w.is_zero() => tokio::time::sleep(w).await,
             Ok(_) => {}
         }
-        match pacing::phone_slot(
-            &self.store,
-            &phone.meta_phone_number_id,
-            ms(self.clock.now()),
-            c.phone_mps,
-            c.pace_ttl_secs,
-        )
-        .await
-        {
+        let now_ms = ms(self.clock.now());
+        let take = pacer.take(&self.store, &req.from, p, now_ms, c.phone_mps, c.max_inline_wait, c.pace_ttl_secs);
+        match take.await {
             Err(e) => Some(backoff_on(&e, c)),
-            Ok((w, _)) if w > c.max_inline_wait => Some(w),
-            Ok((w, _)) => {
+            Ok(Take::Later(d)) => Some(d),
+            Ok(Take::Go(w)) => {
                 if !w.is_zero() {
                     tokio::time::sleep(w).await;
                 }
@@ -325,13 +311,12 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
 
     /// A Meta id through the phone registry ingest keeps; anything else (or a registry miss)
     /// through EUM's linked accounts. Cached per process.
-    async fn resolve(&self, from: &str) -> Result<Option<LinkedPhone>, String> {
-        if let Some(p) = self.phones.lock().ok().and_then(|m| m.get(from).cloned()) {
+    async fn resolve(&self, from: &str, reads: &Reader<'_, S>) -> Result<Option<LinkedPhone>, String> {
+        if let Some(p) = self.cached_phone(from) {
             return Ok(Some(p));
         }
         if from.bytes().all(|b| b.is_ascii_digit()) {
-            let k = keys::phone(from);
-            let item = self.store.get(&k.pk, &k.sk).await.map_err(|e| e.to_string())?;
+            let item = reads.get(&keys::phone(from)).await.map_err(|e| e.to_string())?;
             if let Some(i) = item {
                 if let (Some(eum), Some(waba)) = (i.get_str("eum_phone_number_id"), i.get_str("waba_id")) {
                     let p = LinkedPhone {
@@ -353,9 +338,113 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         Ok(found)
     }
 
+    fn cached_phone(&self, from: &str) -> Option<LinkedPhone> {
+        self.phones.lock().ok().and_then(|m| m.get(from).cloned())
+    }
+
     fn remember(&self, from: &str, p: &LinkedPhone) {
         if let Ok(mut m) = self.phones.lock() {
             m.insert(from.to_string(), p.clone());
+        }
+    }
+}
+
+/// A record's body as `prepare` parsed it: the request and its hash, or why it is none.
+pub(crate) type Parsed = Result<(SendRequest, String), Unparsed>;
+
+/// What the worker prepares for a batch: the parsed bodies, one batch read, and the phone
+/// budget the batch shares.
+pub struct Prepared {
+    parsed: Vec<Parsed>,
+    reads: Prefetched,
+    pacer: Pacer,
+}
+
+/// Why a record goes back to the queue: pacing, a claim another delivery holds, or a failure
+/// that may pass (its text; the send record keeps the details).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Later {
+    pub request_id: Option<String>,
+    pub reason: String,
+}
+
+impl Classified for Later {
+    fn is_transient(&self) -> bool {
+        true
+    }
+}
+
+impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker<S, B, M, Q, C> {
+    type Done = Outcome;
+    type Error = Later;
+    type Prepared = Prepared;
+
+    /// By recipient: one user's requests in order (the pair rate is per user).
+    fn key(&self, r: &RecordIn, index: usize, prepared: &Prepared) -> String {
+        match prepared.parsed.get(index) {
+            Some(Ok((req, _))) => format!("{}\u{1f}{}", req.from, guards::wa_id(&req.to)),
+            _ => r.id.clone(),
+        }
+    }
+
+    async fn prepare(&self, records: &[RecordIn]) -> Prepared {
+        let parsed: Vec<Parsed> = records.iter().map(|r| parse_body(&r.body)).collect();
+        let mut keys = Vec::new();
+        let mut demand: HashMap<String, u32> = HashMap::new();
+        for (req, _) in parsed.iter().flatten() {
+            *demand.entry(req.from.clone()).or_insert(0) += 1;
+            keys.push(keys::send_request(&req.request_id));
+            let cached = self.cached_phone(&req.from);
+            let meta = match &cached {
+                Some(p) => p.meta_phone_number_id.clone(),
+                None if req.from.bytes().all(|b| b.is_ascii_digit()) => {
+                    keys.push(keys::phone(&req.from));
+                    req.from.clone()
+                }
+                None => continue,
+            };
+            let wa_id = guards::wa_id(&req.to);
+            keys.push(keys::contact_window(&meta, wa_id));
+            keys.push(keys::pace_pair(&meta, wa_id));
+            keys.push(keys::quality_latest(&meta));
+            if let (Some(p), Some(t)) = (&cached, req.message.template()) {
+                keys.push(keys::template_state(&p.waba_id, &t.name, &t.language.code));
+            }
+        }
+        Prepared { parsed, reads: Prefetched::read(&self.store, keys).await, pacer: Pacer::new(demand) }
+    }
+
+    async fn handle(&self, r: &RecordIn, ctx: consumer::Ctx<'_, Prepared>) -> Result<Outcome, Failure<Later>> {
+        let p = ctx.prepared;
+        let Some(parsed) = p.parsed.get(ctx.index) else {
+            return Err(Failure::park("internal: no body parsed for this record"));
+        };
+        let reads = p.reads.reader(&self.store, ctx.first_of_key);
+        match self.process(r, parsed, &reads, &p.pacer).await {
+            Outcome::Retry { request_id, delay, error } => {
+                Err(Failure::retry_after(Later { request_id, reason: error }, delay))
+            }
+            done => Ok(done),
+        }
+    }
+
+    async fn park(&self, r: &RecordIn, reason: &str) -> Result<(), Later> {
+        let parking =
+            Parking { source: &self.config.source, policy: &self.config.publish, mark_ttl_secs: 30 * 24 * 3600 };
+        park_record(&self.store, &self.bus, &parking, r, reason, self.clock.now())
+            .await
+            .map_err(|e| Later { request_id: None, reason: e.to_string() })
+    }
+
+    /// Back to the queue after `delay`: SQS counts visibility in whole seconds, at most 12 h.
+    async fn defer(&self, r: &RecordIn, delay: Duration) {
+        let url = self.config.queue_url.clone().or_else(|| r.queue_url.clone());
+        if let (Some(url), Some(receipt)) = (url, &r.receipt_handle) {
+            let secs = delay.as_millis().div_ceil(1000).clamp(0, 43_200) as u64;
+            if let Err(e) = self.queue.change_visibility(&url, receipt, Duration::from_secs(secs)).await {
+                warn!(record_id = %r.id, error = %e, "visibility change failed; the queue's own timeout applies");
+            }
         }
     }
 }

@@ -118,6 +118,7 @@ async fn retries_change_the_visibility_of_the_queue_message() {
         body: got[0].body.clone(),
         receipt_handle: Some(got[0].receipt_handle.clone()),
         queue_url: Some(url.into()),
+        ..Default::default()
     };
     let report = e.worker.handle_batch(std::slice::from_ref(&rec)).await;
     assert_eq!(report.failures(), vec![got[0].message_id.clone()]);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 pub use tracker::{BatchReport, Outcome, RecordIn, Tracker};
 
+use wapipe_shared::consumer::Options;
 use wapipe_shared::domain::status::pricing::RateCard;
 use wapipe_shared::publish::RetryPolicy;
 
@@ -29,6 +30,8 @@ pub struct Config {
     pub publish: RetryPolicy,
     /// Prices delivered messages; `None`: counts without estimates.
     pub rate_card: Option<Arc<RateCard>>,
+    /// How many messages of a batch are handled at once (`WAPIPE_CONCURRENCY`).
+    pub run: Options,
 }
 
 impl Default for Config {
@@ -40,6 +43,7 @@ impl Default for Config {
             max_attempts: 8,
             publish: RetryPolicy::default(),
             rate_card: None,
+            run: Options::default(),
         }
     }
 }
@@ -47,9 +51,10 @@ impl Default for Config {
 pub use wapipe_shared::config::ConfigError;
 
 impl Config {
-    /// `WAPIPE_RATE_CARD` (a path, or the card's JSON itself), `WAPIPE_LINK_WAIT_RECEIVES` (3).
+    /// `WAPIPE_RATE_CARD` (a path, or the card's JSON itself), `WAPIPE_LINK_WAIT_RECEIVES` (3),
+    /// `WAPIPE_CONCURRENCY` (every message of a batch at once).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config::default();
+        let mut c = Config { run: Options::from_env()?, ..Config::default() };
         if let Ok(v) = std::env::var("WAPIPE_RATE_CARD") {
             if !v.trim().is_empty() {
                 c.rate_card = Some(Arc::new(

@@ -6,18 +6,19 @@
 
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use tracing::{debug, info_span, warn, Instrument};
 
-use wapipe_shared::domain::events::{parse_eventbridge_body, DomainEvent, EventType};
+use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Handled, Prefetched};
+use wapipe_shared::domain::events::{DomainEvent, EventType};
 use wapipe_shared::domain::flows::token;
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::parking::{park_unit, Poison};
+use wapipe_shared::domain::keys::{self, Key};
 use wapipe_shared::domain::send_record::REQUEST_ID;
 use wapipe_shared::domain::status::analytics::{plan_click, ClickInput, ClickPlan};
 use wapipe_shared::domain::status::machine::plan_status;
 use wapipe_shared::domain::status::{StatusInput, LINKED};
 use wapipe_shared::ports::{Bus, Clock, Item, PortError, Store, TransactOutcome, Write, WriteOutcome};
-use wapipe_shared::publish::{publish_each, run_unit};
+use wapipe_shared::publish::{load_event, park_record, publish_each, LoadError, Parking};
 
 use crate::Config;
 
@@ -25,7 +26,7 @@ use crate::Config;
 const FLOW_TOKEN: &str = "flow_token";
 
 /// One record of a batch: an SQS message (or a local-mode queue message).
-pub use wapipe_shared::sqs_event::ConsumerRecord as RecordIn;
+pub use wapipe_shared::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +51,18 @@ impl wapipe_shared::sqs_event::Retryable for Outcome {
     }
 }
 
+impl From<Handled<Outcome, PortError>> for Outcome {
+    fn from(h: Handled<Outcome, PortError>) -> Outcome {
+        match h {
+            Handled::Done(o) => o,
+            Handled::Parked { reason } => Outcome::Parked { reason },
+            Handled::Retry { error, .. } => Outcome::Retry { error: error.to_string() },
+        }
+    }
+}
+
+type Handling = Result<Outcome, Failure<PortError>>;
+
 /// The status tracker over its ports.
 pub struct Tracker<S, B, C> {
     pub store: S,
@@ -58,8 +71,109 @@ pub struct Tracker<S, B, C> {
     pub config: Config,
 }
 
-fn retry(e: impl std::fmt::Display) -> Outcome {
-    Outcome::Retry { error: e.to_string() }
+fn retry(e: PortError) -> Handling {
+    Err(Failure::from(e))
+}
+
+/// The send record or the join is not there yet: SQS delivers the record again.
+fn waiting(why: impl Into<String>) -> Handling {
+    retry(PortError::Transient { service: "status-tracker", op: "join", message: why.into() })
+}
+
+/// A record as `prepare` read it.
+pub enum Input {
+    Status(StatusInput),
+    Click(ClickInput),
+    Ignore(String),
+    Park(String),
+    Retry(PortError),
+}
+
+/// What the tracker reads for a whole batch: each record's input, and the message and send
+/// records those inputs name, in one `BatchGetItem`.
+pub struct Prepared {
+    inputs: Vec<Input>,
+    items: Prefetched,
+}
+
+impl<S: Store, B: Bus, C: Clock> Consumer for Tracker<S, B, C> {
+    type Done = Outcome;
+    type Error = PortError;
+    type Prepared = Prepared;
+
+    fn key(&self, r: &RecordIn, index: usize, prepared: &Prepared) -> String {
+        match prepared.inputs.get(index) {
+            Some(Input::Status(s)) => s.wamid.clone(),
+            Some(Input::Click(c)) => c.context_wamid.clone(),
+            _ => r.id.clone(),
+        }
+    }
+
+    async fn prepare(&self, records: &[RecordIn]) -> Prepared {
+        let loaded = join_all(records.iter().map(|r| load_event(&self.store, &r.body))).await;
+        let inputs: Vec<Input> = loaded.into_iter().map(input).collect();
+        let mut keys = Vec::new();
+        for i in &inputs {
+            match i {
+                Input::Status(s) => {
+                    keys.push(keys::message(&s.wamid));
+                    if let Some(rid) = s.request_id() {
+                        keys.push(keys::send_request(rid));
+                    }
+                }
+                Input::Click(c) => keys.push(keys::message(&c.context_wamid)),
+                _ => {}
+            }
+        }
+        Prepared { inputs, items: Prefetched::read(&self.store, keys).await }
+    }
+
+    async fn handle(&self, r: &RecordIn, ctx: Ctx<'_, Prepared>) -> Handling {
+        let pre = ctx.first_of_key.then_some(ctx.prepared);
+        match ctx.prepared.inputs.get(ctx.index) {
+            Some(Input::Status(input)) => {
+                let span = info_span!("status", wamid = %input.wamid, status = %input.status);
+                self.status(input, r, pre).instrument(span).await
+            }
+            Some(Input::Click(click)) => {
+                let span = info_span!("click", wamid = %click.wamid);
+                self.click(click, r, pre).instrument(span).await
+            }
+            Some(Input::Ignore(reason)) => Ok(Outcome::Ignored { reason: reason.clone() }),
+            Some(Input::Park(reason)) => Err(Failure::park(reason.clone())),
+            Some(Input::Retry(e)) => retry(e.clone()),
+            None => Err(Failure::park("internal: no input prepared for this record")),
+        }
+    }
+
+    async fn park(&self, r: &RecordIn, reason: &str) -> Result<(), PortError> {
+        let parking = Parking {
+            source: &self.config.source,
+            policy: &self.config.publish,
+            mark_ttl_secs: self.config.mark_ttl_secs,
+        };
+        park_record(&self.store, &self.bus, &parking, r, reason, self.clock.now()).await
+    }
+}
+
+/// What a loaded event asks of the tracker.
+fn input(loaded: Result<DomainEvent, LoadError>) -> Input {
+    let event = match loaded {
+        Ok(e) => e,
+        Err(LoadError::Envelope(e)) => return Input::Park(e.to_string()),
+        Err(LoadError::Port(e)) => return Input::Retry(e),
+    };
+    match event.detail_type {
+        EventType::MessageStatus => match StatusInput::from_detail(&event.detail) {
+            Ok(input) => Input::Status(input),
+            Err(e) => Input::Park(e.to_string()),
+        },
+        EventType::MessageReceived => match ClickInput::from_detail(&event.detail) {
+            Some(click) => Input::Click(click),
+            None => Input::Ignore("not a button or interactive reply to a message".into()),
+        },
+        other => Input::Ignore(format!("{other} is not routed to the status tracker")),
+    }
 }
 
 impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
@@ -67,60 +181,33 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
         Tracker { store, bus, clock, config }
     }
 
-    /// Process a batch, record by record, in order.
+    /// Process a batch through the consumer runtime: records of one message in order,
+    /// different messages concurrently.
     pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
-        let mut report = BatchReport::default();
-        for r in records {
-            let outcome = self.handle_record(r).await;
-            if let Outcome::Retry { error } = &outcome {
-                warn!(record_id = %r.id, %error, "record will be retried");
-            }
-            report.outcomes.push((r.id.clone(), outcome));
-        }
-        report
+        run_batch(self, records, &self.config.run).await.map(Outcome::from)
     }
 
-    async fn handle_record(&self, r: &RecordIn) -> Outcome {
-        let event = match parse_eventbridge_body(&r.body) {
-            Ok(e) => e,
-            Err(e) => return self.park(r, &e.to_string()).instrument(info_span!("record", record_id = %r.id)).await,
-        };
-        match event.detail_type {
-            EventType::MessageStatus => match StatusInput::from_detail(&event.detail) {
-                Ok(input) => {
-                    let span = info_span!("record", record_id = %r.id, wamid = %input.wamid, status = %input.status);
-                    self.status(&input, r).instrument(span).await
-                }
-                Err(e) => self.park(r, &e.to_string()).instrument(info_span!("record", record_id = %r.id)).await,
-            },
-            EventType::MessageReceived => match ClickInput::from_detail(&event.detail) {
-                Some(click) => {
-                    let span = info_span!("record", record_id = %r.id, wamid = %click.wamid);
-                    self.click(&click, r).instrument(span).await
-                }
-                None => Outcome::Ignored { reason: "not a button or interactive reply to a message".into() },
-            },
-            other => Outcome::Ignored { reason: format!("{other} is not routed to the status tracker") },
+    /// A read, from what `prepare` read when it may be trusted.
+    async fn read(&self, pre: Option<&Prepared>, key: &Key) -> Result<Option<Item>, PortError> {
+        match pre.and_then(|p| p.items.get(key)) {
+            Some(item) => Ok(item),
+            None => self.store.get(&key.pk, &key.sk).await,
         }
     }
 
     /// Apply one status: read, plan, publish, write; re-plan when a condition fails.
-    async fn status(&self, input: &StatusInput, r: &RecordIn) -> Outcome {
+    async fn status(&self, input: &StatusInput, r: &RecordIn, pre: Option<&Prepared>) -> Handling {
         if input.kind.is_none() {
             debug!("unknown status string");
-            return Outcome::Ignored { reason: format!("status `{}` is not one wapipe tracks", input.status) };
+            return Ok(Outcome::Ignored { reason: format!("status `{}` is not one wapipe tracks", input.status) });
         }
         let key = keys::message(&input.wamid);
         let card = self.config.rate_card.as_deref();
         for attempt in 0..self.config.max_attempts.max(1) {
-            let msg = match self.store.get(&key.pk, &key.sk).await {
-                Ok(m) => m,
-                Err(e) => return retry(e),
-            };
-            let send = match self.send_record(input, msg.as_ref()).await {
-                Ok(s) => s,
-                Err(e) => return retry(e),
-            };
+            // The batch read serves the first attempt; a re-plan reads again.
+            let pre = pre.filter(|_| attempt == 0);
+            let msg = self.read(pre, &key).await?;
+            let send = self.send_record(input, msg.as_ref(), pre).await?;
             let plan = plan_status(input, msg.as_ref(), send.as_ref(), card);
             let done = |changed: bool, published: Vec<EventType>| {
                 self.link_wait(plan.link_pending, r, &input.wamid, changed, published)
@@ -130,14 +217,9 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
                 return done(false, Vec::new());
             }
             if plan.linked {
-                if let Err(e) = self.link_flow_session(send.as_ref(), &input.wamid).await {
-                    return retry(e);
-                }
+                self.link_flow_session(send.as_ref(), &input.wamid).await?;
             }
-            let published = match self.publish(&plan.events).await {
-                Ok(p) => p,
-                Err(e) => return retry(e),
-            };
+            let published = self.publish(&plan.events).await?;
             match self.execute(plan.writes).await {
                 Ok(true) => {
                     debug!(linked = plan.linked, counted = plan.counted.len(), priced = plan.priced, "applied");
@@ -148,19 +230,21 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
                 Err(e) => return retry(e),
             }
         }
-        retry(format!("message {} kept changing under {} attempts", input.wamid, self.config.max_attempts))
+        waiting(format!("message {} kept changing under {} attempts", input.wamid, self.config.max_attempts))
     }
 
     /// The send record, read only while the message is not joined and names a request.
-    async fn send_record(&self, input: &StatusInput, msg: Option<&Item>) -> Result<Option<Item>, PortError> {
+    async fn send_record(
+        &self,
+        input: &StatusInput,
+        msg: Option<&Item>,
+        pre: Option<&Prepared>,
+    ) -> Result<Option<Item>, PortError> {
         if msg.is_some_and(|m| m.attrs.get(LINKED).is_some()) {
             return Ok(None);
         }
         match msg.and_then(|m| m.get_str(REQUEST_ID)).or(input.request_id()) {
-            Some(rid) => {
-                let k = keys::send_request(rid);
-                self.store.get(&k.pk, &k.sk).await
-            }
+            Some(rid) => self.read(pre, &keys::send_request(rid)).await,
             None => Ok(None),
         }
     }
@@ -176,9 +260,16 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
     }
 
     /// Done, unless the send record is still missing and waiting is still allowed.
-    fn link_wait(&self, pending: bool, r: &RecordIn, wamid: &str, changed: bool, published: Vec<EventType>) -> Outcome {
+    fn link_wait(
+        &self,
+        pending: bool,
+        r: &RecordIn,
+        wamid: &str,
+        changed: bool,
+        published: Vec<EventType>,
+    ) -> Handling {
         if pending && r.receive_count < self.config.link_wait_receives {
-            return retry(format!(
+            return waiting(format!(
                 "send record of {wamid} not written yet: waiting for the join (receive {} of {})",
                 r.receive_count, self.config.link_wait_receives
             ));
@@ -186,31 +277,26 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
         if pending {
             warn!("send record never appeared: acknowledged without the join");
         }
-        Outcome::Done { wamid: wamid.to_string(), changed, published }
+        Ok(Outcome::Done { wamid: wamid.to_string(), changed, published })
     }
 
     /// Count a template click once.
-    async fn click(&self, click: &ClickInput, r: &RecordIn) -> Outcome {
-        let key = keys::message(&click.context_wamid);
-        let msg = match self.store.get(&key.pk, &key.sk).await {
-            Ok(m) => m,
-            Err(e) => return retry(e),
-        };
+    async fn click(&self, click: &ClickInput, r: &RecordIn, pre: Option<&Prepared>) -> Handling {
+        let msg = self.read(pre, &keys::message(&click.context_wamid)).await?;
         match plan_click(click, msg.as_ref(), self.clock.now(), self.config.mark_ttl_secs) {
-            ClickPlan::Ignore(why) => Outcome::Ignored { reason: why.to_string() },
+            ClickPlan::Ignore(why) => Ok(Outcome::Ignored { reason: why.to_string() }),
             ClickPlan::LinkPending if r.receive_count < self.config.link_wait_receives => {
-                retry("the replied-to message is not joined to its send record yet")
+                waiting("the replied-to message is not joined to its send record yet")
             }
-            ClickPlan::LinkPending => Outcome::Ignored { reason: "the replied-to message was never joined".into() },
-            ClickPlan::Count(writes) => match self.store.transact(writes).await {
-                Ok(TransactOutcome::Applied) => {
-                    Outcome::Done { wamid: click.wamid.clone(), changed: true, published: Vec::new() }
+            ClickPlan::LinkPending => Ok(Outcome::Ignored { reason: "the replied-to message was never joined".into() }),
+            ClickPlan::Count(writes) => match self.store.transact(writes).await? {
+                TransactOutcome::Applied => {
+                    Ok(Outcome::Done { wamid: click.wamid.clone(), changed: true, published: Vec::new() })
                 }
                 // Only the mark is conditional: the click was counted before.
-                Ok(TransactOutcome::ConditionFailed(_)) => {
-                    Outcome::Done { wamid: click.wamid.clone(), changed: false, published: Vec::new() }
+                TransactOutcome::ConditionFailed(_) => {
+                    Ok(Outcome::Done { wamid: click.wamid.clone(), changed: false, published: Vec::new() })
                 }
-                Err(e) => retry(e),
             },
         }
     }
@@ -226,24 +312,12 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
     }
 
     async fn publish(&self, events: &[DomainEvent]) -> Result<Vec<EventType>, PortError> {
-        publish_each(&self.bus, events, &self.config.publish).await
+        publish_each(&self.bus, &self.store, events, &self.config.publish).await
     }
 
     /// A short pause before retrying a transient store failure (e.g. a transaction conflict).
     async fn pause(&self, attempt: u32) {
         let ms = 5u64.saturating_mul(1 << attempt.min(6));
         tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-
-    /// Park a record that can never succeed (`wapipe_shared::domain::parking`).
-    async fn park(&self, r: &RecordIn, reason: &str) -> Outcome {
-        warn!(%reason, "parking record");
-        let poison =
-            Poison { source: &self.config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
-        let unit = park_unit(&poison, self.clock.now(), self.config.mark_ttl_secs);
-        match run_unit(&self.store, &self.bus, &unit, &self.config.publish).await {
-            Ok(_) => Outcome::Parked { reason: reason.to_string() },
-            Err(e) => retry(e),
-        }
     }
 }

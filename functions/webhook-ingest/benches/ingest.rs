@@ -84,7 +84,7 @@ fn bench(c: &mut Criterion) {
     let records: Vec<RecordIn> = bodies
         .iter()
         .enumerate()
-        .map(|(i, body)| RecordIn { id: format!("r{i}"), body: body.clone(), sent_at: None })
+        .map(|(i, body)| RecordIn { id: format!("r{i}"), body: body.clone(), sent_at: None, ..Default::default() })
         .collect();
     g.bench_function("ingest", |b| {
         b.iter_batched(

@@ -4,29 +4,24 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
+use futures_util::future::join_all;
 use time::OffsetDateTime;
-use tracing::{debug, info_span, warn, Instrument};
+use tracing::{debug, warn};
 
+use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
 use wapipe_shared::domain::envelope::{decode_body, Inbound};
 use wapipe_shared::domain::events::{rfc3339, DomainEvent, EventType};
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::normalize::normalize;
 use wapipe_shared::domain::parking::{park_unit, Poison};
 use wapipe_shared::domain::unit::{NormalizeContext, Unit};
-use wapipe_shared::ports::{Clock, Item, PortError, Store, Write, WriteOutcome};
-use wapipe_shared::publish::publish_all;
+use wapipe_shared::ports::{Bus, Clock, Item, PortError, Store, Write};
+use wapipe_shared::publish::{publish_all, run_unit, write_all};
 
 use crate::Config;
 
 /// One record of a batch: an SQS message, or a body from the CLI or the Function URL.
-#[derive(Clone, Debug)]
-pub struct RecordIn {
-    /// SQS `messageId` (stable across redeliveries), or a caller-chosen id.
-    pub id: String,
-    pub body: String,
-    /// When the record was first sent (SQS `SentTimestamp`); keys parked records deterministically.
-    pub sent_at: Option<OffsetDateTime>,
-}
+pub use wapipe_shared::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,17 +43,31 @@ impl wapipe_shared::sqs_event::Retryable for Outcome {
     }
 }
 
-/// A record's work after decoding.
-struct Prepared {
-    units: Vec<Unit>,
-    duplicates: usize,
-    /// Set when the record can never succeed: its one unit parks it.
-    parked: Option<String>,
+/// A record after the batch phases, waiting for its `after` writes.
+enum Stage {
+    Ready {
+        after: Vec<Write>,
+        units: usize,
+        duplicates: usize,
+        /// Set when the record can never succeed: its one unit parks it.
+        parked: Option<String>,
+        published: Vec<EventType>,
+    },
+    Retry(PortError),
 }
 
-enum Stage {
-    Ready(Prepared),
-    Retry(String),
+/// What the batch phases left for each record (see [`Ingest::handle_batch`]).
+pub struct Staged {
+    stages: Vec<Stage>,
+    /// The contact (window key) of each record's first message, for its ordering key.
+    contacts: Vec<Option<String>>,
+}
+
+/// A record's work after decoding.
+struct Decoded {
+    units: Vec<Unit>,
+    parked: Option<String>,
+    registry: Option<(String, Write, String)>,
 }
 
 /// The ingest function over its ports.
@@ -72,116 +81,148 @@ pub struct Ingest<S, B, C> {
     known_phones: Mutex<HashMap<String, String>>,
 }
 
-impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
+impl<S: Store, B: Bus, C: Clock> Ingest<S, B, C> {
     pub fn new(store: S, bus: B, clock: C, config: Config) -> Self {
         Ingest { store, bus, clock, config, known_phones: Mutex::new(HashMap::new()) }
     }
 
-    /// Process one batch. Records are staged in order; events of the whole batch are published
-    /// together in chunks of 10; a record is done only when all its events are accepted.
+    /// Process one batch through the consumer runtime. The whole batch goes through four
+    /// phases, each one round trip, whatever its size ([`Consumer::prepare`]):
+    ///
+    /// 1. decode every record and read every unit's mark at once (`BatchGetItem`);
+    /// 2. the `before` writes of every fresh unit, concurrently (the phone registry once);
+    /// 3. every event of the batch, published together (`publish_all`: requests of 10 entries
+    ///    and 256 KB, sent concurrently);
+    /// 4. per record ([`Consumer::handle`]): its `after` writes (records and marks),
+    ///    concurrently across contacts.
+    ///
+    /// A record is done only when all its events are accepted. Ingest's writes are conditional
+    /// or monotonic, so records of one contact may share a phase; the runtime still runs the
+    /// `after` writes of one contact in arrival order.
     pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
+        run_batch(self, records, &self.config.run).await.map(|h| match h {
+            Handled::Done(o) => o,
+            Handled::Parked { reason } => Outcome::Parked { reason, published: Vec::new() },
+            Handled::Retry { error, .. } => Outcome::Retry { error: error.to_string() },
+        })
+    }
+
+    /// Phases 1 to 3 for the whole batch.
+    async fn stage(&self, records: &[RecordIn]) -> Staged {
         let now = self.clock.now();
-        let mut stages = Vec::with_capacity(records.len());
-        // Marks claimed earlier in this batch: a duplicate inside one batch counts once.
-        let mut batch_marks = HashSet::new();
-        for r in records {
-            let span = info_span!("record", record_id = %r.id);
-            let stage = self.stage(r, now, &mut batch_marks).instrument(span).await;
-            stages.push(stage);
+        let mut decoded: Vec<Decoded> = records.iter().map(|r| self.decode_record(r, now)).collect();
+        let contacts = decoded
+            .iter()
+            .map(|d| d.units.iter().flat_map(|u| &u.before).next().map(|w| w.key().0.to_string()))
+            .collect();
+
+        // 1. Marks: a duplicate inside the batch counts once; the rest are read at once.
+        let mut duplicates = vec![0usize; records.len()];
+        let mut seen = HashSet::new();
+        let mut keys: Vec<keys::Key> = Vec::new();
+        for (i, d) in decoded.iter_mut().enumerate() {
+            let before = d.units.len();
+            d.units.retain(|u| seen.insert(u.mark.clone()));
+            duplicates[i] += before - d.units.len();
+            keys.extend(d.units.iter().map(|u| u.mark.clone()));
+        }
+        let marks = match self.store.get_many(&keys).await {
+            Ok(found) => found,
+            Err(e) => {
+                let stages = records.iter().map(|_| Stage::Retry(e.clone())).collect();
+                return Staged { stages, contacts };
+            }
+        };
+        let mut marks = marks.into_iter();
+        for (i, d) in decoded.iter_mut().enumerate() {
+            let before = d.units.len();
+            d.units.retain(|u| {
+                let done = marks.next().flatten().is_some();
+                if done {
+                    debug!(unit = %u.label, "duplicate");
+                }
+                !done
+            });
+            duplicates[i] += before - d.units.len();
         }
 
-        // Events to publish, each with the index of its record.
+        // 2. `before` writes, every record at once; the registry once per phone.
+        let mut registered = HashSet::new();
+        let befores: Vec<Vec<Write>> = decoded
+            .iter_mut()
+            .map(|d| {
+                let registry = d.registry.as_ref().filter(|(phone, _, _)| registered.insert(phone.clone()));
+                registry
+                    .map(|(_, w, _)| w.clone())
+                    .into_iter()
+                    .chain(d.units.iter_mut().flat_map(|u| u.before.drain(..)))
+                    .collect()
+            })
+            .collect();
+        let written = join_all(befores.into_iter().map(|w| write_all(&self.store, w))).await;
+
+        // 3. The events of every record whose state is written, published together.
         let mut events: Vec<DomainEvent> = Vec::new();
         let mut owner: Vec<usize> = Vec::new();
-        for (i, stage) in stages.iter_mut().enumerate() {
-            if let Stage::Ready(p) = stage {
+        for (i, (d, w)) in decoded.iter_mut().zip(&written).enumerate() {
+            if w.is_ok() {
                 // Moved, not copied: after publishing only the detail-types are reported.
-                for e in p.units.iter_mut().flat_map(|u| u.events.drain(..)) {
+                for e in d.units.iter_mut().flat_map(|u| u.events.drain(..)) {
                     events.push(e);
                     owner.push(i);
                 }
             }
         }
-
-        let results = publish_all(&self.bus, &events, &self.config.publish).await;
-        let mut publish_error: Vec<Option<String>> = vec![None; records.len()];
+        let results = publish_all(&self.bus, &self.store, &events, &self.config.publish).await;
+        let mut publish_error: Vec<Option<PortError>> = vec![None; records.len()];
         let mut published: Vec<Vec<EventType>> = vec![Vec::new(); records.len()];
-        for ((res, &i), e) in results.iter().zip(&owner).zip(&events) {
+        for ((res, &i), e) in results.into_iter().zip(&owner).zip(&events) {
             match res {
                 Ok(()) => published[i].push(e.detail_type),
                 Err(err) => {
                     warn!(record_id = %records[i].id, detail_type = %e.detail_type, error = %err, "publish failed");
-                    publish_error[i].get_or_insert_with(|| err.to_string());
+                    publish_error[i].get_or_insert(err);
                 }
             }
         }
 
-        let mut report = BatchReport::default();
-        for (i, (r, stage)) in records.iter().zip(stages).enumerate() {
-            let outcome = match (stage, publish_error[i].take()) {
-                (Stage::Retry(error), _) | (Stage::Ready(_), Some(error)) => Outcome::Retry { error },
-                (Stage::Ready(p), None) => {
-                    let (units, duplicates, parked) = (p.units.len(), p.duplicates, p.parked.clone());
-                    match (self.finish(p).await, parked) {
-                        (Err(e), _) => Outcome::Retry { error: e.to_string() },
-                        (Ok(()), Some(reason)) => {
-                            Outcome::Parked { reason, published: std::mem::take(&mut published[i]) }
-                        }
-                        (Ok(()), None) => Outcome::Done {
-                            units: units + duplicates,
-                            duplicates,
-                            published: std::mem::take(&mut published[i]),
-                        },
+        let stages = decoded
+            .into_iter()
+            .zip(written)
+            .enumerate()
+            .map(|(i, (d, w))| match (w, publish_error[i].take()) {
+                (Err(e), _) | (Ok(()), Some(e)) => Stage::Retry(e),
+                (Ok(()), None) => {
+                    if let Some((phone, _, arn)) = &d.registry {
+                        self.remember_phone(phone, arn);
+                    }
+                    Stage::Ready {
+                        units: d.units.len(),
+                        after: d.units.into_iter().flat_map(|u| u.after).collect(),
+                        duplicates: duplicates[i],
+                        parked: d.parked,
+                        published: std::mem::take(&mut published[i]),
                     }
                 }
-            };
-            if let Outcome::Retry { error } = &outcome {
-                warn!(record_id = %r.id, %error, "record will be retried");
-            }
-            report.outcomes.push((r.id.clone(), outcome));
-        }
-        report
+            })
+            .collect();
+        Staged { stages, contacts }
     }
 
-    /// Decode, normalise and dedupe one record, and apply its `before` writes.
-    async fn stage(&self, r: &RecordIn, now: OffsetDateTime, batch_marks: &mut HashSet<keys::Key>) -> Stage {
-        let (units, registry, parked) = match self.decode(r, now) {
+    /// A record's units (or the unit that parks it) and its phone registry write.
+    fn decode_record(&self, r: &RecordIn, now: OffsetDateTime) -> Decoded {
+        match self.decode(r, now) {
             Ok((units, inbound)) => {
-                let registry = self.registry_write(&inbound, now);
-                (units, registry.map(|(phone, w)| (phone, w, inbound)), None)
+                let registry = self.registry_write(&inbound, now).map(|(phone, w)| {
+                    let arn = inbound.context.phones.first().map(|p| p.arn.clone()).unwrap_or_default();
+                    (phone, w, arn)
+                });
+                Decoded { units, parked: None, registry }
             }
-            Err(reason) => (vec![self.park_unit(r, &reason, now)], None, Some(reason)),
-        };
-        let mut fresh: Vec<Unit> = Vec::with_capacity(units.len());
-        let mut duplicates = 0;
-        for u in units {
-            if batch_marks.contains(&u.mark) {
-                duplicates += 1;
-                continue;
-            }
-            match self.store.get(&u.mark.pk, &u.mark.sk).await {
-                Ok(Some(_)) => {
-                    debug!(unit = %u.label, "duplicate");
-                    duplicates += 1;
-                }
-                Ok(None) => {
-                    batch_marks.insert(u.mark.clone());
-                    fresh.push(u);
-                }
-                Err(e) => return Stage::Retry(e.to_string()),
+            Err(reason) => {
+                Decoded { units: vec![self.park_unit(r, &reason, now)], parked: Some(reason), registry: None }
             }
         }
-        let registry_write = registry.as_ref().map(|(_, w, _)| w.clone());
-        let before = registry_write.into_iter().chain(fresh.iter_mut().flat_map(|u| u.before.drain(..)));
-        for w in before {
-            if let Err(e) = self.store.write(w).await {
-                return Stage::Retry(e.to_string());
-            }
-        }
-        if let Some((phone, _, inbound)) = &registry {
-            self.remember_phone(inbound, phone);
-        }
-        Stage::Ready(Prepared { units: fresh, duplicates, parked })
     }
 
     /// The units of a record, or why it can never be processed.
@@ -195,15 +236,6 @@ impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
             units.append(&mut normalize(entry, &ctx).map_err(|e| e.to_string())?);
         }
         Ok((units, inbound))
-    }
-
-    /// `after` writes (the records and the marks), once every event is published.
-    async fn finish(&self, p: Prepared) -> Result<(), PortError> {
-        for w in p.units.into_iter().flat_map(|u| u.after) {
-            // ConditionFailed: a concurrent duplicate finished first; that is the same end state.
-            let _outcome: WriteOutcome = self.store.write(w).await?;
-        }
-        Ok(())
     }
 
     /// The phone registry item learnt from the envelope context, unless this process wrote it.
@@ -234,9 +266,9 @@ impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
         Some((phone.meta_phone_number_id.clone(), Write::put(item)))
     }
 
-    fn remember_phone(&self, inbound: &Inbound, meta_id: &str) {
-        if let (Ok(mut known), Some(p)) = (self.known_phones.lock(), inbound.context.phones.first()) {
-            known.insert(meta_id.to_string(), p.arn.clone());
+    fn remember_phone(&self, meta_id: &str, arn: &str) {
+        if let Ok(mut known) = self.known_phones.lock() {
+            known.insert(meta_id.to_string(), arn.to_string());
         }
     }
 
@@ -246,6 +278,47 @@ impl<S: Store, B: wapipe_shared::ports::Bus, C: Clock> Ingest<S, B, C> {
         let poison =
             Poison { source: &self.config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
         park_unit(&poison, now, self.config.seen_ttl_secs)
+    }
+}
+
+impl<S: Store, B: Bus, C: Clock> Consumer for Ingest<S, B, C> {
+    type Done = Outcome;
+    type Error = PortError;
+    type Prepared = Staged;
+
+    /// By contact: the records of one user's conversation finish in arrival order.
+    fn key(&self, r: &RecordIn, index: usize, staged: &Staged) -> String {
+        staged.contacts.get(index).cloned().flatten().unwrap_or_else(|| r.id.clone())
+    }
+
+    async fn prepare(&self, records: &[RecordIn]) -> Staged {
+        self.stage(records).await
+    }
+
+    /// Phase 4: the record's `after` writes.
+    async fn handle(&self, _: &RecordIn, ctx: Ctx<'_, Staged>) -> Result<Outcome, Failure<PortError>> {
+        match ctx.prepared.stages.get(ctx.index) {
+            Some(Stage::Retry(e)) => Err(Failure::from(e.clone())),
+            Some(Stage::Ready { after, units, duplicates, parked, published }) => {
+                // ConditionFailed: a concurrent duplicate finished first; the same end state.
+                write_all(&self.store, after.clone()).await?;
+                Ok(match parked {
+                    Some(reason) => Outcome::Parked { reason: reason.clone(), published: published.clone() },
+                    None => Outcome::Done {
+                        units: units + duplicates,
+                        duplicates: *duplicates,
+                        published: published.clone(),
+                    },
+                })
+            }
+            None => Err(Failure::park("internal: record not staged")),
+        }
+    }
+
+    /// Ingest parks through its own units (phase 1); this serves the runtime's contract.
+    async fn park(&self, r: &RecordIn, reason: &str) -> Result<(), PortError> {
+        let unit = self.park_unit(r, reason, self.clock.now());
+        run_unit(&self.store, &self.bus, &unit, &self.config.publish).await.map(|_| ())
     }
 }
 

@@ -2,11 +2,11 @@
 //! path and answers with `batchItemFailures`; a Function URL request goes to the receiver.
 
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::Value;
 use wapipe_shared::http::{from_function_url, to_function_url};
 use wapipe_shared::ports::{Bus, Clock, Queue, Store};
-use wapipe_shared::sqs_event::{batch_response, SqsRecord};
+use wapipe_shared::sqs_event::batch_response;
 
 use crate::{Ingest, RecordIn, WebhookReceiver};
 
@@ -36,14 +36,7 @@ pub async fn handle_event<S: Store, B: Bus, C: Clock, Q: Queue>(
 }
 
 pub async fn handle_sqs<S: Store, B: Bus, C: Clock>(ingest: &Ingest<S, B, C>, event: SqsEvent) -> SqsBatchResponse {
-    let records: Vec<RecordIn> = event.records.iter().enumerate().map(|(i, m)| record_in(i, m)).collect();
-    batch_response(ingest.handle_batch(&records).await.failures())
-}
-
-/// An SQS message as a record: its id, body and first-send time.
-pub fn record_in(index: usize, m: &SqsMessage) -> RecordIn {
-    let r = SqsRecord::from_message(index, m);
-    RecordIn { id: r.id, body: r.body, sent_at: r.sent_at }
+    batch_response(ingest.handle_batch(&RecordIn::from_event(&event)).await.failures())
 }
 
 pub async fn handle_url<Q: Queue>(

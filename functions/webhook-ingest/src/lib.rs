@@ -20,6 +20,8 @@ pub struct Config {
     /// Retention of inbound message records; `None` keeps them.
     pub message_ttl_secs: Option<i64>,
     pub publish: RetryPolicy,
+    /// How many contacts' records finish at once (`WAPIPE_CONCURRENCY`).
+    pub run: wapipe_shared::consumer::Options,
 }
 
 impl Default for Config {
@@ -29,6 +31,7 @@ impl Default for Config {
             seen_ttl_secs: 7 * 24 * 3600,
             message_ttl_secs: None,
             publish: RetryPolicy::default(),
+            run: wapipe_shared::consumer::Options::default(),
         }
     }
 }
@@ -36,9 +39,10 @@ impl Default for Config {
 pub use wapipe_shared::config::ConfigError;
 
 impl Config {
-    /// `WAPIPE_SEEN_TTL_DAYS` (default 7), `WAPIPE_MESSAGE_TTL_DAYS` (default: keep).
+    /// `WAPIPE_SEEN_TTL_DAYS` (default 7), `WAPIPE_MESSAGE_TTL_DAYS` (default: keep),
+    /// `WAPIPE_CONCURRENCY` (default: every contact of a batch at once).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config::default();
+        let mut c = Config { run: wapipe_shared::consumer::Options::from_env()?, ..Config::default() };
         if let Some(d) = env_days("WAPIPE_SEEN_TTL_DAYS")? {
             c.seen_ttl_secs = d;
         }

@@ -116,6 +116,7 @@ async fn one_malformed_record_is_parked_and_the_rest_go_through() {
             id: "poison".into(),
             body: "{\"Type\":\"Notification\",\"Message\":\"{oops\"}".into(),
             sent_at: None,
+            ..Default::default()
         },
     );
     let (ingest, store, bus) = ingest();

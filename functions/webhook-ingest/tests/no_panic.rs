@@ -45,13 +45,13 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let body = String::from_utf8_lossy(&bytes).to_string();
         let _decoded = decode_body(&body);
-        run(vec![RecordIn { id: "r".into(), body, sent_at: None }]);
+        run(vec![RecordIn { id: "r".into(), body, sent_at: None, ..Default::default() }]);
     }
 
     #[test]
     fn arbitrary_json_at_every_layer_never_panics(v in json_value(), layers in 0u8..3) {
         let body = wrapped(&v, layers);
-        run(vec![RecordIn { id: "r".into(), body, sent_at: None }]);
+        run(vec![RecordIn { id: "r".into(), body, sent_at: None, ..Default::default() }]);
     }
 
     #[test]

@@ -1,9 +1,16 @@
 //! [`Store`] on DynamoDB: one table with `pk`/`sk` and the `GSI1` index.
 
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update as DdbUpdate};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update as DdbUpdate,
+};
 use aws_sdk_dynamodb::Client;
 use serde_json::Value;
 
@@ -11,9 +18,17 @@ use super::classify_sdk;
 use super::convert::{av_to_item, from_av_map, item_to_av, key_av, to_av, AvMap};
 use super::expr::{Expr, Names};
 use crate::domain::keys::{GSI1, GSI1PK, GSI1SK, PK, SK};
-use crate::ports::{Index, Item, Page, PortError, PortResult, Query, Store, TransactOutcome, Write, WriteOutcome};
+use crate::ports::{
+    Cond, Index, Item, Key, Page, PortError, PortResult, Query, Store, TransactOutcome, Update, Updated, Write,
+    WriteOutcome,
+};
 
 const SERVICE: &str = "dynamodb";
+/// Keys per `BatchGetItem` request (the service's limit).
+const BATCH_GET_MAX: usize = 100;
+/// Retries of a batch's `UnprocessedKeys`, waiting `UNPROCESSED_BACKOFF`, then twice that, ….
+const UNPROCESSED_RETRIES: u32 = 5;
+const UNPROCESSED_BACKOFF: Duration = Duration::from_millis(20);
 
 /// The wapipe table.
 #[derive(Clone, Debug)]
@@ -114,6 +129,67 @@ fn transact_item(table: &str, write: &Write) -> PortResult<TransactWriteItem> {
     built.map_err(|e| permanent("transact", e.to_string()))
 }
 
+/// An item the service returned, as the port's `Item` (`None` for an absent or empty map).
+fn returned_item(op: &'static str, m: Option<&AvMap>) -> PortResult<Option<Item>> {
+    match m {
+        Some(m) if !m.is_empty() => av_to_item(m).map(Some).map_err(|msg| permanent(op, msg)),
+        _ => Ok(None),
+    }
+}
+
+impl DynamoStore {
+    /// One `BatchGetItem` of at most 100 distinct keys, retrying `UnprocessedKeys` with
+    /// exponential backoff. Returns the items found (in no particular order).
+    async fn batch_get(&self, keys: &[&Key]) -> PortResult<Vec<Item>> {
+        const OP: &str = "BatchGetItem";
+        let mut pending: Vec<AvMap> = keys.iter().map(|k| key_av(&k.pk, &k.sk)).collect();
+        let mut found = Vec::with_capacity(keys.len());
+        let mut delay = UNPROCESSED_BACKOFF;
+        let mut retries = 0;
+        loop {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| permanent(OP, e.to_string()))?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| classify(OP, &e))?;
+            if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
+                for m in items {
+                    found.push(av_to_item(m).map_err(|msg| permanent(OP, msg))?);
+                }
+            }
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .map(|ka| ka.keys().to_vec())
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(found);
+            }
+            if retries == UNPROCESSED_RETRIES {
+                return Err(PortError::Transient {
+                    service: SERVICE,
+                    op: OP,
+                    message: format!(
+                        "{} of {} keys still unprocessed after {UNPROCESSED_RETRIES} retries",
+                        pending.len(),
+                        keys.len()
+                    ),
+                });
+            }
+            retries += 1;
+            tokio::time::sleep(delay).await;
+            delay = delay.saturating_mul(2);
+        }
+    }
+}
+
 fn encode_cursor(key: &AvMap) -> PortResult<String> {
     let json = from_av_map(key).map_err(|m| permanent("query", m))?;
     Ok(hex::encode(Value::Object(json).to_string()))
@@ -138,6 +214,49 @@ impl Store for DynamoStore {
             .await
             .map_err(|e| classify("get", &e))?;
         out.item().map(|m| av_to_item(m).map_err(|msg| permanent("get", msg))).transpose()
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> PortResult<Vec<Option<Item>>> {
+        // BatchGetItem rejects a request naming a key twice: read each distinct key once.
+        let mut seen = HashSet::with_capacity(keys.len());
+        let distinct: Vec<&Key> = keys.iter().filter(|k| seen.insert(*k)).collect();
+        let batches = distinct.chunks(BATCH_GET_MAX).map(|chunk| self.batch_get(chunk));
+        let found = futures_util::future::try_join_all(batches).await?;
+        let by_key: HashMap<Key, Item> =
+            found.into_iter().flatten().map(|item| (Key { pk: item.pk.clone(), sk: item.sk.clone() }, item)).collect();
+        Ok(keys.iter().map(|k| by_key.get(k).cloned()).collect())
+    }
+
+    async fn update(&self, pk: &str, sk: &str, updates: Vec<Update>, cond: Option<Cond>) -> PortResult<Updated> {
+        let write = Write::Update { pk: pk.to_string(), sk: sk.to_string(), updates, cond };
+        let r = render(&write);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(r.key))
+            .set_update_expression(r.update)
+            .set_condition_expression(r.condition)
+            .set_expression_attribute_names(r.names)
+            .set_expression_attribute_values(r.values)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            // With ALL_NEW the service returns the item the upsert left, keys included.
+            Ok(out) => match returned_item("update", out.attributes())? {
+                Some(item) => Ok(Updated::Applied(item)),
+                None => Err(permanent("update", "UpdateItem returned no attributes despite ReturnValues = ALL_NEW")),
+            },
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    Ok(Updated::ConditionFailed(returned_item("update", c.item())?))
+                }
+                _ if is_condition_failed(&e) => Ok(Updated::ConditionFailed(None)),
+                _ => Err(classify("update", &e)),
+            },
+        }
     }
 
     async fn write(&self, write: Write) -> PortResult<WriteOutcome> {
@@ -259,5 +378,115 @@ impl Store for DynamoStore {
             _ => None,
         };
         Ok(Page { items, cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use serde_json::json;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    /// Answers BatchGetItem: `process(call, keys)` says how many of the request's keys are
+    /// found (the first ones); the rest come back unprocessed. Returns the endpoint.
+    async fn fake_dynamo(calls: Arc<AtomicUsize>, process: fn(usize, usize) -> usize) -> std::io::Result<String> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                let call = calls.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(answer(conn, call, process));
+            }
+        });
+        Ok(url)
+    }
+
+    async fn answer(mut conn: TcpStream, call: usize, process: fn(usize, usize) -> usize) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let (head_len, body_len) = loop {
+            let n = conn.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break (end + 4, len);
+            }
+        };
+        while buf.len() < head_len + body_len {
+            let n = conn.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let request: Value = serde_json::from_slice(&buf[head_len..head_len + body_len]).unwrap_or_default();
+        let (table, ka) = request["RequestItems"].as_object().and_then(|m| m.iter().next()).expect("one table");
+        assert_eq!(ka["ConsistentRead"], json!(true));
+        let keys = ka["Keys"].as_array().cloned().unwrap_or_default();
+        assert!(keys.len() <= BATCH_GET_MAX);
+        let done = process(call, keys.len()).min(keys.len());
+        let found: Vec<Value> = keys[..done]
+            .iter()
+            .map(|k| {
+                let mut item = k.clone();
+                item["seen_in_call"] = json!({"N": call.to_string()});
+                item
+            })
+            .collect();
+        let unprocessed =
+            if done < keys.len() { json!({table: {"Keys": keys[done..], "ConsistentRead": true}}) } else { json!({}) };
+        let body = json!({"Responses": {table: found}, "UnprocessedKeys": unprocessed}).to_string();
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        conn.write_all(response.as_bytes()).await?;
+        conn.shutdown().await
+    }
+
+    async fn store(url: &str) -> DynamoStore {
+        DynamoStore::from_conf(&crate::aws::sdk_config_for_endpoint(url, "ap-south-1").await, "t")
+    }
+
+    fn keys(n: usize) -> Vec<Key> {
+        (0..n).map(|i| Key { pk: format!("K#{i}"), sk: "S".into() }).collect()
+    }
+
+    #[tokio::test]
+    async fn unprocessed_keys_are_retried() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        // The first request processes 3 keys, the next 2, then all.
+        let url = fake_dynamo(calls.clone(), |call, n| [3, 2].get(call).copied().unwrap_or(n)).await.unwrap();
+        let want = keys(8);
+        let got = store(&url).await.get_many(&want).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        for (k, item) in want.iter().zip(&got) {
+            let item = item.as_ref().expect("found");
+            assert_eq!((&item.pk, &item.sk), (&k.pk, &k.sk));
+        }
+        let rounds: Vec<i64> = got.iter().flatten().filter_map(|i| i.get_i64("seen_in_call")).collect();
+        assert_eq!(rounds, [0, 0, 0, 1, 1, 2, 2, 2]);
+    }
+
+    #[tokio::test]
+    async fn keys_never_processed_are_a_transient_error() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let url = fake_dynamo(calls.clone(), |_, _| 0).await.unwrap();
+        let err = store(&url).await.get_many(&keys(2)).await.unwrap_err();
+        assert!(matches!(err, PortError::Transient { op: "BatchGetItem", .. }), "{err:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1 + UNPROCESSED_RETRIES as usize);
     }
 }

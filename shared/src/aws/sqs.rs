@@ -87,13 +87,18 @@ impl Queue for SqsQueue {
             .send()
             .await
             .map_err(|e| classify("depth", &e))?;
-        let count = |name: QueueAttributeName| {
-            out.attributes().and_then(|a| a.get(&name)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        // An attribute the service left out counts 0; one that is not a count is an error.
+        let count = |name: QueueAttributeName| match out.attributes().and_then(|a| a.get(&name)) {
+            None => Ok(0),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| permanent("depth", format!("attribute {} is not a count: {v:?}", name.as_str()))),
         };
         Ok(QueueDepth {
-            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
-            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-            delayed: count(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+            visible: count(QueueAttributeName::ApproximateNumberOfMessages)?,
+            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)?,
+            delayed: count(QueueAttributeName::ApproximateNumberOfMessagesDelayed)?,
         })
     }
 

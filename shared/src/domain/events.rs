@@ -118,7 +118,8 @@ impl DomainEvent {
 
     /// The `detail` as the JSON string EventBridge takes.
     pub fn detail_json(&self) -> String {
-        Value::Object(self.detail.clone()).to_string()
+        // A map of JSON values always serialises.
+        serde_json::to_string(&self.detail).unwrap_or_default()
     }
 }
 

@@ -39,6 +39,11 @@ pub fn message(wamid: &str) -> Key {
     Key::new(format!("MSG#{wamid}"), "MSG")
 }
 
+/// The detail of an event too large for `PutEvents`, published as a reference to this item.
+pub fn event_body(event_id: &str) -> Key {
+    Key::new(format!("EVENTBODY#{event_id}"), "BODY")
+}
+
 /// Send request, by the caller's idempotency key.
 pub fn send_request(request_id: &str) -> Key {
     Key::new(format!("SEND#{request_id}"), "SEND")

@@ -83,7 +83,7 @@ impl Bus for MemoryBus {
                 message: format!("ValidationException: {} entries, at most {MAX_ENTRIES}", events.len()),
             });
         }
-        let size: usize = events.iter().map(|e| e.detail_json().len() + e.detail_type.as_str().len() + 6).sum();
+        let size: usize = events.iter().map(crate::publish::entry_size).sum();
         if size > MAX_REQUEST_BYTES {
             return Err(PortError::Permanent {
                 service: SERVICE,

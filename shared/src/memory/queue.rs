@@ -3,11 +3,17 @@
 //! Queues are created on first use with a 30 s visibility timeout; [`MemoryQueue::create_queue`]
 //! sets another one. A received message stays invisible until its timeout elapses (then it is
 //! received again with a higher `receive_count`) or it is deleted with its latest receipt handle.
+//!
+//! Times are `tokio::time::Instant`s, so on tokio's paused clock timeouts and delays elapse in
+//! virtual time. Each queue indexes its messages by (visible at, send sequence): a receive takes
+//! the first `max` entries of that index, O(max · log n) however deep the queue is.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::faults::Faults;
 use crate::ports::{OutgoingMessage, PortError, PortResult, Queue, QueueDepth, QueueMessage};
@@ -22,7 +28,8 @@ const POLL: Duration = Duration::from_millis(10);
 
 #[derive(Debug)]
 struct Stored {
-    id: String,
+    /// Send order, unique in the queue: breaks ties between messages visible at the same time.
+    seq: u64,
     body: String,
     attributes: BTreeMap<String, String>,
     visible_at: Instant,
@@ -34,12 +41,68 @@ struct Stored {
 #[derive(Debug)]
 struct QueueState {
     visibility: Duration,
-    messages: Vec<Stored>,
+    /// Messages not yet deleted, by message id.
+    messages: HashMap<String, Stored>,
+    /// Every message of `messages`, once, keyed by when it becomes visible and its send order.
+    schedule: BTreeMap<(Instant, u64), String>,
 }
 
 impl QueueState {
     fn new(visibility: Duration) -> QueueState {
-        QueueState { visibility, messages: Vec::new() }
+        QueueState { visibility, messages: HashMap::new(), schedule: BTreeMap::new() }
+    }
+
+    fn insert(&mut self, id: String, stored: Stored) {
+        self.schedule.insert((stored.visible_at, stored.seq), id.clone());
+        self.messages.insert(id, stored);
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(m) = self.messages.remove(id) {
+            self.schedule.remove(&(m.visible_at, m.seq));
+        }
+    }
+
+    /// The in-flight message `id` if `receipt` is its latest receipt handle.
+    fn by_receipt(&self, id: &str, receipt: &str) -> Option<&Stored> {
+        self.messages.get(id).filter(|m| m.receipt.as_deref() == Some(receipt))
+    }
+
+    /// Move message `id` to become visible at `at`.
+    fn reschedule(&mut self, id: &str, at: Instant) {
+        if let Some(m) = self.messages.get_mut(id) {
+            if let Some(key) = self.schedule.remove(&(m.visible_at, m.seq)) {
+                m.visible_at = at;
+                self.schedule.insert((at, m.seq), key);
+            }
+        }
+    }
+
+    /// Receive up to `max` messages visible at `now`, earliest first.
+    fn take_visible(&mut self, now: Instant, max: usize, mut receipt: impl FnMut(&str) -> String) -> Vec<QueueMessage> {
+        let hidden_until = now + self.visibility;
+        let mut out = Vec::new();
+        while out.len() < max {
+            let Some(entry) = self.schedule.first_entry() else { break };
+            if entry.key().0 > now {
+                break;
+            }
+            let ((_, seq), id) = entry.remove_entry();
+            let Some(m) = self.messages.get_mut(&id) else { continue };
+            m.receive_count = m.receive_count.saturating_add(1);
+            let handle = receipt(&id);
+            m.receipt = Some(handle.clone());
+            m.visible_at = hidden_until;
+            out.push(QueueMessage {
+                message_id: id.clone(),
+                receipt_handle: handle,
+                body: m.body.clone(),
+                attributes: m.attributes.clone(),
+                receive_count: m.receive_count,
+            });
+            self.schedule.insert((hidden_until, seq), id);
+        }
+        out
     }
 }
 
@@ -71,7 +134,11 @@ impl MemoryQueue {
 
     /// Bodies of every message not yet deleted, in send order.
     pub fn bodies(&self, url: &str) -> Vec<String> {
-        self.lock().get(url).map(|q| q.messages.iter().map(|m| m.body.clone()).collect()).unwrap_or_default()
+        let queues = self.lock();
+        let Some(q) = queues.get(url) else { return Vec::new() };
+        let mut sent: Vec<&Stored> = q.messages.values().collect();
+        sent.sort_unstable_by_key(|m| m.seq);
+        sent.into_iter().map(|m| m.body.clone()).collect()
     }
 
     pub fn faults(&self) -> &Faults {
@@ -91,22 +158,7 @@ impl MemoryQueue {
         let now = Instant::now();
         let mut queues = self.lock();
         let q = queues.entry(url.to_string()).or_insert_with(|| QueueState::new(DEFAULT_VISIBILITY));
-        let visibility = q.visibility;
-        let mut out = Vec::new();
-        for m in q.messages.iter_mut().filter(|m| m.visible_at <= now).take(max) {
-            m.receive_count = m.receive_count.saturating_add(1);
-            let receipt = format!("{}.{}", m.id, self.next.fetch_add(1, Ordering::Relaxed) + 1);
-            m.receipt = Some(receipt.clone());
-            m.visible_at = now + visibility;
-            out.push(QueueMessage {
-                message_id: m.id.clone(),
-                receipt_handle: receipt,
-                body: m.body.clone(),
-                attributes: m.attributes.clone(),
-                receive_count: m.receive_count,
-            });
-        }
-        out
+        q.take_visible(now, max, |id| format!("{id}.{}", self.id()))
     }
 }
 
@@ -124,7 +176,7 @@ impl Queue for MemoryQueue {
         let now = Instant::now();
         let mut d = QueueDepth::default();
         if let Some(q) = self.lock().get(queue_url) {
-            for m in &q.messages {
+            for m in q.messages.values() {
                 match (m.visible_at <= now, m.receipt.is_some()) {
                     (true, _) => d.visible += 1,
                     (false, true) => d.in_flight += 1,
@@ -147,9 +199,10 @@ impl Queue for MemoryQueue {
         if message.attributes.len() > 10 {
             return Err(permanent("send", "InvalidParameterValue: at most 10 message attributes"));
         }
-        let id = format!("mem-{:016x}", self.id());
+        let seq = self.id();
+        let id = format!("mem-{seq:016x}");
         let stored = Stored {
-            id: id.clone(),
+            seq,
             body: message.body,
             attributes: message.attributes,
             visible_at: Instant::now() + delay,
@@ -159,8 +212,7 @@ impl Queue for MemoryQueue {
         self.lock()
             .entry(queue_url.to_string())
             .or_insert_with(|| QueueState::new(DEFAULT_VISIBILITY))
-            .messages
-            .push(stored);
+            .insert(id.clone(), stored);
         Ok(id)
     }
 
@@ -187,7 +239,9 @@ impl Queue for MemoryQueue {
         let id = receipt_id("delete", receipt_handle)?;
         if let Some(q) = self.lock().get_mut(queue_url) {
             // As on SQS, a stale receipt handle succeeds without deleting.
-            q.messages.retain(|m| !(m.id == id && m.receipt.as_deref() == Some(receipt_handle)));
+            if q.by_receipt(id, receipt_handle).is_some() {
+                q.remove(id);
+            }
         }
         Ok(())
     }
@@ -200,17 +254,12 @@ impl Queue for MemoryQueue {
         let id = receipt_id("change_visibility", receipt_handle)?;
         let now = Instant::now();
         let mut queues = self.lock();
-        let in_flight = queues.get_mut(queue_url).and_then(|q| {
-            q.messages
-                .iter_mut()
-                .find(|m| m.id == id && m.receipt.as_deref() == Some(receipt_handle) && m.visible_at > now)
-        });
-        match in_flight {
-            Some(m) => {
-                m.visible_at = now + timeout;
+        match queues.get_mut(queue_url) {
+            Some(q) if q.by_receipt(id, receipt_handle).is_some_and(|m| m.visible_at > now) => {
+                q.reschedule(id, now + timeout);
                 Ok(())
             }
-            None => Err(permanent("change_visibility", "MessageNotInflight: the message is not in flight")),
+            _ => Err(permanent("change_visibility", "MessageNotInflight: the message is not in flight")),
         }
     }
 }
@@ -248,5 +297,56 @@ mod tests {
         assert!(q.send("q", m.clone()).await.unwrap_err().is_retryable());
         assert!(q.send("q", m).await.is_ok());
         assert_eq!(q.bodies("q"), vec!["x".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn drains_a_large_queue_exactly_once() {
+        const N: usize = 20_000;
+        let q = MemoryQueue::new();
+        for i in 0..N {
+            q.send("big", OutgoingMessage { body: format!("m{i}"), ..Default::default() }).await.unwrap();
+        }
+        assert_eq!(q.len("big"), N);
+        let mut seen = std::collections::HashSet::with_capacity(N);
+        let mut bodies = Vec::with_capacity(N);
+        for _ in 0..(N / 10 + 100) {
+            let got = q.receive("big", 10, Duration::ZERO).await.unwrap();
+            if got.is_empty() {
+                break;
+            }
+            for m in got {
+                assert_eq!(m.receive_count, 1, "{} received twice", m.message_id);
+                assert!(seen.insert(m.message_id.clone()), "{} received twice", m.message_id);
+                bodies.push(m.body);
+                q.delete("big", &m.receipt_handle).await.unwrap();
+            }
+        }
+        assert_eq!(seen.len(), N);
+        assert_eq!(bodies, (0..N).map(|i| format!("m{i}")).collect::<Vec<_>>(), "send order");
+        assert_eq!(q.len("big"), 0);
+        assert_eq!(q.depth("big").await.unwrap(), QueueDepth::default());
+    }
+
+    #[tokio::test]
+    async fn reschedules_on_timeout_change_visibility_and_delay() {
+        let q = MemoryQueue::new();
+        q.create_queue("v", Duration::from_millis(100));
+        let later = OutgoingMessage { body: "later".into(), delay: Some(Duration::from_secs(1)), ..Default::default() };
+        q.send("v", later).await.unwrap();
+        q.send("v", OutgoingMessage { body: "now".into(), ..Default::default() }).await.unwrap();
+        let bodies = |ms: &[QueueMessage]| ms.iter().map(|m| (m.body.clone(), m.receive_count)).collect::<Vec<_>>();
+        let first = q.receive("v", 10, Duration::ZERO).await.unwrap();
+        assert_eq!(bodies(&first), [("now".to_string(), 1)]);
+        assert_eq!(q.depth("v").await.unwrap(), QueueDepth { visible: 0, in_flight: 1, delayed: 1 });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let again = q.receive("v", 10, Duration::ZERO).await.unwrap();
+        assert_eq!(bodies(&again), [("now".to_string(), 2)]);
+        q.change_visibility("v", &again[0].receipt_handle, Duration::ZERO).await.unwrap();
+        let third = q.receive("v", 10, Duration::ZERO).await.unwrap();
+        assert_eq!(bodies(&third), [("now".to_string(), 3)]);
+        q.change_visibility("v", &third[0].receipt_handle, Duration::from_secs(60)).await.unwrap();
+        let late = q.receive("v", 10, Duration::from_secs(2)).await.unwrap();
+        assert_eq!(bodies(&late), [("later".to_string(), 1)]);
+        assert_eq!(q.bodies("v"), ["later", "now"]);
     }
 }

@@ -8,7 +8,9 @@ use serde_json::Value;
 use super::eval::{apply_updates, eval};
 use super::faults::Faults;
 use crate::domain::keys::{GSI1PK, GSI1SK, PK, SK};
-use crate::ports::{Index, Item, Page, PortError, PortResult, Query, Store, TransactOutcome, Write, WriteOutcome};
+use crate::ports::{
+    Cond, Index, Item, Page, PortError, PortResult, Query, Store, TransactOutcome, Update, Updated, Write, WriteOutcome,
+};
 
 const SERVICE: &str = "memory-store";
 type Key = (String, String);
@@ -138,6 +140,29 @@ impl Store for MemoryStore {
         Ok(self.lock().get(&(pk.to_string(), sk.to_string())).cloned())
     }
 
+    async fn get_many(&self, keys: &[crate::ports::Key]) -> PortResult<Vec<Option<Item>>> {
+        let pks: Vec<&str> = keys.iter().map(|k| k.pk.as_str()).collect();
+        self.faults.check(SERVICE, "get_many", &pks)?;
+        let map = self.lock();
+        Ok(keys.iter().map(|k| map.get(&(k.pk.clone(), k.sk.clone())).cloned()).collect())
+    }
+
+    async fn update(&self, pk: &str, sk: &str, updates: Vec<Update>, cond: Option<Cond>) -> PortResult<Updated> {
+        self.faults.check(SERVICE, "update", &[pk])?;
+        let write = Write::Update { pk: pk.to_string(), sk: sk.to_string(), updates, cond };
+        let key = (pk.to_string(), sk.to_string());
+        let mut map = self.lock();
+        match next_state("update", map.get(&key), &write)? {
+            Ok(Some(item)) => {
+                commit(&mut map, key, Some(item.clone()));
+                Ok(Updated::Applied(item))
+            }
+            // An update always leaves an item; kept total for the type's sake.
+            Ok(None) => Err(permanent("update", "an update left no item")),
+            Err(()) => Ok(Updated::ConditionFailed(map.get(&key).cloned())),
+        }
+    }
+
     async fn write(&self, write: Write) -> PortResult<WriteOutcome> {
         let (pk, sk) = write.key();
         self.faults.check(SERVICE, "write", &[pk])?;
@@ -224,7 +249,8 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::{Cond, Update};
+    use crate::memory::ANY_OP;
+    use crate::ports::Key as ItemKey;
     use serde_json::json;
 
     #[tokio::test]
@@ -269,5 +295,42 @@ mod tests {
         let s = MemoryStore::new();
         assert!(s.write(Write::put(Item::new("A", "1").with(GSI1PK, 5))).await.is_err());
         assert!(s.write(Write::put(Item::new("", "1"))).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn get_many_in_order_with_duplicates_and_faults() {
+        let s = MemoryStore::new();
+        s.write(Write::put(Item::new("A", "1").with("n", 1))).await.unwrap();
+        let k = |pk: &str, sk: &str| ItemKey { pk: pk.into(), sk: sk.into() };
+        let got = s.get_many(&[k("B", "1"), k("A", "1"), k("A", "1")]).await.unwrap();
+        assert_eq!(got, vec![None, Some(Item::new("A", "1").with("n", 1)), Some(Item::new("A", "1").with("n", 1))]);
+        assert_eq!(s.get_many(&[]).await.unwrap(), Vec::<Option<Item>>::new());
+        s.faults().fail_key("MSG#");
+        assert!(s.get_many(&[k("A", "1"), k("MSG#1", "MSG")]).await.unwrap_err().is_retryable());
+        s.faults().clear();
+        s.faults().fail_next("get_many");
+        assert!(s.get_many(&[k("A", "1")]).await.is_err());
+        assert!(s.get_many(&[k("A", "1")]).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn update_returns_the_item() {
+        let s = MemoryStore::new();
+        let ups = || vec![Update::Add("n".into(), 2), Update::Set("s".into(), json!("x"))];
+        let applied = s.update("A", "1", ups(), Some(Cond::ItemMissing)).await.unwrap();
+        let want = Item::new("A", "1").with("n", 2).with("s", "x");
+        assert_eq!(applied, Updated::Applied(want.clone()));
+        let failed = s.update("A", "1", ups(), Some(Cond::ItemMissing)).await.unwrap();
+        assert_eq!(failed, Updated::ConditionFailed(Some(want.clone())));
+        assert_eq!(s.get("A", "1").await.unwrap(), Some(want));
+        let missing = s.update("B", "1", ups(), Some(Cond::ItemExists)).await.unwrap();
+        assert_eq!(missing, Updated::ConditionFailed(None));
+        assert_eq!(s.get("B", "1").await.unwrap(), None);
+        s.faults().fail_nth_call(ANY_OP, 1, false);
+        assert!(!s.update("A", "1", ups(), None).await.unwrap_err().is_retryable());
+        s.faults().fail_next("update");
+        assert!(s.update("A", "1", ups(), None).await.is_err());
+        let again = s.update("A", "1", vec![Update::Add("n".into(), 1)], None).await.unwrap();
+        assert_eq!(again, Updated::Applied(Item::new("A", "1").with("n", 3).with("s", "x")));
     }
 }

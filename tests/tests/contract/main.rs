@@ -69,7 +69,9 @@ suite!(memory {
     memory_store => store::[
         put_get, conditional_put_on_missing_item, monotonic_update_under_reordering, add_counters, set_if_missing,
         remove_attribute, delete_with_condition, transact_all_or_nothing, transact_rejects_invalid_requests, query_table, query_gsi1,
-        nested_values_round_trip, concurrent_conditional_puts,
+        nested_values_round_trip, concurrent_conditional_puts, get_many_missing_and_duplicate_keys,
+        get_many_more_than_one_batch, update_returns_the_new_item, update_condition_failed_writes_nothing,
+        update_condition_failed_returns_old_item,
     ],
     memory_bus => bus::[bus_publishes_ten, bus_rejects_eleven],
     memory_queue => queue::[queue_visibility_cycle, queue_depth_counts],
@@ -79,7 +81,8 @@ suite!(emulator {
     emulator_store => store::[
         put_get, conditional_put_on_missing_item, monotonic_update_under_reordering, add_counters, set_if_missing,
         remove_attribute, delete_with_condition, transact_all_or_nothing, transact_rejects_invalid_requests, query_table, query_gsi1,
-        nested_values_round_trip, concurrent_conditional_puts,
+        nested_values_round_trip, concurrent_conditional_puts, get_many_missing_and_duplicate_keys,
+        get_many_more_than_one_batch, update_returns_the_new_item, update_condition_failed_writes_nothing,
     ],
     emulator_bus => bus::[bus_publishes_ten, bus_rejects_eleven],
     emulator_queue => queue::[queue_visibility_cycle, queue_depth_counts],

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 use wapipe_shared::domain::keys::{GSI1PK, GSI1SK};
-use wapipe_shared::ports::{Cond, Index, Item, Page, Query, Store, TransactOutcome, Update, Write, WriteOutcome};
+use wapipe_shared::ports::{
+    Cond, Index, Item, Key, Page, Query, Store, TransactOutcome, Update, Updated, Write, WriteOutcome,
+};
 
 use WriteOutcome::{Applied, ConditionFailed};
 
@@ -268,4 +270,107 @@ pub async fn concurrent_conditional_puts<S: Store + 'static>(s: S) {
     }
     assert_eq!(winners.len(), 1, "exactly one conditional put wins: {winners:?}");
     assert_eq!(s.get("RACE#1", "R").await.unwrap().and_then(|i| i.get_i64("writer")), Some(winners[0]));
+}
+
+fn key(pk: &str, sk: &str) -> Key {
+    Key { pk: pk.into(), sk: sk.into() }
+}
+
+pub async fn get_many_missing_and_duplicate_keys<S: Store>(s: S) {
+    assert_eq!(s.get_many(&[]).await.unwrap(), Vec::<Option<Item>>::new(), "no keys, no request");
+    let a = Item::new("GM#a", "X").with("n", 1).with("tags", json!(["x", "y"]));
+    let b = Item::new("GM#b", "X").with("n", 2);
+    for item in [&a, &b] {
+        assert_eq!(s.write(Write::put(item.clone())).await, Ok(Applied));
+    }
+    let got = s
+        .get_many(&[key("GM#b", "X"), key("GM#missing", "X"), key("GM#a", "X"), key("GM#a", "Y"), key("GM#b", "X")])
+        .await
+        .unwrap();
+    assert_eq!(got, vec![Some(b.clone()), None, Some(a.clone()), None, Some(b.clone())]);
+    assert_eq!(s.get_many(&[key("GM#none", "X")]).await.unwrap(), vec![None]);
+    assert_eq!(s.get_many(&[key("GM#a", "X"), key("GM#a", "X")]).await.unwrap(), vec![Some(a.clone()), Some(a)]);
+}
+
+pub async fn get_many_more_than_one_batch<S: Store>(s: S) {
+    // 150 keys: more than one BatchGetItem. Every third key is missing; the order is scrambled.
+    let keys: Vec<Key> = (0..150).map(|i| key(&format!("GMB#{:03}", (i * 7) % 150), "X")).collect();
+    for i in (0..150).filter(|i| i % 3 != 0) {
+        let item = Item::new(format!("GMB#{i:03}"), "X").with("i", i);
+        assert_eq!(s.write(Write::put(item)).await, Ok(Applied));
+    }
+    let got = s.get_many(&keys).await.unwrap();
+    assert_eq!(got.len(), keys.len());
+    for (k, item) in keys.iter().zip(&got) {
+        let i: i64 = k.pk["GMB#".len()..].parse().unwrap();
+        match item {
+            Some(item) => {
+                assert_eq!((item.pk.as_str(), item.sk.as_str()), (k.pk.as_str(), k.sk.as_str()), "in key order");
+                assert_eq!(item.get_i64("i"), Some(i));
+            }
+            None => assert_eq!(i % 3, 0, "{k} exists"),
+        }
+    }
+    assert_eq!(got.iter().flatten().count(), 100);
+    // With duplicates past the 100-key mark as well.
+    let twice: Vec<Key> = keys.iter().chain(keys.iter().take(60)).cloned().collect();
+    let again = s.get_many(&twice).await.unwrap();
+    assert_eq!(again[..150], got[..]);
+    assert_eq!(again[150..], got[..60]);
+}
+
+pub async fn update_returns_the_new_item<S: Store>(s: S) {
+    let old = Item::new("UPD#1", "U").with("keep", "me").with("sent", 2).with("drop", true);
+    assert_eq!(s.write(Write::put(old)).await, Ok(Applied));
+    let updates = vec![
+        Update::Add("sent".into(), 3),
+        Update::Add("fresh".into(), 1),
+        Update::Set("status".into(), json!("read")),
+        Update::SetIfMissing("keep".into(), json!("other")),
+        Update::Remove("drop".into()),
+    ];
+    let got = s.update("UPD#1", "U", updates, Some(Cond::AttrEq("sent".into(), json!(2)))).await.unwrap();
+    let want = Item::new("UPD#1", "U").with("keep", "me").with("sent", 5).with("fresh", 1).with("status", "read");
+    assert_eq!(got, Updated::Applied(want.clone()), "the whole item after the update");
+    assert_eq!(s.get("UPD#1", "U").await.unwrap(), Some(want));
+    // An upsert creates the item.
+    let created = s.update("UPD#2", "U", vec![Update::Add("n".into(), 7)], Some(Cond::ItemMissing)).await.unwrap();
+    assert_eq!(created, Updated::Applied(Item::new("UPD#2", "U").with("n", 7)));
+}
+
+/// The item a failed update returned: `None`, or exactly the item as it was.
+fn check_returned_old(got: Updated, old: &Item) {
+    match got {
+        Updated::ConditionFailed(None) => {}
+        Updated::ConditionFailed(Some(item)) => assert_eq!(&item, old, "ALL_OLD is the item as it was"),
+        Updated::Applied(item) => panic!("a failing condition applied: {item:?}"),
+    }
+}
+
+fn guarded_bump() -> Vec<Update> {
+    vec![Update::Add("n".into(), 1), Update::Set("touched".into(), json!(true))]
+}
+
+pub async fn update_condition_failed_writes_nothing<S: Store>(s: S) {
+    let old = Item::new("UPF#1", "U").with("n", 1).with("state", "open");
+    assert_eq!(s.write(Write::put(old.clone())).await, Ok(Applied));
+    let got = s.update("UPF#1", "U", guarded_bump(), Some(Cond::AttrEq("state".into(), json!("done")))).await.unwrap();
+    check_returned_old(got, &old);
+    assert_eq!(s.get("UPF#1", "U").await.unwrap(), Some(old.clone()), "nothing written");
+    let got = s.update("UPF#1", "U", guarded_bump(), Some(Cond::ItemMissing)).await.unwrap();
+    check_returned_old(got, &old);
+    assert_eq!(s.get("UPF#1", "U").await.unwrap(), Some(old));
+    // On a missing item there is nothing to return, and the upsert does not create it.
+    let got = s.update("UPF#2", "U", guarded_bump(), Some(Cond::ItemExists)).await.unwrap();
+    assert_eq!(got, Updated::ConditionFailed(None));
+    assert_eq!(s.get("UPF#2", "U").await.unwrap(), None);
+}
+
+/// Stricter than DynamoDB promises: the in-memory store always returns the item that failed.
+pub async fn update_condition_failed_returns_old_item<S: Store>(s: S) {
+    let old = Item::new("UPO#1", "U").with("n", 1);
+    assert_eq!(s.write(Write::put(old.clone())).await, Ok(Applied));
+    let got = s.update("UPO#1", "U", guarded_bump(), Some(Cond::AttrGt("n".into(), json!(5)))).await.unwrap();
+    assert_eq!(got, Updated::ConditionFailed(Some(old.clone())));
+    assert_eq!(s.get("UPO#1", "U").await.unwrap(), Some(old));
 }

@@ -151,7 +151,7 @@ pub async fn run(p: &MemProcessor, body: String) -> Outcome {
 /// Deliver `body` as its `receive_count`-th receive.
 pub async fn run_n(p: &MemProcessor, body: String, receive_count: u32) -> Outcome {
     let id = format!("m{}", SEQ.fetch_add(1, Ordering::SeqCst));
-    let r = RecordIn { id, body, receive_count, sent_at: Some(at(T0)) };
+    let r = RecordIn { id, body, receive_count, sent_at: Some(at(T0)), ..Default::default() };
     let outcome = p.handle_batch(&[r]).await.outcomes.remove(0).1;
     for e in p.bus.events() {
         catalogue::validate(&e).unwrap_or_else(|err| panic!("{}: {err}", e.detail_type));

@@ -88,7 +88,7 @@ pub fn body(e: &DomainEvent) -> String {
 }
 
 pub fn record(id: &str, body: String, receive_count: u32) -> RecordIn {
-    RecordIn { id: id.to_string(), body, receive_count, sent_at: Some(at(T0)) }
+    RecordIn { id: id.to_string(), body, receive_count, sent_at: Some(at(T0)), ..Default::default() }
 }
 
 /// The send worker's record of a template send, written as it writes it (an update).

@@ -37,9 +37,14 @@ pub fn records(rel: &str) -> Vec<RecordIn> {
         Ok(Some(bodies)) => bodies
             .into_iter()
             .enumerate()
-            .map(|(i, (id, body))| RecordIn { id: format!("{rel}#{i}:{id}"), body, sent_at: None })
+            .map(|(i, (id, body))| RecordIn {
+                id: format!("{rel}#{i}:{id}"),
+                body,
+                sent_at: None,
+                ..Default::default()
+            })
             .collect(),
-        _ => vec![RecordIn { id: rel.to_string(), body: text, sent_at: None }],
+        _ => vec![RecordIn { id: rel.to_string(), body: text, sent_at: None, ..Default::default() }],
     }
 }
 

@@ -1,0 +1,675 @@
+//! `wapipe bench`: what a batch costs in I/O, measured on the in-memory adapters under
+//! simulated latency on tokio's paused clock (virtual time: deterministic, and fast whatever
+//! the latencies).
+//!
+//! - **Round trips.** Each function handles a 10-record batch of typical input with every
+//!   service at 1 ms; the batch's virtual duration in ms is the number of *sequential* round
+//!   trips on its critical path. The same batch at the given latencies gives `batch_ms`. Both
+//!   are also measured with the records run one at a time (`serial_*`), which is what the
+//!   consumer runtime's concurrency buys.
+//! - **Campaign.** The send worker sends to 100,000 distinct recipients from one number, at
+//!   the 80/s and the 1,000/s tier, with the stack's settings (batch size, batching window,
+//!   maximum concurrency; [`send_settings`]): pollers receive batches from the in-memory queue
+//!   as the event source mapping does, the worker leases the phone's budget in the table and
+//!   defers what a full second cannot take. It reports the sustained rate, the most sends that
+//!   started in any one second, duplicates, and the pacing writes per 1,000 sends.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+use wapipe_shared::consumer::{Options, Record};
+use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
+use wapipe_shared::domain::keys::{self, Key};
+use wapipe_shared::domain::outbound::parse_request_value;
+use wapipe_shared::domain::payments::order::{create_order, new_order, order_details_of};
+use wapipe_shared::domain::send_record::callback_data;
+use wapipe_shared::memory::{Latency, LatencySpec, MemoryBus, MemoryQueue, MemoryStore, Service};
+use wapipe_shared::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingError};
+use wapipe_shared::ports::{
+    Bus, Clock, Cond, EntryResult, FixedClock, Item, OutgoingMessage, Page, PortResult, Query, Queue, Store,
+    TransactOutcome, Update, Updated, Write, WriteOutcome,
+};
+use wapipe_shared::publish::RetryPolicy;
+
+const PHONE: &str = "106540352242922";
+const WABA: &str = "102290129340398";
+const EUM_PHONE: &str = "phone-number-id-4db8a4cce7e7d3cbc3ec62a721b7ded3";
+const T0: i64 = 1_760_000_000;
+const BATCH: usize = 10;
+
+/// The send function's event source settings in `infra/template.yaml` (parameters
+/// `SendBatchSize`, `SendBatchingWindowSeconds`, `SendMaxConcurrency`): the campaign runs
+/// with these, and `tests` keeps the template's defaults equal to them.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct SendSettings {
+    pub batch_size: usize,
+    pub batching_window_secs: u64,
+    /// Concurrent invocations (the event source mapping's `MaximumConcurrency`).
+    pub max_concurrency: usize,
+}
+
+/// The stack's send settings for a number at `tier` messages per second: batches of 25 (one
+/// pacing lease per 25 sends) and enough concurrent invocations to offer ~1.5× the tier at
+/// ≈250 ms per batch (`max_concurrency = ⌈1.5 · tier · 0.25 / 25⌉`, at least 2).
+pub fn send_settings(tier: u32) -> SendSettings {
+    let batch_size = 25;
+    let offered = 1.5 * f64::from(tier) * 0.25 / batch_size as f64;
+    SendSettings { batch_size, batching_window_secs: 1, max_concurrency: (offered.ceil() as usize).max(2) }
+}
+
+#[derive(Debug, Serialize)]
+pub struct FunctionFigures {
+    pub records: usize,
+    /// Sequential round trips on the critical path of the batch.
+    pub round_trips: u64,
+    /// The batch's duration at the given latencies, in ms (simulated).
+    pub batch_ms: f64,
+    /// The same, with the records handled one at a time.
+    pub serial_round_trips: u64,
+    pub serial_batch_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TierFigures {
+    pub tier: u32,
+    pub requests: usize,
+    pub sends: usize,
+    pub duplicates: usize,
+    pub sustained_mps: f64,
+    pub max_in_one_second: usize,
+    pub simulated_seconds: f64,
+    pub pacing_writes_per_1000: f64,
+    pub deferrals: u64,
+    pub settings: SendSettings,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SendFigures {
+    pub tiers: Vec<TierFigures>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub latency: String,
+    pub functions: BTreeMap<&'static str, FunctionFigures>,
+    pub send: SendFigures,
+}
+
+/// Run every bench on its own paused-clock runtime; print the report.
+pub fn run(json: bool, spec: &str, campaign: usize, tiers: &[u32]) -> Result<u8, String> {
+    let latency = LatencySpec::parse(spec).map_err(|e| e.to_string())?;
+    let (spec, tiers) = (spec.to_string(), tiers.to_vec());
+    let worker = std::thread::spawn(move || -> Result<Report, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(report(spec, latency, campaign, tiers))
+    });
+    let report = worker.join().map_err(|_| "the bench thread panicked".to_string())??;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        print_human(&report);
+    }
+    Ok(0)
+}
+
+async fn report(spec: String, latency: LatencySpec, campaign: usize, tiers: Vec<u32>) -> Result<Report, String> {
+    let mut functions = BTreeMap::new();
+    functions.insert("webhook-ingest", figures(&latency, ingest).await?);
+    functions.insert("send-worker", figures(&latency, send).await?);
+    functions.insert("status-tracker", figures(&latency, tracker).await?);
+    functions.insert("payment-processor", figures(&latency, payments).await?);
+    functions.insert("quality-snapshotter", figures(&latency, quality).await?);
+    functions.insert("flow-endpoint", figures(&latency, completions).await?);
+    let mut out = Vec::new();
+    for tier in tiers {
+        out.push(campaign_at(&latency, tier, campaign).await?);
+    }
+    Ok(Report { latency: spec, functions, send: SendFigures { tiers: out } })
+}
+
+type Scenario = fn(Arc<Latency>, usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Duration, String>>>>;
+
+async fn figures(latency: &LatencySpec, scenario: Scenario) -> Result<FunctionFigures, String> {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let unit = |d: Duration| ms(d).round() as u64;
+    let trips = scenario(Latency::new(LatencySpec::unit()), 0).await?;
+    let serial_trips = scenario(Latency::new(LatencySpec::unit()), 1).await?;
+    let batch = scenario(Latency::new(latency.clone()), 0).await?;
+    let serial = scenario(Latency::new(latency.clone()), 1).await?;
+    Ok(FunctionFigures {
+        records: BATCH,
+        round_trips: unit(trips),
+        batch_ms: ms(batch),
+        serial_round_trips: unit(serial_trips),
+        serial_batch_ms: ms(serial),
+    })
+}
+
+fn t0() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(T0).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn stores(latency: &Arc<Latency>) -> (Arc<MemoryStore>, Arc<MemoryBus>) {
+    let (store, bus) = (Arc::new(MemoryStore::new()), Arc::new(MemoryBus::new()));
+    store.set_latency(latency.clone());
+    bus.set_latency(latency.clone());
+    (store, bus)
+}
+
+/// Seed without latency: the state a batch finds, not part of its cost.
+async fn seed(store: &MemoryStore, writes: Vec<Write>) -> Result<(), String> {
+    let latency = store.take_latency();
+    for w in writes {
+        store.write(w).await.map_err(|e| e.to_string())?;
+    }
+    if let Some(l) = latency {
+        store.set_latency(l);
+    }
+    Ok(())
+}
+
+fn record(i: usize, body: String) -> Record {
+    Record { receive_count: 1, ..Record::new(format!("m{i}"), body) }
+}
+
+fn event_body(t: EventType, n: usize, fields: Value) -> String {
+    let common = Envelope { event_id: format!("bench{n:04}"), occurred_at: t0(), waba_id: WABA, phone_number_id: PHONE };
+    let fields: Map<String, Value> = match fields {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    eventbridge_body(&DomainEvent::new(t, common, fields), "000000000000", "local", t0())
+}
+
+fn failed<O: std::fmt::Debug>(what: &str, outcomes: &[(String, O)], ok: impl Fn(&O) -> bool) -> Result<(), String> {
+    match outcomes.iter().find(|(_, o)| !ok(o)) {
+        Some((id, o)) => Err(format!("{what}: record {id} was not handled as typical input: {o:?}")),
+        None => Ok(()),
+    }
+}
+
+/// Ten inbound text messages from ten contacts, as EUM delivers them (SQS ← SNS).
+fn ingest(latency: Arc<Latency>, concurrency: usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Duration, String>>>> {
+    Box::pin(async move {
+        let sample = include_str!("../../events/example-sqs-eum-text.json");
+        let bodies = wapipe_shared::domain::envelope::lambda_event_bodies(sample)
+            .map_err(|e| e.to_string())?
+            .ok_or("the text sample is not a Lambda event")?;
+        let body = &bodies.first().ok_or("the text sample has no record")?.1;
+        let records: Vec<Record> = (0..BATCH)
+            .map(|i| {
+                let b = body
+                    .replace("919876543210", &format!("91987654{i:04}"))
+                    .replace("wamid.HBgMOTE5ODc2NTQzMjEw", &format!("wamid.BENCH{i:04}"));
+                record(i, b)
+            })
+            .collect();
+        let (store, bus) = stores(&latency);
+        let config = webhook_ingest::Config {
+            publish: RetryPolicy::immediate(3),
+            run: Options { concurrency },
+            ..webhook_ingest::Config::default()
+        };
+        let ingest = webhook_ingest::Ingest::new(store, bus, FixedClock(t0()), config);
+        let t = Instant::now();
+        let report = ingest.handle_batch(&records).await;
+        let took = t.elapsed();
+        failed("webhook-ingest", &report.outcomes, |o| matches!(o, webhook_ingest::Outcome::Done { .. }))?;
+        Ok(took)
+    })
+}
+
+fn template_request(rid: &str, to: &str) -> String {
+    json!({"request_id": rid, "from": PHONE, "to": to,
+        "message": {"type": "template", "template": {"name": "order_update", "language": {"code": "en_US"}}},
+        "options": {"category": "utility"}})
+    .to_string()
+}
+
+fn registry() -> Write {
+    let k = keys::phone(PHONE);
+    Write::put(
+        Item::new(k.pk, k.sk)
+            .with("meta_phone_number_id", PHONE)
+            .with("eum_phone_number_id", EUM_PHONE)
+            .with("phone_arn", format!("arn:aws:social-messaging:local:000000000000:{EUM_PHONE}"))
+            .with("waba_id", WABA),
+    )
+}
+
+type BenchWorker<Q> = send_worker::SendWorker<Arc<MemoryStore>, Arc<MemoryBus>, Arc<BenchEum>, Q, VirtualClock>;
+
+fn worker<Q: Queue>(
+    store: Arc<MemoryStore>,
+    bus: Arc<MemoryBus>,
+    eum: Arc<BenchEum>,
+    queue: Q,
+    config: send_worker::Config,
+) -> BenchWorker<Q> {
+    send_worker::SendWorker::new(store, bus, eum, queue, VirtualClock::new(), config)
+}
+
+fn send_config(concurrency: usize) -> send_worker::Config {
+    send_worker::Config {
+        publish: RetryPolicy::immediate(3),
+        run: Options { concurrency },
+        jitter: 0.0,
+        ..send_worker::Config::default()
+    }
+}
+
+/// Ten template sends to ten recipients from a known number.
+fn send(latency: Arc<Latency>, concurrency: usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Duration, String>>>> {
+    Box::pin(async move {
+        let (store, bus) = stores(&latency);
+        seed(&store, vec![registry()]).await?;
+        let eum = Arc::new(BenchEum::new(latency.clone()));
+        let w = worker(store, bus, eum, Arc::new(MemoryQueue::new()), send_config(concurrency));
+        let records: Vec<Record> =
+            (0..BATCH).map(|i| record(i, template_request(&format!("bench-{i}"), &format!("+91987654{i:04}")))).collect();
+        let t = Instant::now();
+        let report = w.handle_batch(&records).await;
+        let took = t.elapsed();
+        failed("send-worker", &report.outcomes, |o| matches!(o, send_worker::Outcome::Accepted { .. }))?;
+        Ok(took)
+    })
+}
+
+/// The first status (`sent`) of ten messages wapipe sent: each joins its send record.
+fn tracker(latency: Arc<Latency>, concurrency: usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Duration, String>>>> {
+    Box::pin(async move {
+        let (store, bus) = stores(&latency);
+        // The send records, as the send worker leaves them (sent without latency).
+        let quiet = Latency::new(LatencySpec::default());
+        let sent = {
+            let (s, b) = (Arc::new(MemoryStore::new()), Arc::new(MemoryBus::new()));
+            s.write(registry()).await.map_err(|e| e.to_string())?;
+            let w = worker(s.clone(), b, Arc::new(BenchEum::new(quiet)), Arc::new(MemoryQueue::new()), send_config(0));
+            let records: Vec<Record> = (0..BATCH)
+                .map(|i| record(i, template_request(&format!("bench-{i}"), &format!("+91987654{i:04}"))))
+                .collect();
+            w.handle_batch(&records).await;
+            s.snapshot()
+        };
+        seed(&store, sent.into_iter().map(Write::put).collect()).await?;
+        let status = |i: usize| {
+            let fields = json!({"wamid": format!("wamid.BENCH{i:04}"), "status": "sent", "timestamp": T0,
+                "recipient_id": format!("91987654{i:04}"), "biz_opaque_callback_data": callback_data(&format!("bench-{i}"))});
+            record(i, event_body(EventType::MessageStatus, i, fields))
+        };
+        let records: Vec<Record> = (0..BATCH).map(status).collect();
+        let config =
+            status_tracker::Config { publish: RetryPolicy::immediate(3), run: Options { concurrency }, ..Default::default() };
+        let t = status_tracker::Tracker::new(store, bus, FixedClock(t0()), config);
+        let start = Instant::now();
+        let report = t.handle_batch(&records).await;
+        let took = start.elapsed();
+        failed("status-tracker", &report.outcomes, |o| matches!(o, status_tracker::Outcome::Done { changed: true, .. }))?;
+        Ok(took)
+    })
+}
+
+/// Captures of ten orders (`whatsapp.payment.updated`).
+fn payments(latency: Arc<Latency>, concurrency: usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Duration, String>>>> {
+    Box::pin(async move {
+        let (store, bus) = stores(&latency);
+        let sample: Value =
+            serde_json::from_str(include_str!("../../examples/send/order-details.json")).map_err(|e| e.to_string())?;
+        let mut orders = Vec::new();
+        for i in 0..BATCH {
+            let mut v = sample.clone();
+            v["message"]["interactive"]["action"]["parameters"]["reference_id"] = format!("bench-order-{i}").into();
+            let req = parse_request_value(v).map_err(|e| e.to_string())?;
+            let details = order_details_of(&req).ok_or("the sample is not an order_details message")?;
+            let item = new_order(&req, details, PHONE, WABA, T0 - 60).map_err(|e| e.to_string())?;
+            orders.push(create_order(item));
+        }
+        seed(&store, orders).await?;
+        let total = sample["message"]["interactive"]["action"]["parameters"]["total_amount"].clone();
+        let currency = sample["message"]["interactive"]["action"]["parameters"]["currency"].clone();
+        let records: Vec<Record> = (0..BATCH)
+            .map(|i| {
+                let fields = json!({"reference_id": format!("bench-order-{i}"), "status": "captured", "timestamp": T0,
+                    "amount": total, "currency": currency,
+                    "transaction": {"id": format!("pay_{i}"), "type": "razorpay", "status": "success"}});
+                record(i, event_body(EventType::PaymentUpdated, i, fields))
+            })
+            .collect();
+        let config =
+            payment_processor::Config { publish: RetryPolicy::immediate(3), run: Options { concurrency }, ..Default::default() };
+        let p = payment_processor::Processor::<_, _, _, payment_processor::razorpay::Razorpay>::new(
+            store,
+            bus,
+            FixedClock(t0()),
+            None,
+            config,
+        );
+        let t = Instant::now();
+        let report = p.handle_batch(&records).await;
+        let took = t.elapsed();
+        failed("payment-processor", &report.outcomes, |o| matches!(o, payment_processor::Outcome::Done { changed: true, .. }))?;
+        Ok(took)
+    })
+}
+
+/// Quality webhooks of ten numbers.
+fn quality(latency: Arc<Latency>, concurrency: usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Duration, String>>>> {
+    Box::pin(async move {
+        let (store, bus) = stores(&latency);
+        let records: Vec<Record> = (0..BATCH)
+            .map(|i| {
+                let common = Envelope {
+                    event_id: format!("bench{i:04}"),
+                    occurred_at: t0(),
+                    waba_id: WABA,
+                    phone_number_id: &format!("1065403522{i:05}"),
+                };
+                let fields = json!({"event": "UPGRADE", "current_limit": "TIER_10K"});
+                let e = DomainEvent::new(EventType::PhoneQuality, common, fields.as_object().cloned().unwrap_or_default());
+                record(i, eventbridge_body(&e, "000000000000", "local", t0()))
+            })
+            .collect();
+        let config = quality_snapshotter::Config {
+            publish: RetryPolicy::immediate(3),
+            run: Options { concurrency },
+            ..Default::default()
+        };
+        let accounts = wapipe_shared::memory::SandboxAccounts::new(Vec::new());
+        let s = quality_snapshotter::Snapshotter::new(store, bus, accounts, FixedClock(t0()), config);
+        let t = Instant::now();
+        let report = s.handle_batch(&records).await;
+        let took = t.elapsed();
+        failed("quality-snapshotter", &report.outcomes, |o| matches!(o, quality_snapshotter::Outcome::Done { .. }))?;
+        Ok(took)
+    })
+}
+
+/// Ten flow completions (`whatsapp.flow.completed`), each stored beside its session.
+fn completions(latency: Arc<Latency>, concurrency: usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Duration, String>>>> {
+    Box::pin(async move {
+        let (store, bus) = stores(&latency);
+        let records: Vec<Record> = (0..BATCH)
+            .map(|i| {
+                let fields = json!({"wamid": format!("wamid.FLOW{i:04}"), "from": format!("91987654{i:04}"),
+                    "flow_token": format!("tok-{i}"), "response": {"flow_token": format!("tok-{i}"), "rating": "5"},
+                    "record_key": format!("MSG#wamid.FLOW{i:04}")});
+                record(i, event_body(EventType::FlowCompleted, i, fields))
+            })
+            .collect();
+        let mut c = flow_endpoint::Completions::new(store, bus, FixedClock(t0()));
+        c.publish = RetryPolicy::immediate(3);
+        let t = Instant::now();
+        let failures = match concurrency {
+            1 => {
+                let mut f = Vec::new();
+                for r in &records {
+                    f.extend(c.handle_batch(std::slice::from_ref(r)).await);
+                }
+                f
+            }
+            _ => c.handle_batch(&records).await,
+        };
+        let took = t.elapsed();
+        if let Some(id) = failures.first() {
+            return Err(format!("flow-endpoint: record {id} failed"));
+        }
+        Ok(took)
+    })
+}
+
+/// The wall clock on tokio's clock: virtual time in the benches.
+#[derive(Clone, Debug)]
+struct VirtualClock {
+    base: OffsetDateTime,
+    start: Instant,
+}
+
+impl VirtualClock {
+    fn new() -> VirtualClock {
+        VirtualClock { base: t0(), start: Instant::now() }
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> OffsetDateTime {
+        self.base + self.start.elapsed()
+    }
+}
+
+/// EUM for the benches: answers after its simulated latency and logs when each send started
+/// (virtual ms since the bench began) and for which request.
+struct BenchEum {
+    latency: Arc<Latency>,
+    start: Instant,
+    sends: Mutex<Vec<(u64, String)>>,
+    next: AtomicU64,
+}
+
+impl BenchEum {
+    fn new(latency: Arc<Latency>) -> BenchEum {
+        BenchEum { latency, start: Instant::now(), sends: Mutex::default(), next: AtomicU64::new(0) }
+    }
+}
+
+impl Messaging for BenchEum {
+    async fn send(&self, _: &str, _: &str, message_json: &[u8]) -> Result<EumMessageId, MessagingError> {
+        let at = self.start.elapsed().as_millis() as u64;
+        let rid = serde_json::from_slice::<Value>(message_json)
+            .ok()
+            .and_then(|v| v.get("biz_opaque_callback_data").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_default();
+        if let Ok(mut s) = self.sends.lock() {
+            s.push((at, rid));
+        }
+        self.latency.call(Service::Eum).await;
+        Ok(EumMessageId(format!("eum-{}", self.next.fetch_add(1, Ordering::Relaxed))))
+    }
+
+    async fn linked_phones(&self) -> Result<Vec<LinkedPhone>, MessagingError> {
+        self.latency.call(Service::Eum).await;
+        Ok(vec![LinkedPhone {
+            eum_phone_number_id: EUM_PHONE.into(),
+            arn: String::new(),
+            meta_phone_number_id: PHONE.into(),
+            waba_id: WABA.into(),
+        }])
+    }
+}
+
+/// Counts the writes to the phone's pacing items (`PACE#{phone}`).
+struct PaceCounter<S> {
+    inner: S,
+    writes: AtomicU64,
+}
+
+impl<S> PaceCounter<S> {
+    fn count(&self, pk: &str) {
+        if pk == format!("PACE#{PHONE}") {
+            self.writes.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl<S: Store> Store for PaceCounter<S> {
+    async fn get(&self, pk: &str, sk: &str) -> PortResult<Option<Item>> {
+        self.inner.get(pk, sk).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> PortResult<Vec<Option<Item>>> {
+        self.inner.get_many(keys).await
+    }
+    async fn update(&self, pk: &str, sk: &str, updates: Vec<Update>, cond: Option<Cond>) -> PortResult<Updated> {
+        self.count(pk);
+        self.inner.update(pk, sk, updates, cond).await
+    }
+    async fn write(&self, write: Write) -> PortResult<WriteOutcome> {
+        self.count(write.key().0);
+        self.inner.write(write).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> PortResult<TransactOutcome> {
+        self.inner.transact(writes).await
+    }
+    async fn query(&self, query: Query) -> PortResult<Page> {
+        self.inner.query(query).await
+    }
+}
+
+/// A bus that checks EventBridge's limits and counts, without keeping 100,000 events.
+struct CountingBus {
+    latency: Arc<Latency>,
+    accepted: AtomicU64,
+}
+
+impl Bus for CountingBus {
+    async fn put_events(&self, events: &[DomainEvent]) -> PortResult<Vec<EntryResult>> {
+        self.latency.call(Service::EventBridge).await;
+        let size: usize = events.iter().map(wapipe_shared::publish::entry_size).sum();
+        if events.len() > 10 || size > wapipe_shared::publish::MAX_REQUEST_BYTES {
+            return Err(wapipe_shared::ports::PortError::Permanent {
+                service: "bench-bus",
+                op: "put_events",
+                message: format!("{} entries, {size} bytes", events.len()),
+            });
+        }
+        self.accepted.fetch_add(events.len() as u64, Ordering::Relaxed);
+        Ok(vec![EntryResult::Ok; events.len()])
+    }
+}
+
+const QUEUE: &str = "local://bench-send";
+
+/// A campaign of `requests` sends to distinct recipients from one number at `tier`/s.
+async fn campaign_at(spec: &LatencySpec, tier: u32, requests: usize) -> Result<TierFigures, String> {
+    let settings = send_settings(tier);
+    let latency = Latency::new(spec.clone());
+    let store = Arc::new(PaceCounter { inner: MemoryStore::new(), writes: AtomicU64::new(0) });
+    store.inner.write(registry()).await.map_err(|e| e.to_string())?;
+    store.inner.set_latency(latency.clone());
+    let bus = Arc::new(CountingBus { latency: latency.clone(), accepted: AtomicU64::new(0) });
+    let queue = Arc::new(MemoryQueue::new());
+    queue.create_queue(QUEUE, Duration::from_secs(60));
+    for i in 0..requests {
+        let body = template_request(&format!("c{tier}-{i}"), &format!("+91{:010}", 7_000_000_000u64 + i as u64));
+        queue.send(QUEUE, OutgoingMessage { body, ..OutgoingMessage::default() }).await.map_err(|e| e.to_string())?;
+    }
+    queue.set_latency(latency.clone());
+    let eum = Arc::new(BenchEum::new(latency.clone()));
+    let config = send_worker::Config {
+        phone_mps: tier,
+        queue_url: Some(QUEUE.into()),
+        ..send_config(0)
+    };
+    let worker = Arc::new(send_worker::SendWorker::new(store.clone(), bus, eum.clone(), queue.clone(), VirtualClock::new(), config));
+    let deferrals = Arc::new(AtomicU64::new(0));
+    // Bounded: at most three times the ideal duration, plus a minute.
+    let deadline = Instant::now() + Duration::from_secs(3 * requests as u64 / u64::from(tier.max(1)) + 60);
+    let mut pollers = Vec::new();
+    for _ in 0..settings.max_concurrency {
+        let (worker, queue, eum, deferrals) = (worker.clone(), queue.clone(), eum.clone(), deferrals.clone());
+        pollers.push(tokio::spawn(async move {
+            loop {
+                if Instant::now() >= deadline || eum.sends.lock().map(|s| s.len() >= requests).unwrap_or(true) {
+                    return;
+                }
+                let batch = match queue.receive(QUEUE, settings.batch_size, Duration::ZERO).await {
+                    Ok(b) => b,
+                    Err(_) => Vec::new(),
+                };
+                if batch.is_empty() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                let records: Vec<Record> = batch.iter().map(|m| Record::from_queue(m, QUEUE)).collect();
+                let report = worker.handle_batch(&records).await;
+                let failed = report.failures();
+                deferrals.fetch_add(failed.len() as u64, Ordering::Relaxed);
+                let deletes = batch
+                    .iter()
+                    .filter(|m| !failed.contains(&m.message_id))
+                    .map(|m| queue.delete(QUEUE, &m.receipt_handle));
+                futures_util::future::join_all(deletes).await;
+            }
+        }));
+    }
+    for p in pollers {
+        p.await.map_err(|e| e.to_string())?;
+    }
+    let sends = eum.sends.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut per_request: HashMap<&str, usize> = HashMap::new();
+    let mut per_second: HashMap<u64, usize> = HashMap::new();
+    for (at, rid) in &sends {
+        *per_request.entry(rid.as_str()).or_insert(0) += 1;
+        *per_second.entry(at / 1000).or_insert(0) += 1;
+    }
+    let first = sends.iter().map(|(at, _)| *at).min().unwrap_or(0);
+    let last = sends.iter().map(|(at, _)| *at).max().unwrap_or(0);
+    let seconds = (last - first) as f64 / 1000.0 + 1.0 / f64::from(tier.max(1));
+    Ok(TierFigures {
+        tier,
+        requests,
+        sends: sends.len(),
+        duplicates: per_request.values().map(|n| n - 1).sum(),
+        sustained_mps: sends.len() as f64 / seconds,
+        max_in_one_second: per_second.values().copied().max().unwrap_or(0),
+        simulated_seconds: seconds,
+        pacing_writes_per_1000: store.writes.load(Ordering::Relaxed) as f64 * 1000.0 / sends.len().max(1) as f64,
+        deferrals: deferrals.load(Ordering::Relaxed),
+        settings,
+    })
+}
+
+fn print_human(r: &Report) {
+    println!("latency: {}", r.latency);
+    println!("\n{:<22} {:>11} {:>10} {:>18} {:>16}", "function (10 records)", "round trips", "batch ms", "serial round trips", "serial batch ms");
+    for (name, f) in &r.functions {
+        println!(
+            "{name:<22} {:>11} {:>10.1} {:>18} {:>16.1}",
+            f.round_trips, f.batch_ms, f.serial_round_trips, f.serial_batch_ms
+        );
+    }
+    println!("\nsend campaign, one number, distinct recipients:");
+    println!(
+        "{:>6} {:>9} {:>9} {:>13} {:>17} {:>10} {:>12} {:>9} {:>11}",
+        "tier", "requests", "sends", "sustained/s", "max in 1 second", "duplicates", "pace w/1000", "deferred", "invocations"
+    );
+    for t in &r.send.tiers {
+        println!(
+            "{:>6} {:>9} {:>9} {:>13.1} {:>17} {:>10} {:>12.1} {:>9} {:>11}",
+            t.tier,
+            t.requests,
+            t.sends,
+            t.sustained_mps,
+            t.max_in_one_second,
+            t.duplicates,
+            t.pacing_writes_per_1000,
+            t.deferrals,
+            t.settings.max_concurrency
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_offer_more_than_the_tier() {
+        for tier in [80, 250, 1000] {
+            let s = send_settings(tier);
+            // Per invocation ≈ batch_size sends per 250 ms.
+            let offered = s.max_concurrency as f64 * s.batch_size as f64 / 0.25;
+            assert!(offered >= 1.5 * f64::from(tier) * 0.99, "{tier}: {s:?}");
+        }
+        assert_eq!(send_settings(1000).max_concurrency, 15);
+    }
+}

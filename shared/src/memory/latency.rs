@@ -1,0 +1,330 @@
+//! Simulated service latency for the in-memory adapters: in Lambda a batch is billed for the
+//! time it waits, so handlers are measured under latency, not on adapters that answer in
+//! nanoseconds.
+//!
+//! A [`LatencySpec`] says how long each service takes per call, fixed or as a p50/p99 pair:
+//! `dynamodb=5ms,eventbridge=20ms,sqs=10ms,eum=150ms` or `dynamodb=5ms/40ms`. [`Slow`] wraps an
+//! adapter (store, bus, queue or messaging) and sleeps that long with `tokio::time::sleep`
+//! before each call: real sleeps in local mode (`wapipe --latency`), virtual ones on tokio's
+//! paused clock in benchmarks (deterministic and fast). It also counts the calls per service.
+//!
+//! The number of *sequential* round trips on a batch's critical path is what the benches
+//! report: run the batch with every service at [`LatencySpec::unit`] (1 ms each) on the paused
+//! clock, and the virtual time it took, in ms, is that number.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::domain::events::DomainEvent;
+use crate::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingError};
+use crate::ports::{
+    Bus, Cond, EntryResult, Item, Key, OutgoingMessage, Page, PortResult, Query, Queue, QueueDepth, QueueMessage,
+    Store, TransactOutcome, Update, Updated, Write, WriteOutcome,
+};
+
+/// The services a spec names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    DynamoDb,
+    EventBridge,
+    Sqs,
+    Eum,
+}
+
+impl Service {
+    pub const ALL: [Service; 4] = [Service::DynamoDb, Service::EventBridge, Service::Sqs, Service::Eum];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::DynamoDb => "dynamodb",
+            Service::EventBridge => "eventbridge",
+            Service::Sqs => "sqs",
+            Service::Eum => "eum",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|x| x.name() == s)
+    }
+}
+
+/// How long one call takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Delay {
+    Fixed(Duration),
+    /// Log-normal with this median and 99th percentile.
+    Percentiles {
+        p50: Duration,
+        p99: Duration,
+    },
+}
+
+/// A spec that does not parse; names the part.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("latency spec `{part}`: {problem} (expected e.g. dynamodb=5ms,eventbridge=20ms,sqs=10ms,eum=150ms; a p50/p99 pair as dynamodb=5ms/40ms)")]
+pub struct SpecError {
+    pub part: String,
+    pub problem: String,
+}
+
+/// Per-service latency; services not named take no time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LatencySpec {
+    pub delays: BTreeMap<Service, Delay>,
+}
+
+/// The latencies the benches use unless told otherwise.
+pub const TYPICAL: &str = "dynamodb=5ms,eventbridge=20ms,sqs=10ms,eum=150ms";
+
+impl LatencySpec {
+    pub fn parse(spec: &str) -> Result<LatencySpec, SpecError> {
+        let mut delays = BTreeMap::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let err = |problem: &str| SpecError { part: part.to_string(), problem: problem.to_string() };
+            let (name, value) = part.split_once('=').ok_or_else(|| err("expected service=duration"))?;
+            let service = Service::parse(name.trim())
+                .ok_or_else(|| err("unknown service (dynamodb, eventbridge, sqs or eum)"))?;
+            let delay = match value.split_once('/') {
+                None => Delay::Fixed(duration(value).ok_or_else(|| err("not a duration such as 5ms or 1s"))?),
+                Some((a, b)) => {
+                    let p50 = duration(a).ok_or_else(|| err("p50 is not a duration"))?;
+                    let p99 = duration(b).ok_or_else(|| err("p99 is not a duration"))?;
+                    if p99 < p50 {
+                        return Err(err("p99 is below p50"));
+                    }
+                    Delay::Percentiles { p50, p99 }
+                }
+            };
+            if delays.insert(service, delay).is_some() {
+                return Err(err("service named twice"));
+            }
+        }
+        Ok(LatencySpec { delays })
+    }
+
+    /// Every service at 1 ms: a batch's virtual duration in ms is its sequential round trips.
+    pub fn unit() -> LatencySpec {
+        LatencySpec { delays: Service::ALL.into_iter().map(|s| (s, Delay::Fixed(Duration::from_millis(1)))).collect() }
+    }
+
+    pub fn typical() -> LatencySpec {
+        // The constant is valid; a failure here is a programming error caught by the tests.
+        LatencySpec::parse(TYPICAL).unwrap_or_default()
+    }
+}
+
+fn duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.find(|c: char| !c.is_ascii_digit() && c != '.').map(|i| s.split_at(i))?;
+    let n: f64 = num.parse().ok()?;
+    let ms = match unit {
+        "us" | "µs" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        _ => return None,
+    };
+    (ms.is_finite() && (0.0..=60_000.0).contains(&ms)).then(|| Duration::from_micros((ms * 1000.0).round() as u64))
+}
+
+/// The shared clock-free state of one simulation: the spec, a seeded generator for the
+/// percentile draws, and the call counts.
+#[derive(Debug)]
+pub struct Latency {
+    spec: LatencySpec,
+    seed: Mutex<u64>,
+    calls: [AtomicU64; 4],
+}
+
+impl Latency {
+    pub fn new(spec: LatencySpec) -> Arc<Latency> {
+        Arc::new(Latency { spec, seed: Mutex::new(0x9E37_79B9_7F4A_7C15), calls: Default::default() })
+    }
+
+    /// Calls made to a service so far.
+    pub fn calls(&self, service: Service) -> u64 {
+        self.calls[service as usize].load(Ordering::Relaxed)
+    }
+
+    /// Calls per service, by name.
+    pub fn counts(&self) -> BTreeMap<&'static str, u64> {
+        Service::ALL.into_iter().map(|s| (s.name(), self.calls(s))).collect()
+    }
+
+    pub fn reset(&self) {
+        for c in &self.calls {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn next_unit(&self) -> f64 {
+        // splitmix64: deterministic per run, no dependency.
+        let mut s = self.seed.lock().unwrap_or_else(|p| p.into_inner());
+        *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    fn delay(&self, service: Service) -> Duration {
+        match self.spec.delays.get(&service) {
+            None => Duration::ZERO,
+            Some(Delay::Fixed(d)) => *d,
+            Some(Delay::Percentiles { p50, p99 }) => {
+                // Log-normal: median p50, and p99 = p50·e^(2.326σ).
+                let (m, q) = (p50.as_secs_f64(), p99.as_secs_f64());
+                if m <= 0.0 {
+                    return Duration::ZERO;
+                }
+                let sigma = (q / m).ln() / 2.326_347_9;
+                let (u1, u2) = (self.next_unit(), self.next_unit());
+                let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+                Duration::from_secs_f64((m * (sigma * z).exp()).min(60.0))
+            }
+        }
+    }
+
+    /// Count a call and wait as long as the service takes.
+    pub async fn call(&self, service: Service) {
+        self.calls[service as usize].fetch_add(1, Ordering::Relaxed);
+        let d = self.delay(service);
+        if !d.is_zero() {
+            tokio::time::sleep(d).await;
+        }
+    }
+}
+
+/// An adapter that answers after the simulated latency of its service.
+#[derive(Clone, Debug)]
+pub struct Slow<T> {
+    pub inner: T,
+    pub latency: Arc<Latency>,
+}
+
+impl<T> Slow<T> {
+    pub fn new(inner: T, latency: Arc<Latency>) -> Slow<T> {
+        Slow { inner, latency }
+    }
+}
+
+impl<T: Store> Store for Slow<T> {
+    async fn get(&self, pk: &str, sk: &str) -> PortResult<Option<Item>> {
+        self.latency.call(Service::DynamoDb).await;
+        self.inner.get(pk, sk).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> PortResult<Vec<Option<Item>>> {
+        // One BatchGetItem per 100 keys, sent concurrently: one round trip.
+        self.latency.call(Service::DynamoDb).await;
+        self.inner.get_many(keys).await
+    }
+    async fn update(&self, pk: &str, sk: &str, updates: Vec<Update>, cond: Option<Cond>) -> PortResult<Updated> {
+        self.latency.call(Service::DynamoDb).await;
+        self.inner.update(pk, sk, updates, cond).await
+    }
+    async fn write(&self, write: Write) -> PortResult<WriteOutcome> {
+        self.latency.call(Service::DynamoDb).await;
+        self.inner.write(write).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> PortResult<TransactOutcome> {
+        self.latency.call(Service::DynamoDb).await;
+        self.inner.transact(writes).await
+    }
+    async fn query(&self, query: Query) -> PortResult<Page> {
+        self.latency.call(Service::DynamoDb).await;
+        self.inner.query(query).await
+    }
+}
+
+impl<T: Bus> Bus for Slow<T> {
+    async fn put_events(&self, events: &[DomainEvent]) -> PortResult<Vec<EntryResult>> {
+        self.latency.call(Service::EventBridge).await;
+        self.inner.put_events(events).await
+    }
+}
+
+impl<T: Queue> Queue for Slow<T> {
+    async fn depth(&self, queue_url: &str) -> PortResult<QueueDepth> {
+        self.latency.call(Service::Sqs).await;
+        self.inner.depth(queue_url).await
+    }
+    async fn send(&self, queue_url: &str, message: OutgoingMessage) -> PortResult<String> {
+        self.latency.call(Service::Sqs).await;
+        self.inner.send(queue_url, message).await
+    }
+    async fn receive(&self, queue_url: &str, max: usize, wait: Duration) -> PortResult<Vec<QueueMessage>> {
+        self.latency.call(Service::Sqs).await;
+        self.inner.receive(queue_url, max, wait).await
+    }
+    async fn delete(&self, queue_url: &str, receipt_handle: &str) -> PortResult<()> {
+        self.latency.call(Service::Sqs).await;
+        self.inner.delete(queue_url, receipt_handle).await
+    }
+    async fn change_visibility(&self, queue_url: &str, receipt_handle: &str, timeout: Duration) -> PortResult<()> {
+        self.latency.call(Service::Sqs).await;
+        self.inner.change_visibility(queue_url, receipt_handle, timeout).await
+    }
+}
+
+impl<T: Messaging> Messaging for Slow<T> {
+    async fn send(
+        &self,
+        origination_phone_number_id: &str,
+        meta_api_version: &str,
+        message_json: &[u8],
+    ) -> Result<EumMessageId, MessagingError> {
+        self.latency.call(Service::Eum).await;
+        self.inner.send(origination_phone_number_id, meta_api_version, message_json).await
+    }
+    async fn linked_phones(&self) -> Result<Vec<LinkedPhone>, MessagingError> {
+        self.latency.call(Service::Eum).await;
+        self.inner.linked_phones().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryStore;
+
+    #[test]
+    fn specs_parse_and_errors_name_the_part() {
+        let s = LatencySpec::parse(TYPICAL).unwrap();
+        assert_eq!(s.delays[&Service::Eum], Delay::Fixed(Duration::from_millis(150)));
+        let s = LatencySpec::parse("dynamodb=5ms/40ms, sqs=1s").unwrap();
+        let p = Delay::Percentiles { p50: Duration::from_millis(5), p99: Duration::from_millis(40) };
+        assert_eq!(s.delays[&Service::DynamoDb], p);
+        assert_eq!(s.delays[&Service::Sqs], Delay::Fixed(Duration::from_secs(1)));
+        for (bad, part) in [("redis=5ms", "redis=5ms"), ("dynamodb", "dynamodb"), ("sqs=5 parsecs", "sqs=5 parsecs")] {
+            let e = LatencySpec::parse(bad).unwrap_err();
+            assert_eq!(e.part, part);
+        }
+        assert!(LatencySpec::parse("eum=10ms/5ms").unwrap_err().problem.contains("below p50"));
+        assert!(LatencySpec::parse("eum=1ms,eum=2ms").unwrap_err().problem.contains("twice"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_wait_their_latency_and_are_counted() {
+        let latency = Latency::new(LatencySpec::parse("dynamodb=5ms").unwrap());
+        let store = Slow::new(MemoryStore::new(), latency.clone());
+        let t = tokio::time::Instant::now();
+        store.write(Write::put(Item::new("p", "s"))).await.unwrap();
+        let (a, b) = tokio::join!(store.get("p", "s"), store.get("p", "x"));
+        assert!(a.unwrap().is_some() && b.unwrap().is_none());
+        assert_eq!(t.elapsed(), Duration::from_millis(10), "a write, then two reads at once");
+        assert_eq!(latency.calls(Service::DynamoDb), 3);
+    }
+
+    #[test]
+    fn percentile_draws_have_their_median_and_tail() {
+        let p = Delay::Percentiles { p50: Duration::from_millis(10), p99: Duration::from_millis(100) };
+        let latency = Latency::new(LatencySpec { delays: [(Service::Eum, p)].into_iter().collect() });
+        let mut draws: Vec<f64> = (0..20_000).map(|_| latency.delay(Service::Eum).as_secs_f64() * 1000.0).collect();
+        draws.sort_by(f64::total_cmp);
+        let (p50, p99) = (draws[10_000], draws[19_800]);
+        assert!((9.0..11.0).contains(&p50), "p50 {p50}");
+        assert!((85.0..115.0).contains(&p99), "p99 {p99}");
+    }
+}
