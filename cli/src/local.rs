@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use wapipe_shared::consumer::{run_batch, Consumer as Handler, Options, Record};
 use wapipe_shared::domain::events::DomainEvent;
 use wapipe_shared::domain::events::{eventbridge_body, rfc3339};
-use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore};
+use wapipe_shared::memory::{Latency, LatencySpec, MemoryBus, MemoryQueue, MemoryStore};
 use wapipe_shared::ports::{Item, OutgoingMessage, Queue, QueueMessage, SystemClock};
 use wapipe_shared::publish::RetryPolicy;
 use wapipe_shared::routes::{consumers_of, Consumer};
@@ -93,6 +93,8 @@ pub struct Local {
     routing: Arc<AtomicBool>,
     consumers: Vec<Arc<dyn LocalConsumer>>,
     state_file: Option<PathBuf>,
+    /// The simulated latency, when `--latency` is given.
+    pub latency: Option<Arc<Latency>>,
 }
 
 impl Local {
@@ -142,9 +144,20 @@ impl Local {
             routing,
             consumers: Vec::new(),
             state_file: state.map(Path::to_path_buf),
+            latency: None,
         };
         local.register(Arc::new(LocalFn::new(Consumer::StatusTracker, tracker)));
         Ok(local)
+    }
+
+    /// Simulate the services' latency (`wapipe --latency`) with real sleeps: the table, the
+    /// bus and the queues from now on, and the sandbox EUM of `send` (through [`Local::latency`]).
+    pub fn set_latency(&mut self, spec: LatencySpec) {
+        let latency = Latency::new(spec);
+        self.store.set_latency(latency.clone());
+        self.bus.set_latency(latency.clone());
+        self.queue.set_latency(latency.clone());
+        self.latency = Some(latency);
     }
 
     /// Whether any consumer runs in this process.

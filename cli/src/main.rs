@@ -1,6 +1,7 @@
 //! `wapipe`: local mode (every function in one process on in-memory adapters), replay of
 //! sample or captured events, the dev server, and tools.
 
+mod bench;
 mod business;
 mod capabilities;
 mod completions;
@@ -49,6 +50,10 @@ struct Cli {
     /// Log progress to stderr (RUST_LOG / WAPIPE_LOG override).
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Local mode: simulate each service's latency with real sleeps, e.g.
+    /// `dynamodb=5ms,eventbridge=20ms,sqs=10ms,eum=150ms` (a p50/p99 pair: `dynamodb=5ms/40ms`).
+    #[arg(long, global = true, value_name = "SPEC")]
+    latency: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -90,6 +95,23 @@ enum Command {
     Message {
         #[command(subcommand)]
         command: MessageCommand,
+    },
+    /// What a batch costs in I/O: round trips and simulated batch time per function, and a
+    /// send campaign at the 80/s and 1,000/s tiers, on tokio's paused clock (virtual time).
+    #[command(display_order = 21)]
+    Bench {
+        /// Print the report as one JSON document.
+        #[arg(long)]
+        json: bool,
+        /// Latencies to simulate.
+        #[arg(long = "at", value_name = "SPEC", default_value = wapipe_shared::memory::TYPICAL)]
+        at: String,
+        /// Send requests in each campaign.
+        #[arg(long, default_value_t = 100_000)]
+        campaign: usize,
+        /// Tiers (messages per second) to run the campaign at.
+        #[arg(long, value_delimiter = ',', default_values_t = [80u32, 1000])]
+        tiers: Vec<u32>,
     },
     /// Feed files or folders through ingest: Lambda SQS/SNS events, SNS notifications, EUM
     /// events or Meta webhook bodies (`*.json`, folders recursively; `manifest.json` skipped).
@@ -249,7 +271,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    wapipe_shared::telemetry::init_cli(cli.verbose);
+    // The bench's deferrals are its subject, not news: its report is the output.
+    if !matches!(cli.command, Some(Command::Bench { .. })) || cli.verbose {
+        wapipe_shared::telemetry::init_cli(cli.verbose);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => return fail(2, &format!("cannot start the runtime: {e}")),
@@ -273,11 +298,23 @@ async fn run(cli: Cli) -> Result<u8, String> {
         verify_token: std::env::var("WAPIPE_VERIFY_TOKEN").ok(),
         flow_private_key: std::env::var_os("WAPIPE_FLOW_PRIVATE_KEY_FILE").map(PathBuf::from),
     });
+    let latency = match &cli.latency {
+        Some(spec) => Some(wapipe_shared::memory::LatencySpec::parse(spec).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let open = |state: Option<&std::path::Path>| -> Result<local::Local, String> {
+        let mut local = local::Local::open(state)?;
+        if let Some(spec) = &latency {
+            local.set_latency(spec.clone());
+        }
+        Ok(local)
+    };
     match command {
+        Command::Bench { json, at, campaign, tiers } => bench::run(json, &at, campaign, &tiers),
         Command::Message { command: MessageCommand::Check { file } } => send::check(&file),
         Command::Send { file, queue_url: Some(url), .. } => send::send_to_queue(&file, &url).await,
         Command::Send { file, queue_url: None, open_window, playback, json, wait } => {
-            let mut local = local::Local::open(cli.state.as_deref())?;
+            let mut local = open(cli.state.as_deref())?;
             let opts = send::LocalSend {
                 playback: send::parse_playback(&playback)?,
                 open_window,
@@ -317,7 +354,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             Ok(0)
         }
         Command::Replay { paths, json, strict, ingest_only } => {
-            let mut local = local::Local::open(cli.state.as_deref())?;
+            let mut local = open(cli.state.as_deref())?;
             if ingest_only {
                 local.ingest_only();
             } else {
@@ -344,7 +381,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Dev { listen, replay: replay_dir, app_secret, verify_token, flow_private_key } => {
             dev::check_listen(&listen)?;
-            let mut local = local::Local::open(cli.state.as_deref())?;
+            let mut local = open(cli.state.as_deref())?;
             flows::register(&mut local);
             payments::register(&mut local)?;
             quality::register(&mut local);

@@ -107,6 +107,9 @@ pub struct LocalSend {
 pub async fn send_local(local: &mut Local, file: &Path, opts: LocalSend) -> Result<u8, String> {
     let body = read(file)?;
     let sandbox = Arc::new(Sandbox::new().with_playback(opts.playback));
+    if let Some(latency) = &local.latency {
+        sandbox.set_latency(latency.clone());
+    }
     if opts.open_window {
         open_window(local, &sandbox, &body).await?;
     }

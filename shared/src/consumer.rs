@@ -342,6 +342,9 @@ pub fn group_by_key<T>(items: &[T], key: impl Fn(&T) -> String) -> Vec<(String, 
     groups
 }
 
+/// A record's outcome with its position in the batch.
+type Indexed<C> = (usize, Handled<<C as Consumer>::Done, <C as Consumer>::Error>);
+
 /// Run a batch through a consumer: see the module docs.
 pub async fn run_batch<C: Consumer>(consumer: &C, records: &[Record], options: &Options) -> Report<C::Done, C::Error> {
     let prepared = consumer.prepare(records).await;
@@ -352,7 +355,7 @@ pub async fn run_batch<C: Consumer>(consumer: &C, records: &[Record], options: &
         n => n,
     };
     let prepared = &prepared;
-    let handled: Vec<Vec<(usize, Handled<C::Done, C::Error>)>> = stream::iter(groups)
+    let handled: Vec<Vec<Indexed<C>>> = stream::iter(groups)
         .map(|(key, indexes)| async move {
             let mut out = Vec::with_capacity(indexes.len());
             for (n, i) in indexes.into_iter().enumerate() {

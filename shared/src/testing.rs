@@ -25,3 +25,42 @@ pub fn arb_json(words: &'static [&'static str]) -> impl Strategy<Value = Value> 
         ]
     })
 }
+
+/// What a consumer run left behind, comparable across runs: every item (without the
+/// attributes named in `ignore`, such as a claim's owner token) and every published event,
+/// sorted, as JSON.
+pub fn end_state(
+    items: Vec<crate::ports::Item>,
+    events: Vec<crate::domain::events::DomainEvent>,
+    ignore: &[&str],
+) -> (Vec<Value>, Vec<String>) {
+    let items = items
+        .into_iter()
+        .map(|mut i| {
+            for a in ignore {
+                i.attrs.remove(*a);
+            }
+            serde_json::to_value(&i).unwrap_or(Value::Null)
+        })
+        .collect();
+    let mut events: Vec<String> = events.iter().map(|e| format!("{} {}", e.detail_type, e.detail_json())).collect();
+    events.sort();
+    (items, events)
+}
+
+/// Records with ids `m0`, `m1`, … and these bodies, first deliveries.
+pub fn records(bodies: &[String]) -> Vec<crate::consumer::Record> {
+    bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| crate::consumer::Record {
+            receive_count: 1,
+            ..crate::consumer::Record::new(format!("m{i}"), b.clone())
+        })
+        .collect()
+}
+
+/// A strategy for the runtime's concurrency: one at a time (0 is "every key at once").
+pub fn arb_concurrency() -> impl Strategy<Value = usize> {
+    prop_oneof![Just(0usize), 2usize..8]
+}

@@ -12,7 +12,7 @@ use wapipe_shared::domain::flows::responses::{reply_from_event, response_write, 
 use wapipe_shared::domain::flows::token::{close_from_reply, FlowSession};
 use wapipe_shared::domain::keys;
 use wapipe_shared::ports::{Bus, Clock, PortError, Store};
-use wapipe_shared::publish::{park_record, write_all, Events, LoadError, Parking, RetryPolicy};
+use wapipe_shared::publish::{park_record, write_all, Events, Parking, RetryPolicy};
 
 /// One queue record.
 pub use wapipe_shared::consumer::Record as QueueRecord;
@@ -34,6 +34,8 @@ pub struct Completions<S, B, C> {
     pub source: String,
     pub publish: RetryPolicy,
     pub mark_ttl_secs: i64,
+    /// How many flow tokens of a batch are handled at once.
+    pub run: Options,
 }
 
 impl<S: Store, B: Bus, C: Clock> Completions<S, B, C> {
@@ -45,19 +47,20 @@ impl<S: Store, B: Bus, C: Clock> Completions<S, B, C> {
             source: "flow-endpoint".into(),
             publish: RetryPolicy::default(),
             mark_ttl_secs: 7 * 24 * 3600,
+            run: Options::default(),
         }
     }
 
     /// Handle a batch through the consumer runtime (one flow token's completions in order,
     /// different tokens concurrently); the ids of the records to retry.
     pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
-        run_batch(self, records, &Options::default()).await.failures()
+        run_batch(self, records, &self.run).await.failures()
     }
 
     /// One record, from its loaded event.
     async fn handle_event(&self, event: &DomainEvent) -> Result<Outcome, Failure<PortError>> {
         let now = self.clock.now();
-        let reply = match reply_from_event(&event) {
+        let reply = match reply_from_event(event) {
             Ok(reply) => reply,
             Err(ReplyError::NoToken) => {
                 info!("flow completed without a flow_token: nothing to join (the event stays on the bus)");
@@ -96,12 +99,7 @@ impl<S: Store, B: Bus, C: Clock> Consumer for Completions<S, B, C> {
     }
 
     async fn handle(&self, _: &QueueRecord, ctx: Ctx<'_, Events>) -> Result<Outcome, Failure<PortError>> {
-        match ctx.prepared.get(ctx.index) {
-            Some(Ok(event)) => self.handle_event(event).await,
-            Some(Err(LoadError::Port(e))) => Err(Failure::from(e.clone())),
-            Some(Err(LoadError::Envelope(e))) => Err(Failure::park(e.to_string())),
-            None => Err(Failure::park("internal: no event loaded for this record")),
-        }
+        self.handle_event(ctx.prepared.event(ctx.index)?).await
     }
 
     async fn park(&self, r: &QueueRecord, reason: &str) -> Result<(), PortError> {

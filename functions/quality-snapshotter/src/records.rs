@@ -13,7 +13,7 @@ use wapipe_shared::domain::quality::observe::{
 };
 use wapipe_shared::domain::quality::Source;
 use wapipe_shared::ports::{Bus, Clock, PortError, Store};
-use wapipe_shared::publish::{park_record, Events, LoadError, Parking};
+use wapipe_shared::publish::{park_record, Events, Parking};
 
 use crate::announce::{Merge, Merged};
 use crate::Snapshotter;
@@ -72,12 +72,7 @@ impl<S: Store, B: Bus, A: Sync, C: Clock> Consumer for Snapshotter<S, B, A, C> {
     }
 
     async fn handle(&self, _: &RecordIn, ctx: Ctx<'_, Events>) -> Result<Outcome, Failure<PortError>> {
-        let event = match ctx.prepared.get(ctx.index) {
-            Some(Ok(e)) => e,
-            Some(Err(LoadError::Port(e))) => return Err(Failure::from(e.clone())),
-            Some(Err(LoadError::Envelope(e))) => return Err(Failure::park(e.to_string())),
-            None => return Err(Failure::park("internal: no event loaded for this record")),
-        };
+        let event = ctx.prepared.event(ctx.index)?;
         match self.handle_event(event).await {
             Ok(Outcome::Retry { error }) => {
                 Err(Failure::from(PortError::Transient { service: "quality-snapshotter", op: "merge", message: error }))

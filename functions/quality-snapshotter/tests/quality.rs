@@ -338,3 +338,54 @@ async fn concurrent_duplicate_deliveries_announce_one_change_id() {
     assert_eq!(l.get_str("tier"), Some("TIER_250"));
     assert_eq!(l.get_i64("version"), Some(2), "the change was written once");
 }
+
+mod concurrency {
+    //! The consumer runtime's promise for the snapshotter: whatever the concurrency, one
+    //! number's observations merge in arrival order, and the latest state, the history and the
+    //! announcements equal those of the same batch handled one record at a time.
+    use super::*;
+    use proptest::prelude::*;
+    use wapipe_shared::consumer::Options;
+    use wapipe_shared::testing::{arb_concurrency, end_state};
+
+    const EVENTS: &[(&str, &str)] =
+        &[("FLAGGED", "TIER_1K"), ("UNFLAGGED", "TIER_1K"), ("UPGRADE", "TIER_10K"), ("DOWNGRADE", "TIER_250")];
+
+    fn run(batch: &[(usize, usize, i64)], concurrency: usize) -> (Vec<Value>, Vec<String>) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let (mut s, store, bus, _) = snapshotter(SandboxAccounts::new(&[]));
+            s.config.run = Options { concurrency };
+            let records: Vec<RecordIn> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, &(phone, ev, at))| {
+                    let (name, limit) = EVENTS[ev];
+                    let mut r = event(
+                        EventType::PhoneQuality,
+                        1_758_000_000 + at,
+                        "139",
+                        &format!("10654035224292{phone}"),
+                        json!({"event": name, "current_limit": limit}),
+                    );
+                    r.id = format!("m{i}");
+                    r
+                })
+                .collect();
+            let report = s.handle_batch(&records).await;
+            assert!(report.failures().is_empty(), "{report:?}");
+            end_state(store.snapshot(), bus.events(), &[])
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn any_concurrency_ends_like_one_at_a_time(
+            batch in prop::collection::vec((0usize..3, 0usize..EVENTS.len(), 0i64..5), 1..10),
+            concurrency in arb_concurrency(),
+        ) {
+            prop_assert_eq!(run(&batch, concurrency), run(&batch, 1));
+        }
+    }
+}

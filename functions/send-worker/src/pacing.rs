@@ -89,6 +89,74 @@ pub enum Take {
     Later(Duration),
 }
 
+/// Seconds this process saw full, per phone: later batches of the same second go back to the
+/// queue without another (failing) conditional write. While a phone stays full, each record
+/// sent back is given a later second than the one before (one more second per `mps` records),
+/// so a backlog returns at about the rate the number can send instead of all at once every
+/// second: each record is received a few times, not once a second until the DLQ takes it.
+#[derive(Debug, Default)]
+pub struct FullSeconds(std::sync::Mutex<HashMap<String, Full>>);
+
+#[derive(Debug, Clone, Copy)]
+struct Full {
+    /// The last second seen full.
+    second: i64,
+    /// Records sent back since `since`, and the second they started to be counted from: the
+    /// number can send `mps` of them a second, so `deferred - mps · (now - since)` are still
+    /// waiting ahead of the next one.
+    deferred: u64,
+    since: i64,
+}
+
+impl Full {
+    fn new(sec: i64) -> Full {
+        Full { second: sec, deferred: 0, since: sec }
+    }
+}
+
+impl FullSeconds {
+    /// When `phone`'s budget for the second a send at `now_ms` would take is known full, how
+    /// long the record should wait (it is counted as deferred).
+    pub fn check(&self, phone: &str, now_ms: i64, guard: Duration, mps: u32) -> Option<Duration> {
+        let (sec, _, _) = second_of(now_ms, guard);
+        let full = self.0.lock().ok().and_then(|m| m.get(phone).copied()).is_some_and(|f| f.second == sec);
+        full.then(|| self.defer(phone, now_ms, guard, mps))
+    }
+
+    /// How long a record the full budget sends back waits: the next second, plus a second for
+    /// every `mps` records still waiting ahead of it (so it is received a few times, not until
+    /// the DLQ takes it).
+    pub fn defer(&self, phone: &str, now_ms: i64, guard: Duration, mps: u32) -> Duration {
+        let (sec, _, next) = second_of(now_ms, guard);
+        let mps = u64::from(mps.max(1));
+        let Ok(mut m) = self.0.lock() else { return next };
+        let f = m.entry(phone.to_string()).or_insert(Full::new(sec));
+        let drained = mps.saturating_mul(u64::try_from(sec - f.since).unwrap_or(0));
+        if drained >= f.deferred {
+            *f = Full { second: f.second, ..Full::new(sec) };
+        }
+        let waiting = f.deferred.saturating_sub(mps.saturating_mul(u64::try_from(sec - f.since).unwrap_or(0)));
+        f.deferred += 1;
+        next + Duration::from_secs(waiting / mps)
+    }
+
+    fn mark(&self, phone: &str, sec: i64) {
+        if let Ok(mut m) = self.0.lock() {
+            m.entry(phone.to_string()).or_insert(Full::new(sec)).second = sec;
+        }
+    }
+}
+
+/// The second a send at `now_ms` takes its budget from (the next one within `guard` of the
+/// end of a second), how long until it starts, and how long until the one after.
+fn second_of(now_ms: i64, guard: Duration) -> (i64, Duration, Duration) {
+    let guard_ms = (guard.as_millis() as i64).min(999);
+    let sec = (now_ms + guard_ms).div_euclid(1000);
+    let wait = Duration::from_millis((sec * 1000 - now_ms).max(0) as u64);
+    let next = Duration::from_millis(((sec + 1) * 1000 - now_ms).max(1) as u64);
+    (sec, wait, next)
+}
+
 /// The phone budget of one batch: the sends it leased, shared by the batch's records, so a
 /// batch takes one lease per phone and second (`lease`), sized by how many of its records
 /// send from that phone.
@@ -120,6 +188,7 @@ impl Pacer {
     pub async fn take<S: Store>(
         &self,
         store: &S,
+        full: &FullSeconds,
         from: &str,
         phone: &str,
         now_ms: i64,
@@ -127,10 +196,7 @@ impl Pacer {
         guard: Duration,
         ttl_secs: i64,
     ) -> PortResult<Take> {
-        let guard_ms = (guard.as_millis() as i64).min(999);
-        let sec = (now_ms + guard_ms).div_euclid(1000);
-        let wait = Duration::from_millis((sec * 1000 - now_ms).max(0) as u64);
-        let next = Duration::from_millis(((sec + 1) * 1000 - now_ms).max(1) as u64);
+        let (sec, wait, _) = second_of(now_ms, guard);
         let mut pools = self.pools.lock().await;
         let pool = pools.entry(from.to_string()).or_default();
         if pool.second != sec {
@@ -141,9 +207,12 @@ impl Pacer {
             let granted = lease(store, phone, sec, want, mps, ttl_secs).await?;
             pool.left = granted;
             pool.full = granted < want;
+            if pool.full {
+                full.mark(phone, sec);
+            }
         }
         if pool.left == 0 {
-            return Ok(Take::Later(next));
+            return Ok(Take::Later(full.defer(phone, now_ms, guard, mps)));
         }
         pool.left -= 1;
         pool.taken += 1;
@@ -306,21 +375,30 @@ mod tests {
     async fn a_batch_takes_one_lease_and_defers_what_the_second_cannot_hold() {
         let store = MemoryStore::new();
         let pacer = Pacer::new(HashMap::from([("P".to_string(), 6)]));
+        let full = FullSeconds::default();
         let t = 1_700_000_000_250;
         let guard = Duration::from_millis(50);
         let mut takes = Vec::new();
         for _ in 0..6 {
-            takes.push(pacer.take(&store, "P", "P", t, 4, guard, 60).await.unwrap());
+            takes.push(pacer.take(&store, &full, "P", "P", t, 4, guard, 60).await.unwrap());
         }
+        let known = full.check("P", t + 10, guard, 4);
+        assert_eq!(known, Some(Duration::from_millis(740)), "known full: no more writes, the same spread");
+        assert_eq!(full.check("P", t + 800, guard, 4), None, "the next second is not");
         assert_eq!(takes.iter().filter(|t| **t == Take::Go(Duration::ZERO)).count(), 4);
-        assert_eq!(takes.iter().filter(|t| **t == Take::Later(Duration::from_millis(750))).count(), 2);
+        let later = [Take::Later(Duration::from_millis(750)); 2];
+        assert_eq!(takes[4..], later, "both fit in the next second (4 a second)");
+        // Three deferred so far; the next one still fits the next second, then a second more
+        // for every 4 records ahead.
+        let delays: Vec<u64> = (0..6).map(|_| full.defer("P", t, guard, 4).as_millis() as u64).collect();
+        assert_eq!(delays, [750, 1750, 1750, 1750, 1750, 2750]);
         let item = store.get("PACE#P", "SEC#1700000000").await.unwrap().unwrap();
         assert_eq!(item.get_i64("n"), Some(4));
         // Near the end of a second, the send takes the next second's budget and waits for it.
         let near_end = 1_700_000_001_980;
         let pacer = Pacer::new(HashMap::from([("P".to_string(), 1)]));
         assert_eq!(
-            pacer.take(&store, "P", "P", near_end, 4, guard, 60).await.unwrap(),
+            pacer.take(&store, &FullSeconds::default(), "P", "P", near_end, 4, guard, 60).await.unwrap(),
             Take::Go(Duration::from_millis(20))
         );
         assert!(store.get("PACE#P", "SEC#1700000002").await.unwrap().is_some());

@@ -84,6 +84,8 @@ pub struct SendWorker<S, B, M, Q, C> {
     pub clock: C,
     pub config: Config,
     phones: Mutex<HashMap<String, LinkedPhone>>,
+    /// Phone budgets this process saw full, for the rest of their second.
+    full: pacing::FullSeconds,
     seq: AtomicU64,
 }
 
@@ -97,7 +99,17 @@ pub(crate) fn retry(request_id: Option<&str>, delay: Duration, error: impl Into<
 
 impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, C> {
     pub fn new(store: S, bus: B, messaging: M, queue: Q, clock: C, config: Config) -> Self {
-        SendWorker { store, bus, messaging, queue, clock, config, phones: Mutex::default(), seq: AtomicU64::new(0) }
+        SendWorker {
+            store,
+            bus,
+            messaging,
+            queue,
+            clock,
+            config,
+            phones: Mutex::default(),
+            full: Default::default(),
+            seq: AtomicU64::new(0),
+        }
     }
 
     /// Process a batch through the consumer runtime: different recipients concurrently,
@@ -190,13 +202,9 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
     ) -> Option<Duration> {
         let c = &self.config;
         let (p, wa_id) = (&phone.meta_phone_number_id, guards::wa_id(&req.to));
-        let pair =
-            pacing::pair_slot(reads, p, wa_id, ms(self.clock.now()), c.pair_interval, c.pair_burst, c.pace_ttl_secs);
-        match pair.await {
-            Err(e) => return Some(backoff_on(&e, c)),
-            Ok(w) if w > c.max_inline_wait => return Some(w),
-            Ok(w) if !w.is_zero() => tokio::time::sleep(w).await,
-            Ok(_) => {}
+        // A second this process already saw full: back to the queue before any write.
+        if let Some(next) = self.full.check(p, ms(self.clock.now()), c.max_inline_wait, c.phone_mps) {
+            return Some(next);
         }
         // Marketing from a RED or FLAGGED number: its own lower budget (see `pacing`).
         let (now_ms, mps) = (ms(self.clock.now()), c.degraded_marketing_mps);
@@ -207,11 +215,21 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             Ok(_) => {}
         }
         let now_ms = ms(self.clock.now());
-        let take = pacer.take(&self.store, &req.from, p, now_ms, c.phone_mps, c.max_inline_wait, c.pace_ttl_secs);
-        match take.await {
+        let (mps, guard, ttl) = (c.phone_mps, c.max_inline_wait, c.pace_ttl_secs);
+        let take = pacer.take(&self.store, &self.full, &req.from, p, now_ms, mps, guard, ttl);
+        let wait = match take.await {
+            Err(e) => return Some(backoff_on(&e, c)),
+            Ok(Take::Later(d)) => return Some(d),
+            Ok(Take::Go(w)) => w,
+        };
+        // The recipient's pair rate last: a record the phone's budget sends back has not used
+        // up one of the user's slots.
+        let (now_ms, interval, burst) = (ms(self.clock.now()), c.pair_interval, c.pair_burst);
+        match pacing::pair_slot(reads, p, wa_id, now_ms, interval, burst, c.pace_ttl_secs).await {
             Err(e) => Some(backoff_on(&e, c)),
-            Ok(Take::Later(d)) => Some(d),
-            Ok(Take::Go(w)) => {
+            Ok(w) if w > c.max_inline_wait => Some(w),
+            Ok(w) => {
+                let w = w.max(wait);
                 if !w.is_zero() {
                     tokio::time::sleep(w).await;
                 }

@@ -302,3 +302,61 @@ async fn meta_opt_out_and_pair_rate_answers_update_the_table() {
     let next = e.run(&text("o3")).await;
     assert!(matches!(next, Outcome::Retry { ref error, .. } if error == "paced"), "{next:?}");
 }
+
+mod concurrency {
+    //! The consumer runtime's promise for the send worker: whatever the concurrency, one
+    //! recipient's requests run in arrival order, every request is sent at most once, and the
+    //! send records and the events equal those of the same batch handled one record at a time.
+    use super::*;
+    use proptest::prelude::*;
+    use wapipe_shared::consumer::Options;
+    use wapipe_shared::messaging::{EumMessageId, LinkedPhone, Messaging};
+    use wapipe_shared::testing::{arb_concurrency, end_state, records};
+
+    /// EUM answering with an id derived from the request (the sandbox's ids depend on order).
+    struct Echo(Sandbox);
+
+    impl Messaging for Echo {
+        async fn send(&self, from: &str, v: &str, json: &[u8]) -> Result<EumMessageId, MessagingError> {
+            self.0.send(from, v, json).await?;
+            let body: serde_json::Value = serde_json::from_slice(json).unwrap_or_default();
+            Ok(EumMessageId(format!("eum-{}", body["biz_opaque_callback_data"].as_str().unwrap_or_default())))
+        }
+        async fn linked_phones(&self) -> Result<Vec<LinkedPhone>, MessagingError> {
+            self.0.linked_phones().await
+        }
+    }
+
+    fn request(rid: usize, to: usize) -> String {
+        serde_json::json!({"request_id": format!("r{rid}"), "from": PHONE, "to": format!("+91987654{to:04}"),
+            "message": {"type": "template", "template": {"name": "order_update", "language": {"code": "en_US"}}}})
+        .to_string()
+    }
+
+    fn run(batch: &[(usize, usize)], concurrency: usize) -> ((Vec<serde_json::Value>, Vec<String>), usize) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let e = env_with(Echo(Sandbox::new()), Config { run: Options { concurrency }, ..config() });
+            let bodies: Vec<String> = batch.iter().map(|&(rid, to)| request(rid, to)).collect();
+            e.worker.handle_batch(&records(&bodies)).await;
+            let sends = e.worker.messaging.0.sends().len();
+            // The claim's owner token names the delivery that won it: not part of the outcome.
+            (end_state(e.store.snapshot(), e.bus.events(), &["owner"]), sends)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn any_concurrency_ends_like_one_at_a_time(
+            // A request id always goes to the same recipient (else it is a reused id).
+            batch in prop::collection::vec((0usize..6).prop_map(|r| (r, r % 3)), 1..10),
+            concurrency in arb_concurrency(),
+        ) {
+            let (state, sends) = run(&batch, concurrency);
+            let distinct: std::collections::BTreeSet<_> = batch.iter().map(|(r, _)| r).collect();
+            prop_assert_eq!(sends, distinct.len(), "one message per request id");
+            prop_assert_eq!((state, sends), run(&batch, 1));
+        }
+    }
+}

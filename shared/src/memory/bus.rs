@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::faults::Faults;
+use super::latency::{Latency, LatencySlot, Service};
 use crate::domain::events::DomainEvent;
 use crate::ports::{Bus, EntryResult, PortError, PortResult};
 
@@ -18,6 +19,7 @@ pub struct MemoryBus {
     events: Mutex<Vec<DomainEvent>>,
     subscribers: Mutex<Vec<Subscriber>>,
     faults: Faults,
+    latency: LatencySlot,
 }
 
 impl std::fmt::Debug for MemoryBus {
@@ -33,6 +35,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl MemoryBus {
     pub fn new() -> MemoryBus {
         MemoryBus::default()
+    }
+
+    /// Simulate EventBridge's latency on every operation from now on.
+    pub fn set_latency(&self, latency: std::sync::Arc<Latency>) {
+        self.latency.set(latency);
     }
 
     /// Every event published so far, in order.
@@ -72,6 +79,7 @@ impl MemoryBus {
 
 impl Bus for MemoryBus {
     async fn put_events(&self, events: &[DomainEvent]) -> PortResult<Vec<EntryResult>> {
+        self.latency.wait(Service::EventBridge).await;
         if events.is_empty() {
             return Ok(Vec::new());
         }

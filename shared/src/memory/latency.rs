@@ -3,10 +3,10 @@
 //! nanoseconds.
 //!
 //! A [`LatencySpec`] says how long each service takes per call, fixed or as a p50/p99 pair:
-//! `dynamodb=5ms,eventbridge=20ms,sqs=10ms,eum=150ms` or `dynamodb=5ms/40ms`. [`Slow`] wraps an
-//! adapter (store, bus, queue or messaging) and sleeps that long with `tokio::time::sleep`
-//! before each call: real sleeps in local mode (`wapipe --latency`), virtual ones on tokio's
-//! paused clock in benchmarks (deterministic and fast). It also counts the calls per service.
+//! `dynamodb=5ms,eventbridge=20ms,sqs=10ms,eum=150ms` or `dynamodb=5ms/40ms`. The in-memory
+//! adapters (`set_latency`) and the sandbox sleep that long with `tokio::time::sleep` before
+//! each call: real sleeps in local mode (`wapipe --latency`), virtual ones on tokio's paused
+//! clock in benchmarks (deterministic and fast). [`Latency`] also counts the calls per service.
 //!
 //! The number of *sequential* round trips on a batch's critical path is what the benches
 //! report: run the batch with every service at [`LatencySpec::unit`] (1 ms each) on the paused
@@ -16,13 +16,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use crate::domain::events::DomainEvent;
-use crate::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingError};
-use crate::ports::{
-    Bus, Cond, EntryResult, Item, Key, OutgoingMessage, Page, PortResult, Query, Queue, QueueDepth, QueueMessage,
-    Store, TransactOutcome, Update, Updated, Write, WriteOutcome,
-};
 
 /// The services a spec names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -197,90 +190,26 @@ impl Latency {
     }
 }
 
-/// An adapter that answers after the simulated latency of its service.
-#[derive(Clone, Debug)]
-pub struct Slow<T> {
-    pub inner: T,
-    pub latency: Arc<Latency>,
-}
+/// Where an in-memory adapter keeps its simulated latency (none until set): each of its
+/// operations waits [`Latency::call`] for its service first.
+#[derive(Debug, Default)]
+pub struct LatencySlot(Mutex<Option<Arc<Latency>>>);
 
-impl<T> Slow<T> {
-    pub fn new(inner: T, latency: Arc<Latency>) -> Slow<T> {
-        Slow { inner, latency }
+impl LatencySlot {
+    pub fn set(&self, latency: Arc<Latency>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(latency);
     }
-}
 
-impl<T: Store> Store for Slow<T> {
-    async fn get(&self, pk: &str, sk: &str) -> PortResult<Option<Item>> {
-        self.latency.call(Service::DynamoDb).await;
-        self.inner.get(pk, sk).await
+    /// Stop simulating; the latency that was set.
+    pub fn take(&self) -> Option<Arc<Latency>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
-    async fn get_many(&self, keys: &[Key]) -> PortResult<Vec<Option<Item>>> {
-        // One BatchGetItem per 100 keys, sent concurrently: one round trip.
-        self.latency.call(Service::DynamoDb).await;
-        self.inner.get_many(keys).await
-    }
-    async fn update(&self, pk: &str, sk: &str, updates: Vec<Update>, cond: Option<Cond>) -> PortResult<Updated> {
-        self.latency.call(Service::DynamoDb).await;
-        self.inner.update(pk, sk, updates, cond).await
-    }
-    async fn write(&self, write: Write) -> PortResult<WriteOutcome> {
-        self.latency.call(Service::DynamoDb).await;
-        self.inner.write(write).await
-    }
-    async fn transact(&self, writes: Vec<Write>) -> PortResult<TransactOutcome> {
-        self.latency.call(Service::DynamoDb).await;
-        self.inner.transact(writes).await
-    }
-    async fn query(&self, query: Query) -> PortResult<Page> {
-        self.latency.call(Service::DynamoDb).await;
-        self.inner.query(query).await
-    }
-}
 
-impl<T: Bus> Bus for Slow<T> {
-    async fn put_events(&self, events: &[DomainEvent]) -> PortResult<Vec<EntryResult>> {
-        self.latency.call(Service::EventBridge).await;
-        self.inner.put_events(events).await
-    }
-}
-
-impl<T: Queue> Queue for Slow<T> {
-    async fn depth(&self, queue_url: &str) -> PortResult<QueueDepth> {
-        self.latency.call(Service::Sqs).await;
-        self.inner.depth(queue_url).await
-    }
-    async fn send(&self, queue_url: &str, message: OutgoingMessage) -> PortResult<String> {
-        self.latency.call(Service::Sqs).await;
-        self.inner.send(queue_url, message).await
-    }
-    async fn receive(&self, queue_url: &str, max: usize, wait: Duration) -> PortResult<Vec<QueueMessage>> {
-        self.latency.call(Service::Sqs).await;
-        self.inner.receive(queue_url, max, wait).await
-    }
-    async fn delete(&self, queue_url: &str, receipt_handle: &str) -> PortResult<()> {
-        self.latency.call(Service::Sqs).await;
-        self.inner.delete(queue_url, receipt_handle).await
-    }
-    async fn change_visibility(&self, queue_url: &str, receipt_handle: &str, timeout: Duration) -> PortResult<()> {
-        self.latency.call(Service::Sqs).await;
-        self.inner.change_visibility(queue_url, receipt_handle, timeout).await
-    }
-}
-
-impl<T: Messaging> Messaging for Slow<T> {
-    async fn send(
-        &self,
-        origination_phone_number_id: &str,
-        meta_api_version: &str,
-        message_json: &[u8],
-    ) -> Result<EumMessageId, MessagingError> {
-        self.latency.call(Service::Eum).await;
-        self.inner.send(origination_phone_number_id, meta_api_version, message_json).await
-    }
-    async fn linked_phones(&self) -> Result<Vec<LinkedPhone>, MessagingError> {
-        self.latency.call(Service::Eum).await;
-        self.inner.linked_phones().await
+    pub async fn wait(&self, service: Service) {
+        let latency = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(l) = latency {
+            l.call(service).await;
+        }
     }
 }
 
@@ -288,6 +217,7 @@ impl<T: Messaging> Messaging for Slow<T> {
 mod tests {
     use super::*;
     use crate::memory::MemoryStore;
+    use crate::ports::{Item, Store, Write};
 
     #[test]
     fn specs_parse_and_errors_name_the_part() {
@@ -308,7 +238,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn calls_wait_their_latency_and_are_counted() {
         let latency = Latency::new(LatencySpec::parse("dynamodb=5ms").unwrap());
-        let store = Slow::new(MemoryStore::new(), latency.clone());
+        let store = MemoryStore::new();
+        store.set_latency(latency.clone());
         let t = tokio::time::Instant::now();
         store.write(Write::put(Item::new("p", "s"))).await.unwrap();
         let (a, b) = tokio::join!(store.get("p", "s"), store.get("p", "x"));

@@ -15,7 +15,7 @@ mod store;
 
 pub use bus::MemoryBus;
 pub use faults::{Faults, ANY_OP};
-pub use latency::{Delay, Latency, LatencySpec, Service, Slow, SpecError, TYPICAL};
+pub use latency::{Delay, Latency, LatencySlot, LatencySpec, Service, SpecError, TYPICAL};
 pub use queue::{MemoryQueue, DEFAULT_VISIBILITY};
 pub use sandbox::{status_notifications, Playback, Sandbox, SandboxSend};
 pub use sandbox_accounts::{sandbox_waba_id, SandboxAccounts};

@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::faults::Faults;
+use super::latency::{Latency, LatencySlot, Service};
 use crate::ports::{OutgoingMessage, PortError, PortResult, Queue, QueueDepth, QueueMessage};
 
 const SERVICE: &str = "memory-queue";
@@ -111,6 +112,7 @@ pub struct MemoryQueue {
     queues: Mutex<HashMap<String, QueueState>>,
     next: AtomicU64,
     faults: Faults,
+    latency: LatencySlot,
 }
 
 fn permanent(op: &'static str, message: impl Into<String>) -> PortError {
@@ -120,6 +122,11 @@ fn permanent(op: &'static str, message: impl Into<String>) -> PortError {
 impl MemoryQueue {
     pub fn new() -> MemoryQueue {
         MemoryQueue::default()
+    }
+
+    /// Simulate SQS's latency on every operation from now on.
+    pub fn set_latency(&self, latency: std::sync::Arc<Latency>) {
+        self.latency.set(latency);
     }
 
     /// Create (or reconfigure) a queue with its default visibility timeout.
@@ -172,6 +179,7 @@ fn receipt_id<'a>(op: &'static str, receipt: &'a str) -> PortResult<&'a str> {
 
 impl Queue for MemoryQueue {
     async fn depth(&self, queue_url: &str) -> PortResult<QueueDepth> {
+        self.latency.wait(Service::Sqs).await;
         self.faults.check(SERVICE, "depth", &[])?;
         let now = Instant::now();
         let mut d = QueueDepth::default();
@@ -188,6 +196,7 @@ impl Queue for MemoryQueue {
     }
 
     async fn send(&self, queue_url: &str, message: OutgoingMessage) -> PortResult<String> {
+        self.latency.wait(Service::Sqs).await;
         self.faults.check(SERVICE, "send", &[])?;
         if message.body.is_empty() || message.body.len() > MAX_BODY {
             return Err(permanent("send", "InvalidParameterValue: body must be 1 byte to 256 KiB"));
@@ -217,6 +226,7 @@ impl Queue for MemoryQueue {
     }
 
     async fn receive(&self, queue_url: &str, max: usize, wait: Duration) -> PortResult<Vec<QueueMessage>> {
+        self.latency.wait(Service::Sqs).await;
         self.faults.check(SERVICE, "receive", &[])?;
         if !(1..=10).contains(&max) {
             return Err(permanent("receive", "InvalidParameterValue: max must be 1 to 10"));
@@ -235,6 +245,7 @@ impl Queue for MemoryQueue {
     }
 
     async fn delete(&self, queue_url: &str, receipt_handle: &str) -> PortResult<()> {
+        self.latency.wait(Service::Sqs).await;
         self.faults.check(SERVICE, "delete", &[])?;
         let id = receipt_id("delete", receipt_handle)?;
         if let Some(q) = self.lock().get_mut(queue_url) {
@@ -247,6 +258,7 @@ impl Queue for MemoryQueue {
     }
 
     async fn change_visibility(&self, queue_url: &str, receipt_handle: &str, timeout: Duration) -> PortResult<()> {
+        self.latency.wait(Service::Sqs).await;
         self.faults.check(SERVICE, "change_visibility", &[])?;
         if timeout > MAX_VISIBILITY {
             return Err(permanent("change_visibility", "InvalidParameterValue: timeout is at most 12 hours"));
@@ -348,5 +360,30 @@ mod tests {
         let late = q.receive("v", 10, Duration::from_secs(2)).await.unwrap();
         assert_eq!(bodies(&late), [("later".to_string(), 1)]);
         assert_eq!(q.bodies("v"), ["later", "now"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn timeouts_and_delays_elapse_in_virtual_time() {
+        let q = MemoryQueue::new();
+        q.create_queue("v", Duration::from_secs(30));
+        let delayed =
+            OutgoingMessage { body: "delayed".into(), delay: Some(Duration::from_secs(300)), ..Default::default() };
+        q.send("v", delayed).await.unwrap();
+        q.send("v", OutgoingMessage { body: "now".into(), ..Default::default() }).await.unwrap();
+        let first = q.receive("v", 10, Duration::ZERO).await.unwrap();
+        assert_eq!(first.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["now"]);
+        tokio::time::advance(Duration::from_secs(29)).await;
+        assert!(q.receive("v", 10, Duration::ZERO).await.unwrap().is_empty());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let again = q.receive("v", 10, Duration::ZERO).await.unwrap();
+        assert_eq!(again.iter().map(|m| (m.body.as_str(), m.receive_count)).collect::<Vec<_>>(), [("now", 2)]);
+        q.delete("v", &again[0].receipt_handle).await.unwrap();
+        // A long poll waits (virtually) until the delayed message shows up.
+        let start = Instant::now();
+        assert!(q.receive("v", 10, Duration::from_secs(20)).await.unwrap().is_empty());
+        assert!(start.elapsed() >= Duration::from_secs(20));
+        tokio::time::advance(Duration::from_secs(300)).await;
+        let late = q.receive("v", 10, Duration::ZERO).await.unwrap();
+        assert_eq!(late.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["delayed"]);
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use super::latency::{Latency, LatencySlot, Service};
 use crate::domain::events::rfc3339;
 use crate::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingError};
 
@@ -59,6 +60,7 @@ pub struct Sandbox {
     phones: Vec<LinkedPhone>,
     default_playback: Playback,
     state: Mutex<State>,
+    latency: LatencySlot,
 }
 
 impl Default for Sandbox {
@@ -87,7 +89,13 @@ impl Sandbox {
                     .unwrap_or_default(),
                 ..State::default()
             }),
+            latency: LatencySlot::default(),
         }
+    }
+
+    /// Simulate EUM's latency on every call from now on.
+    pub fn set_latency(&self, latency: std::sync::Arc<Latency>) {
+        self.latency.set(latency);
     }
 
     /// Add a linked number.
@@ -206,6 +214,7 @@ impl Messaging for Sandbox {
         version: &str,
         message_json: &[u8],
     ) -> Result<EumMessageId, MessagingError> {
+        self.latency.wait(Service::Eum).await;
         let mut st = self.lock();
         if let Some(e) = st.fail_next.pop_front() {
             return Err(e);
@@ -237,6 +246,7 @@ impl Messaging for Sandbox {
     }
 
     async fn linked_phones(&self) -> Result<Vec<LinkedPhone>, MessagingError> {
+        self.latency.wait(Service::Eum).await;
         Ok(self.phones.clone())
     }
 }

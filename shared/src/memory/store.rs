@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::eval::{apply_updates, eval};
 use super::faults::Faults;
+use super::latency::{Latency, LatencySlot, Service};
 use crate::domain::keys::{GSI1PK, GSI1SK, PK, SK};
 use crate::ports::{
     Cond, Index, Item, Page, PortError, PortResult, Query, Store, TransactOutcome, Update, Updated, Write, WriteOutcome,
@@ -21,6 +22,7 @@ type Key = (String, String);
 pub struct MemoryStore {
     items: Mutex<BTreeMap<Key, Item>>,
     faults: Faults,
+    latency: LatencySlot,
 }
 
 impl MemoryStore {
@@ -31,7 +33,7 @@ impl MemoryStore {
     /// A store holding these items (later duplicates of a key win).
     pub fn from_items(items: Vec<Item>) -> MemoryStore {
         let map = items.into_iter().map(|i| ((i.pk.clone(), i.sk.clone()), clean(i))).collect();
-        MemoryStore { items: Mutex::new(map), faults: Faults::default() }
+        MemoryStore { items: Mutex::new(map), faults: Faults::default(), latency: LatencySlot::default() }
     }
 
     /// Every item, ordered by `pk` then `sk`.
@@ -49,6 +51,16 @@ impl MemoryStore {
 
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Simulate DynamoDB's latency on every operation from now on.
+    pub fn set_latency(&self, latency: std::sync::Arc<Latency>) {
+        self.latency.set(latency);
+    }
+
+    /// Stop simulating latency; the latency that was set.
+    pub fn take_latency(&self) -> Option<std::sync::Arc<Latency>> {
+        self.latency.take()
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<Key, Item>> {
@@ -136,11 +148,13 @@ fn decode_cursor(cursor: &str) -> PortResult<Vec<String>> {
 
 impl Store for MemoryStore {
     async fn get(&self, pk: &str, sk: &str) -> PortResult<Option<Item>> {
+        self.latency.wait(Service::DynamoDb).await;
         self.faults.check(SERVICE, "get", &[pk])?;
         Ok(self.lock().get(&(pk.to_string(), sk.to_string())).cloned())
     }
 
     async fn get_many(&self, keys: &[crate::ports::Key]) -> PortResult<Vec<Option<Item>>> {
+        self.latency.wait(Service::DynamoDb).await;
         let pks: Vec<&str> = keys.iter().map(|k| k.pk.as_str()).collect();
         self.faults.check(SERVICE, "get_many", &pks)?;
         let map = self.lock();
@@ -148,6 +162,7 @@ impl Store for MemoryStore {
     }
 
     async fn update(&self, pk: &str, sk: &str, updates: Vec<Update>, cond: Option<Cond>) -> PortResult<Updated> {
+        self.latency.wait(Service::DynamoDb).await;
         self.faults.check(SERVICE, "update", &[pk])?;
         let write = Write::Update { pk: pk.to_string(), sk: sk.to_string(), updates, cond };
         let key = (pk.to_string(), sk.to_string());
@@ -164,6 +179,7 @@ impl Store for MemoryStore {
     }
 
     async fn write(&self, write: Write) -> PortResult<WriteOutcome> {
+        self.latency.wait(Service::DynamoDb).await;
         let (pk, sk) = write.key();
         self.faults.check(SERVICE, "write", &[pk])?;
         let key = (pk.to_string(), sk.to_string());
@@ -178,6 +194,7 @@ impl Store for MemoryStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> PortResult<TransactOutcome> {
+        self.latency.wait(Service::DynamoDb).await;
         let pks: Vec<&str> = writes.iter().map(|w| w.key().0).collect();
         self.faults.check(SERVICE, "transact", &pks)?;
         if writes.is_empty() || writes.len() > 100 {
@@ -211,6 +228,7 @@ impl Store for MemoryStore {
     }
 
     async fn query(&self, q: Query) -> PortResult<Page> {
+        self.latency.wait(Service::DynamoDb).await;
         self.faults.check(SERVICE, "query", &[&q.pk])?;
         if q.limit == Some(0) {
             return Err(permanent("query", "ValidationException: limit must be at least 1"));
