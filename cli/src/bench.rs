@@ -44,9 +44,9 @@ const EUM_PHONE: &str = "phone-number-id-4db8a4cce7e7d3cbc3ec62a721b7ded3";
 const T0: i64 = 1_760_000_000;
 const BATCH: usize = 10;
 
-/// The send function's event source settings in `infra/template.yaml` (parameters
-/// `SendBatchSize`, `SendBatchingWindowSeconds`, `SendMaxConcurrency`): the campaign runs
-/// with these, and `tests` keeps the template's defaults equal to them.
+/// The send function's event source settings in `infra/template.yaml` (`BatchSize`,
+/// `MaximumBatchingWindowInSeconds`, `MaximumConcurrency` of its SQS event): the campaign
+/// runs with these, and a test keeps the template equal to them.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
 pub struct SendSettings {
     pub batch_size: usize,
@@ -750,18 +750,24 @@ mod tests {
         assert_eq!(send_settings(1000).max_concurrency, 15);
     }
 
-    /// The default of a template parameter (`Default:` under `  NAME:`).
-    fn template_default(template: &str, name: &str) -> Option<u64> {
-        let start = template.find(&format!("\n  {name}:\n"))?;
-        template[start..].lines().skip(2).take(6).find_map(|l| l.trim().strip_prefix("Default: ")?.parse().ok())
+    /// A number under the send worker's SQS event source (`Send:` … `NAME: N`).
+    fn send_event_setting(template: &str, name: &str) -> Option<u64> {
+        let start = template.find("\n      Events:\n        Send:\n")?;
+        template[start..].lines().take(20).find_map(|l| {
+            let l = l.trim();
+            let rest = l
+                .strip_prefix(&format!("{name}: "))
+                .or_else(|| l.strip_prefix("ScalingConfig: { ").and_then(|r| r.strip_prefix(&format!("{name}: "))))?;
+            rest.trim_end_matches(" }").trim().parse().ok()
+        })
     }
 
     #[test]
-    fn the_stack_defaults_are_the_settings_the_campaign_measures() {
+    fn the_stack_settings_are_the_settings_the_campaign_measures() {
         let template = include_str!("../../infra/template.yaml");
         let s = send_settings(1000);
-        assert_eq!(template_default(template, "SendBatchSize"), Some(s.batch_size as u64));
-        assert_eq!(template_default(template, "SendBatchingWindowSeconds"), Some(s.batching_window_secs));
-        assert_eq!(template_default(template, "SendMaxConcurrency"), Some(s.max_concurrency as u64));
+        assert_eq!(send_event_setting(template, "BatchSize"), Some(s.batch_size as u64));
+        assert_eq!(send_event_setting(template, "MaximumBatchingWindowInSeconds"), Some(s.batching_window_secs));
+        assert_eq!(send_event_setting(template, "MaximumConcurrency"), Some(s.max_concurrency as u64));
     }
 }
