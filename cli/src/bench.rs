@@ -602,21 +602,22 @@ async fn campaign_at(spec: &LatencySpec, tier: u32, requests: usize) -> Result<T
     queue.set_latency(latency.clone());
     let eum = Arc::new(BenchEum::new(latency.clone()));
     let config = send_worker::Config { phone_mps: tier, queue_url: Some(QUEUE.into()), ..send_config(0) };
-    let worker = Arc::new(send_worker::SendWorker::new(
-        store.clone(),
-        bus,
-        eum.clone(),
-        queue.clone(),
-        VirtualClock::new(),
-        config,
-    ));
+    // One worker per poller: each is a Lambda container with its own caches and process
+    // state (what it knows of full seconds); only the table, the queue and EUM are shared.
+    let clock = VirtualClock::new();
+    let workers: Vec<_> = (0..settings.max_concurrency)
+        .map(|_| {
+            let (store, bus, eum, queue) = (store.clone(), bus.clone(), eum.clone(), queue.clone());
+            send_worker::SendWorker::new(store, bus, eum, queue, clock.clone(), config.clone())
+        })
+        .collect();
     let deferrals = Arc::new(AtomicU64::new(0));
     let max_receives = Arc::new(AtomicU64::new(0));
     // Bounded: at most three times the ideal duration, plus a minute.
     let deadline = Instant::now() + Duration::from_secs(3 * requests as u64 / u64::from(tier.max(1)) + 60);
     let mut pollers = Vec::new();
-    for _ in 0..settings.max_concurrency {
-        let (worker, queue, eum) = (worker.clone(), queue.clone(), eum.clone());
+    for worker in workers {
+        let (queue, eum) = (queue.clone(), eum.clone());
         let (deferrals, max_receives) = (deferrals.clone(), max_receives.clone());
         pollers.push(tokio::spawn(async move {
             loop {
@@ -738,6 +739,19 @@ fn print_human(r: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Separate containers share only the table: a backlog five times the tier is sent once
+    /// each, never above the tier in any second, and no request comes near the DLQ.
+    #[tokio::test(start_paused = true)]
+    async fn a_campaign_across_containers_keeps_the_tier_and_every_request_off_the_dlq() {
+        let spec = LatencySpec::typical();
+        let f = campaign_at(&spec, 300, 1_500).await.unwrap();
+        assert_eq!((f.sends, f.duplicates), (1_500, 0), "{f:?}");
+        assert!(f.max_in_one_second <= 300, "{f:?}");
+        assert!(f.deferrals > 0, "the backlog was larger than a second's budget: {f:?}");
+        assert!(f.max_receives < 20, "the send queue's maxReceiveCount is 20: {f:?}");
+        assert!(f.average_mps > 0.8 * 300.0, "the promised seconds come back full enough: {f:?}");
+    }
 
     #[test]
     fn settings_offer_more_than_the_tier() {

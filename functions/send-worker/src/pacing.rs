@@ -6,8 +6,13 @@
 //!   ([`lease`], [`Pacer`]). DynamoDB applies conditional updates to one item one at a time, so
 //!   however many invocations race, at most `limit` sends start in any second, and the table
 //!   sees one write per batch (1,000 sends/s in batches of 25: 40 writes/s on the item, far
-//!   below a partition's 1,000). A full second sends the record back to the queue until the
-//!   next one; nothing sleeps longer than `max_inline_wait` in the invocation.
+//!   below a partition's 1,000). Nothing sleeps longer than `max_inline_wait` in the
+//!   invocation: a full second sends the record back to the queue, *promised* to a later
+//!   second (`ADD p k` on the same item, [`promise`]). The promises are in the table, so every
+//!   concurrent invocation spreads its waiting records over the same seconds ahead: each
+//!   second gets about its budget back, and a backlog of 100,000 records is received a few
+//!   times each, not once a second until the DLQ takes it (a count kept in each process
+//!   would only see its own share and send everything back far too early).
 //! - **Per recipient** (pair rate, ~1 message per 6 s after a short burst): a GCRA
 //!   ("virtual scheduling") on `PACE#{phone}#{wa_id}` / `PAIR`, attribute `tat_ms` (the
 //!   theoretical arrival time), advanced with optimistic concurrency (the update is
@@ -59,13 +64,7 @@ pub async fn lease<S: Store>(
         if want == 0 {
             return Ok(0);
         }
-        let updates = vec![
-            Update::Add("n".into(), i64::from(want)),
-            Update::SetIfMissing(keys::EXPIRES_AT.into(), (second + ttl_secs).into()),
-        ];
-        let room = i64::from(mps) - i64::from(want) + 1;
-        let cond = Cond::Or(vec![Cond::ItemMissing, Cond::AttrLt("n".into(), room.into())]);
-        match store.update(&k.pk, &k.sk, updates, Some(cond)).await? {
+        match add_within(store, &k, second + ttl_secs, "n", want, mps).await? {
             Updated::Applied(_) => return Ok(want),
             Updated::ConditionFailed(old) => {
                 let old = match old {
@@ -89,61 +88,100 @@ pub enum Take {
     Later(Duration),
 }
 
-/// Seconds this process saw full, per phone: later batches of the same second go back to the
-/// queue without another (failing) conditional write. While a phone stays full, each record
-/// sent back is given a later second than the one before (one more second per `mps` records),
-/// so a backlog returns at about the rate the number can send instead of all at once every
-/// second: each record is received a few times, not once a second until the DLQ takes it.
-#[derive(Debug, Default)]
-pub struct FullSeconds(std::sync::Mutex<HashMap<String, Full>>);
-
-#[derive(Debug, Clone, Copy)]
-struct Full {
-    /// The last second seen full.
-    second: i64,
-    /// Records sent back since `since`, and the second they started to be counted from: the
-    /// number can send `mps` of them a second, so `deferred - mps · (now - since)` are still
-    /// waiting ahead of the next one.
-    deferred: u64,
-    since: i64,
+/// `ADD attr k` on a second's pacing item while `attr + k ≤ cap` (a missing item or attribute
+/// counts as 0: the budget's `n` and the promises' `p` share the item, either may come first).
+async fn add_within<S: Store>(
+    store: &S,
+    k: &Key,
+    expires_at: i64,
+    attr: &str,
+    add: u32,
+    cap: u32,
+) -> PortResult<Updated> {
+    let updates = vec![
+        Update::Add(attr.into(), i64::from(add)),
+        Update::SetIfMissing(keys::EXPIRES_AT.into(), expires_at.into()),
+    ];
+    let room = i64::from(cap) - i64::from(add) + 1;
+    store.update(&k.pk, &k.sk, updates, Some(Cond::missing_or_lt(attr, room))).await
 }
 
-impl Full {
-    fn new(sec: i64) -> Full {
-        Full { second: sec, deferred: 0, since: sec }
+/// Promises per second may exceed the budget by this fraction. SQS counts visibility in whole
+/// seconds, so a record sent back at fraction `f` of a second arrives at the same fraction of
+/// the promised one: the records promised to a second arrive over it, some too late to be
+/// sent in it. The excess is sent back again, to the first second with room. (`wapipe bench`,
+/// 100,000 sends at 1,000/s: 25 % → 910/s, 50 % → 915/s, 100 % → 931/s, each step costing
+/// more records sent back and more writes; see the README.)
+pub const PROMISE_HEADROOM_PCT: u32 = 25;
+/// Seconds tried, one conditional write each, before a block is sent back unpromised.
+const PROMISE_TRIES: usize = 8;
+
+/// Promise `want` records sent back to a later second of the phone's budget: the first second
+/// from `from` whose promises leave room (`ADD p want` while `p + want ≤ cap`, on the same
+/// `PACE#{phone}` / `SEC#{s}` item as the budget's `n`). Promises send nothing: they spread
+/// the records that wait over the seconds ahead, across every concurrent invocation (the
+/// count is in the table, not in one process), so each second gets about its budget back and
+/// no record is received again and again. The budget (`n`, [`lease`]) still decides every
+/// send. Returns the second promised and how many records it took (`want`, at most `cap`);
+/// when `PROMISE_TRIES` seconds were full, the one after the last tried, unpromised.
+pub async fn promise<S: Store>(
+    store: &S,
+    phone: &str,
+    from: i64,
+    want: u32,
+    cap: u32,
+    ttl_secs: i64,
+) -> PortResult<(i64, u32)> {
+    let want = want.clamp(1, cap.max(1));
+    let mut second = from;
+    for _ in 0..PROMISE_TRIES {
+        let k = keys::pace_second(phone, second);
+        match add_within(store, &k, second + ttl_secs, "p", want, cap).await? {
+            Updated::Applied(_) => return Ok((second, want)),
+            Updated::ConditionFailed(_) => second += 1,
+        }
     }
+    Ok((second, want))
+}
+
+/// How many records sent back one second may be promised at `mps` (see
+/// [`PROMISE_HEADROOM_PCT`]).
+pub fn promise_cap(mps: u32) -> u32 {
+    let cap = u64::from(mps) * u64::from(100 + PROMISE_HEADROOM_PCT) / 100;
+    u32::try_from(cap).unwrap_or(u32::MAX).max(1)
+}
+
+/// What this process knows of each phone's seconds: the last one it saw full (later batches
+/// of that second go back to the queue without another failing write), and the first second
+/// that may still take promises (where the next [`promise`] starts looking).
+#[derive(Debug, Default)]
+pub struct FullSeconds(std::sync::Mutex<HashMap<String, Known>>);
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Known {
+    full: i64,
+    frontier: i64,
 }
 
 impl FullSeconds {
-    /// When `phone`'s budget for the second a send at `now_ms` would take is known full, how
-    /// long the record should wait (it is counted as deferred).
-    pub fn check(&self, phone: &str, now_ms: i64, guard: Duration, mps: u32) -> Option<Duration> {
+    /// Whether `phone`'s budget for the second a send at `now_ms` takes is known full.
+    pub fn is_full(&self, phone: &str, now_ms: i64, guard: Duration) -> bool {
         let (sec, _, _) = second_of(now_ms, guard);
-        let full = self.0.lock().ok().and_then(|m| m.get(phone).copied()).is_some_and(|f| f.second == sec);
-        full.then(|| self.defer(phone, now_ms, guard, mps))
+        self.known(phone).full == sec
     }
 
-    /// How long a record the full budget sends back waits: the next second, plus a second for
-    /// every `mps` records still waiting ahead of it (so it is received a few times, not until
-    /// the DLQ takes it).
-    pub fn defer(&self, phone: &str, now_ms: i64, guard: Duration, mps: u32) -> Duration {
-        let (sec, _, next) = second_of(now_ms, guard);
-        let mps = u64::from(mps.max(1));
-        let Ok(mut m) = self.0.lock() else { return next };
-        let f = m.entry(phone.to_string()).or_insert(Full::new(sec));
-        let drained = mps.saturating_mul(u64::try_from(sec - f.since).unwrap_or(0));
-        if drained >= f.deferred {
-            *f = Full { second: f.second, ..Full::new(sec) };
+    fn known(&self, phone: &str) -> Known {
+        self.0.lock().ok().and_then(|m| m.get(phone).copied()).unwrap_or_default()
+    }
+
+    fn update(&self, phone: &str, f: impl FnOnce(&mut Known)) {
+        if let Ok(mut m) = self.0.lock() {
+            f(m.entry(phone.to_string()).or_default());
         }
-        let waiting = f.deferred.saturating_sub(mps.saturating_mul(u64::try_from(sec - f.since).unwrap_or(0)));
-        f.deferred += 1;
-        next + Duration::from_secs(waiting / mps)
     }
 
     fn mark(&self, phone: &str, sec: i64) {
-        if let Ok(mut m) = self.0.lock() {
-            m.entry(phone.to_string()).or_insert(Full::new(sec)).second = sec;
-        }
+        self.update(phone, |k| k.full = k.full.max(sec));
     }
 }
 
@@ -159,7 +197,8 @@ fn second_of(now_ms: i64, guard: Duration) -> (i64, Duration, Duration) {
 
 /// The phone budget of one batch: the sends it leased, shared by the batch's records, so a
 /// batch takes one lease per phone and second (`lease`), sized by how many of its records
-/// send from that phone.
+/// send from that phone; and, for the records the budget sends back, one promise of a later
+/// second for all of them (`promise`).
 #[derive(Debug, Default)]
 pub struct Pacer {
     /// Records of the batch per sender (`from`), from `prepare`.
@@ -174,6 +213,23 @@ struct Pool {
     /// The lease came back short: the second is full.
     full: bool,
     taken: u32,
+    /// Records sent back so far, and the promise they share: the second, and how many
+    /// records it still holds.
+    deferred: u32,
+    promised: Option<(i64, u32)>,
+}
+
+/// The phone and budget a take is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget<'a> {
+    /// The sender as requests name it (the batch's demand is counted by it).
+    pub from: &'a str,
+    /// The Meta phone number id (the pacing items' key).
+    pub phone: &'a str,
+    pub mps: u32,
+    /// Within this of the end of a second, a send takes the next second's budget and waits.
+    pub guard: Duration,
+    pub ttl_secs: i64,
 }
 
 impl Pacer {
@@ -183,40 +239,75 @@ impl Pacer {
 
     /// Take one send from the phone's budget. A send that would start within `guard` of the
     /// end of a second takes the next second's budget and waits for it, so no second ever
-    /// starts more than `mps` sends.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn take<S: Store>(
-        &self,
-        store: &S,
-        full: &FullSeconds,
-        from: &str,
-        phone: &str,
-        now_ms: i64,
-        mps: u32,
-        guard: Duration,
-        ttl_secs: i64,
-    ) -> PortResult<Take> {
-        let (sec, wait, _) = second_of(now_ms, guard);
+    /// starts more than `mps` sends. A full second sends the record back to a promised later
+    /// second.
+    pub async fn take<S: Store>(&self, store: &S, full: &FullSeconds, b: Budget<'_>, now_ms: i64) -> PortResult<Take> {
+        let (sec, wait, _) = second_of(now_ms, b.guard);
         let mut pools = self.pools.lock().await;
-        let pool = pools.entry(from.to_string()).or_default();
+        let pool = pools.entry(b.from.to_string()).or_default();
         if pool.second != sec {
-            *pool = Pool { second: sec, taken: pool.taken, ..Pool::default() };
+            *pool = Pool {
+                second: sec,
+                taken: pool.taken,
+                deferred: pool.deferred,
+                promised: pool.promised,
+                ..Pool::default()
+            };
+        }
+        if pool.left == 0 && !pool.full && full.is_full(b.phone, now_ms, b.guard) {
+            pool.full = true;
         }
         if pool.left == 0 && !pool.full {
-            let want = self.demand.get(from).copied().unwrap_or(1).saturating_sub(pool.taken).max(1);
-            let granted = lease(store, phone, sec, want, mps, ttl_secs).await?;
+            let want = self.wanted(b.from, pool);
+            let granted = lease(store, b.phone, sec, want, b.mps, b.ttl_secs).await?;
             pool.left = granted;
             pool.full = granted < want;
             if pool.full {
-                full.mark(phone, sec);
+                full.mark(b.phone, sec);
             }
         }
-        if pool.left == 0 {
-            return Ok(Take::Later(full.defer(phone, now_ms, guard, mps)));
+        if pool.left > 0 {
+            pool.left -= 1;
+            pool.taken += 1;
+            return Ok(Take::Go(wait));
         }
-        pool.left -= 1;
-        pool.taken += 1;
-        Ok(Take::Go(wait))
+        self.send_back(store, full, b, now_ms, pool).await.map(Take::Later)
+    }
+
+    /// A record the budget cannot take now: how long until the second promised to it. The
+    /// first one of a batch promises a block for every record of the batch still to come.
+    async fn send_back<S: Store>(
+        &self,
+        store: &S,
+        full: &FullSeconds,
+        b: Budget<'_>,
+        now_ms: i64,
+        pool: &mut Pool,
+    ) -> PortResult<Duration> {
+        let (sec, _, _) = second_of(now_ms, b.guard);
+        let second = match pool.promised {
+            Some((s, left)) if left > 0 && s > sec => {
+                pool.promised = Some((s, left - 1));
+                s
+            }
+            _ => {
+                let want = self.wanted(b.from, pool);
+                let from = (sec + 1).max(full.known(b.phone).frontier);
+                let (s, promised) = promise(store, b.phone, from, want, promise_cap(b.mps), b.ttl_secs).await?;
+                full.update(b.phone, |k| k.frontier = k.frontier.max(s));
+                pool.promised = Some((s, promised.saturating_sub(1)));
+                s
+            }
+        };
+        pool.deferred += 1;
+        // Whole seconds (what SQS counts): the record arrives in `second`, at the fraction of a
+        // second it was sent back at.
+        Ok(Duration::from_secs(u64::try_from(second - now_ms.div_euclid(1000)).unwrap_or(1).max(1)))
+    }
+
+    /// Records of the batch from this sender not yet taken or sent back (at least one).
+    fn wanted(&self, from: &str, pool: &Pool) -> u32 {
+        self.demand.get(from).copied().unwrap_or(1).saturating_sub(pool.taken + pool.deferred).max(1)
     }
 }
 
@@ -371,37 +462,75 @@ mod tests {
         assert_eq!(lease(&store, "P", 7, 8, 10, 60).await.unwrap(), 0, "full");
     }
 
+    fn budget(mps: u32) -> Budget<'static> {
+        Budget { from: "P", phone: "P", mps, guard: Duration::from_millis(50), ttl_secs: 60 }
+    }
+
+    async fn takes(store: &MemoryStore, full: &FullSeconds, n: u32, mps: u32, at: i64) -> Vec<Take> {
+        let pacer = Pacer::new(HashMap::from([("P".to_string(), n)]));
+        let mut out = Vec::new();
+        for _ in 0..n {
+            out.push(pacer.take(store, full, budget(mps), at).await.unwrap());
+        }
+        out
+    }
+
     #[tokio::test]
-    async fn a_batch_takes_one_lease_and_defers_what_the_second_cannot_hold() {
+    async fn a_batch_takes_one_lease_and_sends_back_to_promised_seconds() {
         let store = MemoryStore::new();
-        let pacer = Pacer::new(HashMap::from([("P".to_string(), 6)]));
         let full = FullSeconds::default();
         let t = 1_700_000_000_250;
-        let guard = Duration::from_millis(50);
-        let mut takes = Vec::new();
-        for _ in 0..6 {
-            takes.push(pacer.take(&store, &full, "P", "P", t, 4, guard, 60).await.unwrap());
+        let later = |secs| Take::Later(Duration::from_secs(secs));
+        // mps 4: four go, the other two are promised the next second. Visibility is whole
+        // seconds: they arrive in it at the same fraction (.250).
+        let first = takes(&store, &full, 6, 4, t).await;
+        assert_eq!(first, [vec![Take::Go(Duration::ZERO); 4], vec![later(1); 2]].concat());
+        assert!(full.is_full("P", t + 10, Duration::from_millis(50)), "known full for the rest of the second");
+        assert!(!full.is_full("P", t + 800, Duration::from_millis(50)), "the next second is not");
+        let item = store.get("PACE#P", "SEC#1700000001").await.unwrap().unwrap();
+        assert_eq!((item.get_i64("n"), item.get_i64("p")), (None, Some(2)), "promised, not leased");
+        // Another invocation (its own process state) learns it all from the table. A second
+        // takes 5 promises at mps 4 (the headroom): its block of 5 does not fit the next
+        // second's 3 left, so it goes to the one after, the last record further on.
+        assert_eq!(promise_cap(4), 5);
+        let other = FullSeconds::default();
+        let second = takes(&store, &other, 6, 4, t + 100).await;
+        assert_eq!(second, [vec![later(2); 5], vec![later(3); 1]].concat());
+        let mut promised = Vec::new();
+        for s in 1..=3 {
+            promised.push(store_p(&store, 1_700_000_000 + s).await);
         }
-        let known = full.check("P", t + 10, guard, 4);
-        assert_eq!(known, Some(Duration::from_millis(740)), "known full: no more writes, the same spread");
-        assert_eq!(full.check("P", t + 800, guard, 4), None, "the next second is not");
-        assert_eq!(takes.iter().filter(|t| **t == Take::Go(Duration::ZERO)).count(), 4);
-        let later = [Take::Later(Duration::from_millis(750)); 2];
-        assert_eq!(takes[4..], later, "both fit in the next second (4 a second)");
-        // Three deferred so far; the next one still fits the next second, then a second more
-        // for every 4 records ahead.
-        let delays: Vec<u64> = (0..6).map(|_| full.defer("P", t, guard, 4).as_millis() as u64).collect();
-        assert_eq!(delays, [750, 1750, 1750, 1750, 1750, 2750]);
-        let item = store.get("PACE#P", "SEC#1700000000").await.unwrap().unwrap();
-        assert_eq!(item.get_i64("n"), Some(4));
+        assert_eq!(promised, [Some(2), Some(5), Some(1)], "never more than the cap a second");
+        let n = store.get("PACE#P", "SEC#1700000000").await.unwrap().unwrap().get_i64("n");
+        assert_eq!(n, Some(4), "the budget itself: never more than mps");
         // Near the end of a second, the send takes the next second's budget and waits for it.
-        let near_end = 1_700_000_001_980;
-        let pacer = Pacer::new(HashMap::from([("P".to_string(), 1)]));
-        assert_eq!(
-            pacer.take(&store, &FullSeconds::default(), "P", "P", near_end, 4, guard, 60).await.unwrap(),
-            Take::Go(Duration::from_millis(20))
-        );
-        assert!(store.get("PACE#P", "SEC#1700000002").await.unwrap().is_some());
+        let near_end = 1_700_000_004_980;
+        assert_eq!(takes(&store, &FullSeconds::default(), 1, 4, near_end).await, [Take::Go(Duration::from_millis(20))]);
+        assert!(store.get("PACE#P", "SEC#1700000005").await.unwrap().is_some());
+    }
+
+    async fn store_p(store: &MemoryStore, second: i64) -> Option<i64> {
+        store.get("PACE#P", &format!("SEC#{second}")).await.unwrap().and_then(|i| i.get_i64("p"))
+    }
+
+    #[tokio::test]
+    async fn promises_never_exceed_the_cap_across_concurrent_takers() {
+        let store = Arc::new(MemoryStore::new());
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move { promise(&*s, "P", 10, 5, 11, 60).await }));
+        }
+        let mut per_second: HashMap<i64, u32> = HashMap::new();
+        for t in tasks {
+            let (s, n) = t.await.unwrap().unwrap();
+            *per_second.entry(s).or_default() += n;
+        }
+        assert_eq!(per_second.values().sum::<u32>(), 60, "every block promised: {per_second:?}");
+        assert!(per_second.values().all(|&n| n <= 11), "{per_second:?}");
+        for (s, n) in per_second {
+            assert_eq!(store_p(&store, s).await, Some(i64::from(n)), "the table holds what was promised");
+        }
     }
 
     #[tokio::test]

@@ -20,7 +20,7 @@ use wapipe_shared::ports::{Bus, Clock, PortError, Queue, Store, WriteOutcome};
 use wapipe_shared::publish::{park_record, Parking};
 
 use crate::events::Ctx;
-use crate::pacing::{Pacer, Take};
+use crate::pacing::{Budget, Pacer, Take};
 use crate::record::{self, Existing, Facts, State};
 use crate::{flow, guards, pacing, Config};
 
@@ -202,10 +202,6 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
     ) -> Option<Duration> {
         let c = &self.config;
         let (p, wa_id) = (&phone.meta_phone_number_id, guards::wa_id(&req.to));
-        // A second this process already saw full: back to the queue before any write.
-        if let Some(next) = self.full.check(p, ms(self.clock.now()), c.max_inline_wait, c.phone_mps) {
-            return Some(next);
-        }
         // Marketing from a RED or FLAGGED number: its own lower budget (see `pacing`).
         let (now_ms, mps) = (ms(self.clock.now()), c.degraded_marketing_mps);
         match pacing::degraded_marketing_slot(reads, p, category, now_ms, mps, c.pace_ttl_secs).await {
@@ -215,9 +211,11 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             Ok(_) => {}
         }
         let now_ms = ms(self.clock.now());
-        let (mps, guard, ttl) = (c.phone_mps, c.max_inline_wait, c.pace_ttl_secs);
-        let take = pacer.take(&self.store, &self.full, &req.from, p, now_ms, mps, guard, ttl);
-        let wait = match take.await {
+        // The phone's budget, after any inline wait above (a token is for the second it is
+        // taken in). A second this process already saw full costs no write.
+        let budget =
+            Budget { from: &req.from, phone: p, mps: c.phone_mps, guard: c.max_inline_wait, ttl_secs: c.pace_ttl_secs };
+        let wait = match pacer.take(&self.store, &self.full, budget, now_ms).await {
             Err(e) => return Some(backoff_on(&e, c)),
             Ok(Take::Later(d)) => return Some(d),
             Ok(Take::Go(w)) => w,
