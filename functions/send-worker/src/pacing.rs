@@ -242,9 +242,42 @@ impl Pacer {
     /// starts more than `mps` sends. A full second sends the record back to a promised later
     /// second.
     pub async fn take<S: Store>(&self, store: &S, full: &FullSeconds, b: Budget<'_>, now_ms: i64) -> PortResult<Take> {
-        let (sec, wait, _) = second_of(now_ms, b.guard);
+        let (_, wait, _) = second_of(now_ms, b.guard);
         let mut pools = self.pools.lock().await;
         let pool = pools.entry(b.from.to_string()).or_default();
+        self.fill(store, full, b, now_ms, pool).await?;
+        if pool.left > 0 {
+            pool.left -= 1;
+            pool.taken += 1;
+            return Ok(Take::Go(wait));
+        }
+        self.send_back(store, full, b, now_ms, pool).await.map(Take::Later)
+    }
+
+    /// Lease the batch's sends before its records ask (with the batch read, in `prepare`): the
+    /// lease the first take would make, one round trip earlier. Sends it leases for records
+    /// that then go no further (duplicates, refusals) are not used: a second may then start
+    /// fewer than `mps` sends, never more. A failure leaves the pool empty: the first take
+    /// leases again, and reports it.
+    pub async fn prelease<S: Store>(&self, store: &S, full: &FullSeconds, b: Budget<'_>, now_ms: i64) {
+        let mut pools = self.pools.lock().await;
+        let pool = pools.entry(b.from.to_string()).or_default();
+        if let Err(e) = self.fill(store, full, b, now_ms, pool).await {
+            tracing::debug!(error = %e, "early lease failed; the first send leases again");
+        }
+    }
+
+    /// The pool for the second a send at `now_ms` takes: leased when empty, unless that
+    /// second is known full.
+    async fn fill<S: Store>(
+        &self,
+        store: &S,
+        full: &FullSeconds,
+        b: Budget<'_>,
+        now_ms: i64,
+        pool: &mut Pool,
+    ) -> PortResult<()> {
+        let (sec, _, _) = second_of(now_ms, b.guard);
         if pool.second != sec {
             *pool = Pool {
                 second: sec,
@@ -266,12 +299,7 @@ impl Pacer {
                 full.mark(b.phone, sec);
             }
         }
-        if pool.left > 0 {
-            pool.left -= 1;
-            pool.taken += 1;
-            return Ok(Take::Go(wait));
-        }
-        self.send_back(store, full, b, now_ms, pool).await.map(Take::Later)
+        Ok(())
     }
 
     /// A record the budget cannot take now: how long until the second promised to it. The

@@ -23,6 +23,7 @@ use crate::events::Ctx;
 use crate::pacing::{Budget, Pacer, Take};
 use crate::record::{self, Existing, Facts, State};
 use crate::{flow, guards, pacing, Config};
+use futures_util::future::{join, join_all};
 
 /// One SQS record.
 pub use wapipe_shared::consumer::Record as RecordIn;
@@ -213,8 +214,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         let now_ms = ms(self.clock.now());
         // The phone's budget, after any inline wait above (a token is for the second it is
         // taken in). A second this process already saw full costs no write.
-        let budget =
-            Budget { from: &req.from, phone: p, mps: c.phone_mps, guard: c.max_inline_wait, ttl_secs: c.pace_ttl_secs };
+        let budget = self.budget(&req.from, p);
         let wait = match pacer.take(&self.store, &self.full, budget, now_ms).await {
             Err(e) => return Some(backoff_on(&e, c)),
             Ok(Take::Later(d)) => return Some(d),
@@ -354,6 +354,12 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         Ok(found)
     }
 
+    /// The phone budget of sender `from` (Meta phone number id `phone`), from the config.
+    fn budget<'a>(&self, from: &'a str, phone: &'a str) -> Budget<'a> {
+        let c = &self.config;
+        Budget { from, phone, mps: c.phone_mps, guard: c.max_inline_wait, ttl_secs: c.pace_ttl_secs }
+    }
+
     fn cached_phone(&self, from: &str) -> Option<LinkedPhone> {
         self.phones.lock().ok().and_then(|m| m.get(from).cloned())
     }
@@ -428,7 +434,18 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
                 keys.push(keys::template_state(&p.waba_id, &t.name, &t.language.code));
             }
         }
-        Prepared { parsed, reads: Prefetched::read(&self.store, keys).await, pacer: Pacer::new(demand) }
+        // The phone budget is leased with the batch read, for the senders already resolved.
+        let senders: Vec<(String, String)> = demand
+            .keys()
+            .filter_map(|from| self.cached_phone(from).map(|p| (from.clone(), p.meta_phone_number_id)))
+            .collect();
+        let pacer = Pacer::new(demand);
+        let now_ms = ms(self.clock.now());
+        let leases = senders
+            .iter()
+            .map(|(from, phone)| pacer.prelease(&self.store, &self.full, self.budget(from, phone), now_ms));
+        let (reads, _) = join(Prefetched::read(&self.store, keys), join_all(leases)).await;
+        Prepared { parsed, reads, pacer }
     }
 
     async fn handle(&self, r: &RecordIn, ctx: consumer::Ctx<'_, Prepared>) -> Result<Outcome, Failure<Later>> {
