@@ -16,11 +16,11 @@ use wapipe_shared::domain::keys;
 use wapipe_shared::domain::outbound::{parse_request_value, Category, SendRequest};
 use wapipe_shared::domain::send_record::callback_data;
 use wapipe_shared::messaging::{LinkedPhone, Messaging};
-use wapipe_shared::ports::{Bus, Clock, PortError, Queue, Store, WriteOutcome};
+use wapipe_shared::ports::{Bus, Clock, PortError, Queue, Store, TransactOutcome, Write, WriteOutcome};
 use wapipe_shared::publish::{park_record, Parking};
 
 use crate::events::Ctx;
-use crate::pacing::{Budget, Pacer, Take};
+use crate::pacing::{Budget, Pacer, Pair, Take};
 use crate::record::{self, Existing, Facts, State};
 use crate::{flow, guards, pacing, Config};
 use futures_util::future::{join, join_all};
@@ -178,9 +178,10 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         if let Err(e) = req.validate_with(facts.category) {
             return self.reject(&req, &hash, Some(&phone), "invalid", &e.to_string(), Some(&e.path), now).await;
         }
-        if let Some(wait) = self.pace(&req, &phone, facts.category, reads, pacer).await {
-            return retry(Some(&rid), wait, "paced");
-        }
+        let pair = match self.pace(&req, &phone, facts.category, reads, pacer).await {
+            Err(wait) => return retry(Some(&rid), wait, "paced"),
+            Ok(pair) => pair,
+        };
         // An order_details message creates its order first (payments: `orders`).
         let (pid, waba, secs) = (&phone.meta_phone_number_id, &phone.waba_id, now.unix_timestamp());
         match crate::orders::ensure_order(&self.store, &req, pid, waba, secs).await {
@@ -188,11 +189,13 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             Ok(Err(why)) => return self.reject(&req, &hash, Some(&phone), "reference_reused", &why, None, now).await,
             Ok(Ok(())) => {}
         }
-        self.claim_and_send(&req, &hash, &phone, &facts, existing.as_ref(), now).await
+        let cleared = Cleared { facts: &facts, pair };
+        self.claim_and_send(&req, &hash, &phone, cleared, existing.as_ref(), now).await
     }
 
-    /// Pacing; `Some(wait)` when the record should come back later. Waits in the invocation
-    /// never exceed `max_inline_wait`.
+    /// Pacing: `Err(wait)` when the record should come back later; otherwise the recipient's
+    /// pair slot to take with the claim (none when pair pacing is off). Waits in the
+    /// invocation never exceed `max_inline_wait`.
     async fn pace(
         &self,
         req: &SendRequest,
@@ -200,14 +203,14 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         category: Option<Category>,
         reads: &Reader<'_, S>,
         pacer: &Pacer,
-    ) -> Option<Duration> {
+    ) -> Result<Option<Write>, Duration> {
         let c = &self.config;
         let (p, wa_id) = (&phone.meta_phone_number_id, guards::wa_id(&req.to));
         // Marketing from a RED or FLAGGED number: its own lower budget (see `pacing`).
         let (now_ms, mps) = (ms(self.clock.now()), c.degraded_marketing_mps);
         match pacing::degraded_marketing_slot(reads, p, category, now_ms, mps, c.pace_ttl_secs).await {
-            Err(e) => return Some(backoff_on(&e, c)),
-            Ok(w) if w > c.max_inline_wait => return Some(w),
+            Err(e) => return Err(backoff_on(&e, c)),
+            Ok(w) if w > c.max_inline_wait => return Err(w),
             Ok(w) if !w.is_zero() => tokio::time::sleep(w).await,
             Ok(_) => {}
         }
@@ -216,24 +219,72 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         // taken in). A second this process already saw full costs no write.
         let budget = self.budget(&req.from, p);
         let wait = match pacer.take(&self.store, &self.full, budget, now_ms).await {
-            Err(e) => return Some(backoff_on(&e, c)),
-            Ok(Take::Later(d)) => return Some(d),
+            Err(e) => return Err(backoff_on(&e, c)),
+            Ok(Take::Later(d)) => return Err(d),
             Ok(Take::Go(w)) => w,
         };
         // The recipient's pair rate last: a record the phone's budget sends back has not used
-        // up one of the user's slots.
-        let (now_ms, interval, burst) = (ms(self.clock.now()), c.pair_interval, c.pair_burst);
-        match pacing::pair_slot(reads, p, wa_id, now_ms, interval, burst, c.pace_ttl_secs).await {
-            Err(e) => Some(backoff_on(&e, c)),
-            Ok(w) if w > c.max_inline_wait => Some(w),
-            Ok(w) => {
-                let w = w.max(wait);
-                if !w.is_zero() {
-                    tokio::time::sleep(w).await;
-                }
-                None
+        // up one of the user's slots. The slot is planned here and taken with the claim.
+        let current = reads.get(&keys::pace_pair(p, wa_id)).await.map_err(|e| backoff_on(&e, c))?;
+        let plan = |now_ms| {
+            pacing::pair_plan(current.as_ref(), p, wa_id, now_ms, c.pair_interval, c.pair_burst, c.pace_ttl_secs)
+        };
+        let mut pair = plan(ms(self.clock.now()));
+        if let Pair::Wait(w) = pair {
+            if w > c.max_inline_wait {
+                return Err(w);
+            }
+            tokio::time::sleep(w).await;
+            pair = plan(ms(self.clock.now()));
+        }
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        match pair {
+            Pair::Free => Ok(None),
+            Pair::Take(w) => Ok(Some(w)),
+            Pair::Wait(w) => Err(w.max(Duration::from_millis(1))),
+        }
+    }
+
+    /// The claim, with the recipient's pair slot in the same transaction: both or neither, in
+    /// one round trip. A slot another send took first is read again and planned anew.
+    async fn claim(
+        &self,
+        req: &SendRequest,
+        phone: &LinkedPhone,
+        claim: Write,
+        pair: Option<Write>,
+    ) -> Result<(), Outcome> {
+        let (rid, c) = (req.request_id.as_str(), &self.config);
+        let claimed_by_another = || retry(Some(rid), Duration::from_secs(1), "claimed by another delivery");
+        let Some(mut pair) = pair else {
+            return match self.store.write(claim).await {
+                Ok(WriteOutcome::Applied) => Ok(()),
+                Ok(WriteOutcome::ConditionFailed) => Err(claimed_by_another()),
+                Err(e) => Err(retry(Some(rid), backoff_on(&e, c), e.to_string())),
+            };
+        };
+        let (p, wa_id) = (&phone.meta_phone_number_id, guards::wa_id(&req.to));
+        let k = keys::pace_pair(p, wa_id);
+        for _ in 0..pacing::PAIR_ROUNDS {
+            match self.store.transact(vec![claim.clone(), pair]).await {
+                Ok(TransactOutcome::Applied) => return Ok(()),
+                Ok(TransactOutcome::ConditionFailed(failed)) if failed.contains(&0) => return Err(claimed_by_another()),
+                Ok(TransactOutcome::ConditionFailed(_)) => {}
+                Err(e) => return Err(retry(Some(rid), backoff_on(&e, c), e.to_string())),
+            }
+            let current =
+                self.store.get(&k.pk, &k.sk).await.map_err(|e| retry(Some(rid), backoff_on(&e, c), e.to_string()))?;
+            let now_ms = ms(self.clock.now());
+            match pacing::pair_plan(current.as_ref(), p, wa_id, now_ms, c.pair_interval, c.pair_burst, c.pace_ttl_secs)
+            {
+                Pair::Take(w) => pair = w,
+                Pair::Wait(w) => return Err(retry(Some(rid), w.max(Duration::from_millis(1)), "paced")),
+                Pair::Free => return Err(retry(Some(rid), Duration::from_secs(1), "pair pacing changed")),
             }
         }
+        Err(retry(Some(rid), Duration::from_secs(1), "the recipient's pair slot is contended"))
     }
 
     async fn claim_and_send(
@@ -241,10 +292,11 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         req: &SendRequest,
         hash: &str,
         phone: &LinkedPhone,
-        gf: &guards::Facts,
+        cleared: Cleared<'_>,
         existing: Option<&Existing>,
         now: OffsetDateTime,
     ) -> Outcome {
+        let Cleared { facts: gf, pair } = cleared;
         let rid = req.request_id.as_str();
         let callback = callback_data(rid);
         let issued = match self.issue_flow(req, hash, phone, existing, now).await {
@@ -263,12 +315,8 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         let lease_until = now.unix_timestamp() + self.config.lease.as_secs() as i64;
         let seen = existing.filter(|e| e.state.is_some()).map(|e| e.attempts);
         let claim = record::claim(rid, &facts, seen, &owner, lease_until, now);
-        match self.store.write(claim).await {
-            Ok(WriteOutcome::Applied) => {}
-            Ok(WriteOutcome::ConditionFailed) => {
-                return retry(Some(rid), Duration::from_secs(1), "claimed by another delivery")
-            }
-            Err(e) => return retry(Some(rid), backoff_on(&e, &self.config), e.to_string()),
+        if let Err(outcome) = self.claim(req, phone, claim, pair).await {
+            return outcome;
         }
         // The session before the call, so the flow endpoint never sees a token without one.
         if let Some(i) = &issued {
@@ -369,6 +417,13 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             m.insert(from.to_string(), p.clone());
         }
     }
+}
+
+/// What the guards and pacing cleared a send with: the facts they read, and the recipient's
+/// pair slot to take with the claim.
+struct Cleared<'a> {
+    facts: &'a guards::Facts,
+    pair: Option<Write>,
 }
 
 /// A record's body as `prepare` parsed it: the request and its hash, or why it is none.

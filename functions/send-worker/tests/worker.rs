@@ -303,6 +303,29 @@ async fn meta_opt_out_and_pair_rate_answers_update_the_table() {
     assert!(matches!(next, Outcome::Retry { ref error, .. } if error == "paced"), "{next:?}");
 }
 
+/// The recipient's pair slot is taken in the claim's transaction: a send that goes takes
+/// exactly one slot, and one the pair rate holds back takes none and claims nothing.
+#[tokio::test]
+async fn the_pair_slot_is_taken_with_the_claim_and_only_then() {
+    let e =
+        env_with(Arc::new(Sandbox::new()), Config { pair_interval: Duration::from_secs(6), pair_burst: 1, ..config() });
+    e.user_wrote(PHONE, 60).await;
+    let batch: Vec<_> = ["p1", "p2"]
+        .iter()
+        .map(|id| send_worker::RecordIn { id: id.to_string(), body: text(id), ..Default::default() })
+        .collect();
+    let report = e.worker.handle_batch(&batch).await;
+    let outcomes: Vec<&Outcome> = report.outcomes.iter().map(|(_, o)| o).collect();
+    assert!(matches!(outcomes[0], Outcome::Accepted { .. }), "{outcomes:?}");
+    let Outcome::Retry { delay, error, .. } = outcomes[1] else { panic!("{outcomes:?}") };
+    assert_eq!((error.as_str(), *delay), ("paced", Duration::from_secs(6)), "the next slot, 6 s on");
+    assert_eq!(e.worker.messaging.sends().len(), 1);
+    assert!(e.record("p2").await.is_none(), "held back: no claim");
+    let pair = e.store.get(&keys::pace_pair(PHONE, WA_ID).pk, "PAIR").await.unwrap().expect("the slot taken");
+    let now_ms = e.clock.0.lock().unwrap().unix_timestamp() * 1000;
+    assert_eq!(pair.get_i64("tat_ms"), Some(now_ms + 6_000), "one slot, not two");
+}
+
 mod concurrency {
     //! The consumer runtime's promise for the send worker: whatever the concurrency, one
     //! recipient's requests run in arrival order, every request is sent at most once, and the
