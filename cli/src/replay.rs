@@ -91,13 +91,30 @@ pub fn file_records(path: &Path) -> Result<Vec<RecordIn>, String> {
     }
 }
 
-/// Replay every file, one batch per file, and add up the outcomes.
+/// How many files are read and split into records ahead of ingest.
+const READ_AHEAD: usize = 16;
+
+/// Replay every file, one batch per file, and add up the outcomes. Two stages on two cores:
+/// a blocking thread reads the files and splits them into records ([`file_records`]) up to
+/// [`READ_AHEAD`] files ahead, while ingest and the local consumers work through the batches
+/// in file order, so the records of one contact still arrive in order.
 pub async fn replay(local: &Local, files: &[PathBuf], progress: &indicatif::ProgressBar) -> Result<Summary, String> {
     let mut s = Summary::default();
     let before = local.bus.count();
-    for f in files {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let paths = files.to_vec();
+    let reader = tokio::task::spawn_blocking(move || {
+        for f in paths {
+            let records = file_records(&f);
+            // The receiver is gone only when replay stopped on an error.
+            if tx.blocking_send((f, records)).is_err() {
+                return;
+            }
+        }
+    });
+    while let Some((f, records)) = rx.recv().await {
+        let records: Vec<RecordIn> = records?;
         progress.set_message(f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string());
-        let records = file_records(f)?;
         let report = local.ingest.handle_batch(&records).await;
         // Consumers of the events (through their local queues) run before the next file.
         local.drain().await;
@@ -124,6 +141,7 @@ pub async fn replay(local: &Local, files: &[PathBuf], progress: &indicatif::Prog
         }
         progress.inc(1);
     }
+    reader.await.map_err(|e| format!("the file reader stopped: {e}"))?;
     progress.finish_and_clear();
     // Everything published since the start, less what ingest published, is the consumers'.
     if local.has_consumers() {
