@@ -87,7 +87,7 @@ pub async fn lease<S: Store>(
 pub enum Take {
     /// Go, after this wait (zero, or at most the guard before the next second starts).
     Go(Duration),
-    /// The second is full: come back after this delay (the next second).
+    /// The second is full: come back after this delay, in whole seconds (the second promised).
     Later(Duration),
 }
 

@@ -229,16 +229,16 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         let plan = |now_ms| {
             pacing::pair_plan(current.as_ref(), p, wa_id, now_ms, c.pair_interval, c.pair_burst, c.pace_ttl_secs)
         };
-        let mut pair = plan(ms(self.clock.now()));
-        if let Pair::Wait(w) = pair {
-            if w > c.max_inline_wait {
-                return Err(w);
-            }
-            tokio::time::sleep(w).await;
-            pair = plan(ms(self.clock.now()));
-        }
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+        // One sleep for both waits (the phone's second and the user's slot), never longer
+        // than `max_inline_wait`; the slot is planned for when the sleep ends.
+        let now_ms = ms(self.clock.now());
+        let (pair, sleep) = match plan(now_ms) {
+            Pair::Wait(w) if w > c.max_inline_wait => return Err(w),
+            Pair::Wait(w) => (plan(now_ms + w.as_millis() as i64), w.max(wait)),
+            pair => (pair, wait),
+        };
+        if !sleep.is_zero() {
+            tokio::time::sleep(sleep).await;
         }
         match pair {
             Pair::Free => Ok(None),
