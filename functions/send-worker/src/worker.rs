@@ -16,7 +16,7 @@ use wapipe_shared::domain::keys;
 use wapipe_shared::domain::outbound::{parse_request_value, Category, SendRequest};
 use wapipe_shared::domain::send_record::callback_data;
 use wapipe_shared::messaging::{LinkedPhone, Messaging};
-use wapipe_shared::ports::{Bus, Clock, PortError, Queue, Store, TransactOutcome, Write, WriteOutcome};
+use wapipe_shared::ports::{Bus, Clock, Item, PortError, Queue, Store, TransactOutcome, Write, WriteOutcome};
 use wapipe_shared::publish::{park_record, Parking};
 
 use crate::events::Ctx;
@@ -226,9 +226,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         // The recipient's pair rate last: a record the phone's budget sends back has not used
         // up one of the user's slots. The slot is planned here and taken with the claim.
         let current = reads.get(&keys::pace_pair(p, wa_id)).await.map_err(|e| backoff_on(&e, c))?;
-        let plan = |now_ms| {
-            pacing::pair_plan(current.as_ref(), p, wa_id, now_ms, c.pair_interval, c.pair_burst, c.pace_ttl_secs)
-        };
+        let plan = |now_ms| self.plan_pair(current.as_ref(), p, wa_id, now_ms);
         // One sleep for both waits (the phone's second and the user's slot), never longer
         // than `max_inline_wait`; the slot is planned for when the sleep ends.
         let now_ms = ms(self.clock.now());
@@ -277,8 +275,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             let current =
                 self.store.get(&k.pk, &k.sk).await.map_err(|e| retry(Some(rid), backoff_on(&e, c), e.to_string()))?;
             let now_ms = ms(self.clock.now());
-            match pacing::pair_plan(current.as_ref(), p, wa_id, now_ms, c.pair_interval, c.pair_burst, c.pace_ttl_secs)
-            {
+            match self.plan_pair(current.as_ref(), p, wa_id, now_ms) {
                 Pair::Take(w) => pair = w,
                 Pair::Wait(w) => return Err(retry(Some(rid), w.max(Duration::from_millis(1)), "paced")),
                 Pair::Free => return Err(retry(Some(rid), Duration::from_secs(1), "pair pacing changed")),
@@ -400,6 +397,12 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             self.remember(from, p);
         }
         Ok(found)
+    }
+
+    /// The recipient's pair slot planned from `current` (see [`pacing::pair_plan`]).
+    fn plan_pair(&self, current: Option<&Item>, phone: &str, wa_id: &str, now_ms: i64) -> Pair {
+        let c = &self.config;
+        pacing::pair_plan(current, phone, wa_id, now_ms, c.pair_interval, c.pair_burst, c.pace_ttl_secs)
     }
 
     /// The phone budget of sender `from` (Meta phone number id `phone`), from the config.
