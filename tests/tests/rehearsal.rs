@@ -9,6 +9,8 @@
 //! Figures (resource count, times, zip sizes, cold starts) go to stderr and to
 //! target/rehearsal-report.json.
 
+#[path = "rehearsal/campaign.rs"]
+mod campaign;
 #[path = "rehearsal/cases.rs"]
 mod cases;
 #[path = "rehearsal/http.rs"]
@@ -85,6 +87,8 @@ async fn the_stack_deployed_into_the_emulator_works_end_to_end() {
         ("EndpointOverride", endpoint.clone()),
         ("SocialMessagingEndpointOverride", fake_eum.endpoint()),
         ("RazorpayApiBase", razorpay),
+        // The top tier: the campaign case measures what the emulator reaches, not the pacing.
+        ("PhoneMessagesPerSecond", "1000".to_string()),
     ];
     let deployed = match stack::deploy(&clients, &stack_name, &bucket, &zips, &params).await {
         Ok(d) => d,
@@ -114,9 +118,9 @@ async fn the_stack_deployed_into_the_emulator_works_end_to_end() {
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("rehearsal task: {e}"),
     }
-    // Only the send case's request and the payments case's order_details and order_status
-    // reached EUM (the rest of the rehearsal sends nothing).
-    assert_eq!(sent.len(), 3, "EUM sends: {sent:?}");
+    // Only the send case's request, the payments case's order_details and order_status, and
+    // the campaign reached EUM (the rest of the rehearsal sends nothing).
+    assert_eq!(sent.len(), 3 + campaign::SENDS, "EUM sends: {}", sent.len());
     assert!(problems.is_empty(), "teardown: {problems:?}");
 }
 
@@ -200,6 +204,7 @@ async fn exercise(
     ops::scheduled_snapshot(&w, &deployed).await;
     payments::payments(&w, &deployed).await;
     malformed_records(&w).await;
+    let campaign = campaign::campaign(&w).await;
     nothing_left_behind(&w, &deployed).await;
     let sizes: BTreeMap<_, _> =
         zips.iter().map(|(f, p)| (f.clone(), std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))).collect();
@@ -209,6 +214,7 @@ async fn exercise(
         "zip_bytes": sizes,
         "cold_start_ms": cold_start,
         "function_url_ms": { "webhook-ingest": url_round_trips, "flow-endpoint": flow_round_trips },
+        "campaign": campaign,
         "exercised_ms": started.elapsed().as_millis() as u64,
     })
 }
