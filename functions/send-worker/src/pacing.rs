@@ -12,7 +12,10 @@
 //!   concurrent invocation spreads its waiting records over the same seconds ahead: each
 //!   second gets about its budget back, and a backlog of 100,000 records is received a few
 //!   times each, not once a second until the DLQ takes it (a count kept in each process
-//!   would only see its own share and send everything back far too early).
+//!   would only see its own share and send everything back far too early). The batch read
+//!   includes the pacing items of the seconds ahead ([`lookahead`]), so a promise starts at
+//!   the first second that had room instead of being refused second by second; one promise
+//!   covers every record of the batch still to come ([`FullSeconds`] keeps the places left).
 //! - **Per recipient** (pair rate, ~1 message per 6 s after a short burst): a GCRA
 //!   ("virtual scheduling") on `PACE#{phone}#{wa_id}` / `PAIR`, attribute `tat_ms` (the
 //!   theoretical arrival time), advanced with optimistic concurrency (the update is
@@ -155,8 +158,9 @@ pub fn promise_cap(mps: u32) -> u32 {
 }
 
 /// What this process knows of each phone's seconds: the last one it saw full (later batches
-/// of that second go back to the queue without another failing write), and the first second
-/// that may still take promises (where the next [`promise`] starts looking).
+/// of that second go back to the queue without another failing write), the first second
+/// that may still take promises (where the next [`promise`] starts looking), and the
+/// promises it holds but has not used yet.
 #[derive(Debug, Default)]
 pub struct FullSeconds(std::sync::Mutex<HashMap<String, Known>>);
 
@@ -164,6 +168,10 @@ pub struct FullSeconds(std::sync::Mutex<HashMap<String, Known>>);
 struct Known {
     full: i64,
     frontier: i64,
+    /// Records this process may still send back to a second it promised: a block is promised
+    /// for every record of the batch still to come, and the batch's later records (or a
+    /// concurrent batch's) take their places from it without a write.
+    spare: Option<(i64, u32)>,
 }
 
 impl FullSeconds {
@@ -171,6 +179,12 @@ impl FullSeconds {
     pub fn is_full(&self, phone: &str, now_ms: i64, guard: Duration) -> bool {
         let (sec, _, _) = second_of(now_ms, guard);
         self.known(phone).full == sec
+    }
+
+    /// The first second a promise made at `now_ms` may go to: the next one, or this
+    /// process's frontier when that is further.
+    pub fn promise_from(&self, phone: &str, now_ms: i64) -> i64 {
+        (now_ms.div_euclid(1000) + 1).max(self.known(phone).frontier)
     }
 
     fn known(&self, phone: &str) -> Known {
@@ -185,6 +199,31 @@ impl FullSeconds {
 
     fn mark(&self, phone: &str, sec: i64) {
         self.update(phone, |k| k.full = k.full.max(sec));
+    }
+
+    /// One record's place in a second this process promised and that is still ahead of
+    /// `sec`, without a write.
+    fn take_spare(&self, phone: &str, sec: i64) -> Option<i64> {
+        let mut taken = None;
+        self.update(phone, |k| {
+            if let Some((s, left)) = k.spare {
+                if s > sec && left > 0 {
+                    k.spare = Some((s, left - 1));
+                    taken = Some(s);
+                }
+            }
+        });
+        taken
+    }
+
+    /// A new promise of `block` records to `second`, one of them used at once: the rest is
+    /// this process's spare (replacing an older one, whose records are then not sent there:
+    /// that second gets fewer back, never more).
+    fn promised(&self, phone: &str, second: i64, block: u32) {
+        self.update(phone, |k| {
+            k.frontier = k.frontier.max(second);
+            k.spare = Some((second, block.saturating_sub(1)));
+        });
     }
 }
 
@@ -216,10 +255,8 @@ struct Pool {
     /// The lease came back short: the second is full.
     full: bool,
     taken: u32,
-    /// Records sent back so far, and the promise they share: the second, and how many
-    /// records it still holds.
+    /// Records sent back so far.
     deferred: u32,
-    promised: Option<(i64, u32)>,
 }
 
 /// The phone and budget a take is for.
@@ -282,13 +319,7 @@ impl Pacer {
     ) -> PortResult<()> {
         let (sec, _, _) = second_of(now_ms, b.guard);
         if pool.second != sec {
-            *pool = Pool {
-                second: sec,
-                taken: pool.taken,
-                deferred: pool.deferred,
-                promised: pool.promised,
-                ..Pool::default()
-            };
+            *pool = Pool { second: sec, taken: pool.taken, deferred: pool.deferred, ..Pool::default() };
         }
         if pool.left == 0 && !pool.full && full.is_full(b.phone, now_ms, b.guard) {
             pool.full = true;
@@ -305,8 +336,10 @@ impl Pacer {
         Ok(())
     }
 
-    /// A record the budget cannot take now: how long until the second promised to it. The
-    /// first one of a batch promises a block for every record of the batch still to come.
+    /// A record the budget cannot take now: how long until the second promised to it. It
+    /// takes a place this process already holds in a second ahead; when there is none, one
+    /// conditional write promises a block for every record of the batch still to come
+    /// (within the second's cap), starting where the batch read saw room ([`Pacer::room_ahead`]).
     async fn send_back<S: Store>(
         &self,
         store: &S,
@@ -316,17 +349,13 @@ impl Pacer {
         pool: &mut Pool,
     ) -> PortResult<Duration> {
         let (sec, _, _) = second_of(now_ms, b.guard);
-        let second = match pool.promised {
-            Some((s, left)) if left > 0 && s > sec => {
-                pool.promised = Some((s, left - 1));
-                s
-            }
-            _ => {
+        let second = match full.take_spare(b.phone, sec) {
+            Some(s) => s,
+            None => {
                 let want = self.wanted(b.from, pool);
-                let from = (sec + 1).max(full.known(b.phone).frontier);
-                let (s, promised) = promise(store, b.phone, from, want, promise_cap(b.mps), b.ttl_secs).await?;
-                full.update(b.phone, |k| k.frontier = k.frontier.max(s));
-                pool.promised = Some((s, promised.saturating_sub(1)));
+                let from = full.promise_from(b.phone, now_ms).max(sec + 1);
+                let (s, block) = promise(store, b.phone, from, want, promise_cap(b.mps), b.ttl_secs).await?;
+                full.promised(b.phone, s, block);
                 s
             }
         };
@@ -336,10 +365,39 @@ impl Pacer {
         Ok(Duration::from_secs(u64::try_from(second - now_ms.div_euclid(1000)).unwrap_or(1).max(1)))
     }
 
+    /// What the batch read says of the phone's seconds ahead ([`lookahead`]): the first whose
+    /// promises leave room for this batch's block becomes where this process's next promise
+    /// starts looking (promises only grow, so the seconds before it stay full).
+    pub fn room_ahead(&self, full: &FullSeconds, b: Budget<'_>, ahead: impl Iterator<Item = (i64, Option<Item>)>) {
+        let block = self.demand.get(b.from).copied().unwrap_or(1).max(1);
+        let cap = i64::from(promise_cap(b.mps));
+        let mut last = None;
+        for (second, item) in ahead {
+            let promised = item.and_then(|i| i.get_i64("p")).unwrap_or(0);
+            if promised + i64::from(block) <= cap {
+                full.update(b.phone, |k| k.frontier = k.frontier.max(second));
+                return;
+            }
+            last = Some(second);
+        }
+        if let Some(s) = last {
+            full.update(b.phone, |k| k.frontier = k.frontier.max(s + 1));
+        }
+    }
+
     /// Records of the batch from this sender not yet taken or sent back (at least one).
     fn wanted(&self, from: &str, pool: &Pool) -> u32 {
         self.demand.get(from).copied().unwrap_or(1).saturating_sub(pool.taken + pool.deferred).max(1)
     }
+}
+
+/// Seconds ahead of the current one whose pacing items the batch read includes.
+pub const LOOKAHEAD_SECS: i64 = 6;
+
+/// The phone's pacing items for the [`LOOKAHEAD_SECS`] seconds from `from` (see
+/// [`FullSeconds::promise_from`]), with their seconds.
+pub fn lookahead(phone: &str, from: i64) -> impl Iterator<Item = (i64, Key)> + '_ {
+    (from..from + LOOKAHEAD_SECS).map(move |s| (s, keys::pace_second(phone, s)))
 }
 
 /// Take a slot in a per-second budget whose counters `key` names (`ADD n 1` while
@@ -542,6 +600,48 @@ mod tests {
         let near_end = 1_700_000_004_980;
         assert_eq!(takes(&store, &FullSeconds::default(), 1, 4, near_end).await, [Take::Go(Duration::from_millis(20))]);
         assert!(store.get("PACE#P", "SEC#1700000005").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn the_batch_read_of_the_seconds_ahead_spares_the_promise_its_refusals() {
+        use wapipe_shared::memory::{Latency, LatencySpec, Service};
+        let t = 1_700_000_000_250;
+        let sec = t / 1000;
+        // This second's budget is spent and the next two seconds' promises are full (cap 5
+        // at mps 4); the third has room.
+        let full_seconds = |store: MemoryStore| async move {
+            lease(&store, "P", sec, 4, 4, 60).await.unwrap();
+            for s in [sec + 1, sec + 2] {
+                promise(&store, "P", s, 5, promise_cap(4), 60).await.unwrap();
+            }
+            store
+        };
+        let mut writes = Vec::new();
+        for read_ahead in [false, true] {
+            let store = full_seconds(MemoryStore::new()).await;
+            let latency = Latency::new(LatencySpec::parse("dynamodb=0ms").unwrap());
+            store.set_latency(latency.clone());
+            let full = FullSeconds::default();
+            full.mark("P", sec);
+            let pacer = Pacer::new(HashMap::from([("P".to_string(), 3)]));
+            if read_ahead {
+                let start = full.promise_from("P", t);
+                let mut ahead = Vec::new();
+                for (s, k) in lookahead("P", start) {
+                    ahead.push((s, store.get(&k.pk, &k.sk).await.unwrap()));
+                }
+                pacer.room_ahead(&full, budget(4), ahead.into_iter());
+            }
+            let before = latency.calls(Service::DynamoDb);
+            let mut got = Vec::new();
+            for _ in 0..3 {
+                got.push(pacer.take(&store, &full, budget(4), t).await.unwrap());
+            }
+            assert_eq!(got, vec![Take::Later(Duration::from_secs(3)); 3], "past the full seconds");
+            writes.push(latency.calls(Service::DynamoDb) - before);
+            assert_eq!(store_p(&store, sec + 3).await, Some(3), "one block for the three");
+        }
+        assert_eq!(writes, [3, 1], "two refused promises without the read ahead, none with it");
     }
 
     async fn store_p(store: &MemoryStore, second: i64) -> Option<i64> {

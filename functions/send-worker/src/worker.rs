@@ -497,12 +497,22 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
             .keys()
             .filter_map(|from| self.cached_phone(from).map(|p| (from.clone(), p.meta_phone_number_id)))
             .collect();
-        let pacer = Pacer::new(demand);
         let now_ms = ms(self.clock.now());
+        // The seconds ahead, read with the rest: where the promises for records this batch
+        // may send back have room, so a promise rarely needs a second try.
+        let ahead_from: Vec<i64> = senders.iter().map(|(_, phone)| self.full.promise_from(phone, now_ms)).collect();
+        for ((_, phone), from) in senders.iter().zip(&ahead_from) {
+            keys.extend(pacing::lookahead(phone, *from).map(|(_, k)| k));
+        }
+        let pacer = Pacer::new(demand);
         let leases = senders
             .iter()
             .map(|(from, phone)| pacer.prelease(&self.store, &self.full, self.budget(from, phone), now_ms));
         let (reads, _) = join(Prefetched::read(&self.store, keys), join_all(leases)).await;
+        for ((from, phone), start) in senders.iter().zip(ahead_from) {
+            let ahead = pacing::lookahead(phone, start).map(|(s, k)| (s, reads.get(&k).flatten()));
+            pacer.room_ahead(&self.full, self.budget(from, phone), ahead);
+        }
         Prepared { parsed, reads, pacer }
     }
 
