@@ -57,7 +57,7 @@ pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
 /// An entry's size by EventBridge's rule: the UTF-8 bytes of `Source`, `DetailType` and
 /// `Detail` (wapipe sets no `Time` or `Resources`).
 pub fn entry_size(e: &DomainEvent) -> usize {
-    SOURCE.len() + e.detail_type.as_str().len() + e.detail_json().len()
+    SOURCE.len() + e.detail_type.as_str().len() + e.detail_len()
 }
 
 /// Split `sizes` (consecutive entries) into runs of at most [`MAX_ENTRIES`] entries and

@@ -121,6 +121,28 @@ impl DomainEvent {
         // A map of JSON values always serialises.
         serde_json::to_string(&self.detail).unwrap_or_default()
     }
+
+    /// The length in bytes of [`DomainEvent::detail_json`], counted without building it.
+    pub fn detail_len(&self) -> usize {
+        let mut count = ByteCount(0);
+        // A map of JSON values always serialises, and counting cannot fail.
+        let _ = serde_json::to_writer(&mut count, &self.detail);
+        count.0
+    }
+}
+
+/// An `io::Write` that only counts what is written to it.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Deterministic event id: the same webhook content always gives the same id, so a

@@ -113,13 +113,13 @@ impl Bus for MemoryBus {
                 accepted.push(e.clone());
             }
         }
-        lock(&self.events).extend(accepted.iter().cloned());
         let subscribers: Vec<Subscriber> = lock(&self.subscribers).clone();
         for e in &accepted {
             for s in &subscribers {
                 s(e);
             }
         }
+        lock(&self.events).extend(accepted);
         Ok(results)
     }
 }
