@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use time::OffsetDateTime;
 use wapipe_shared::domain::envelope::lambda_event_bodies;
+use wapipe_shared::ports::Clock;
 use webhook_ingest::batch::events_by_type;
 use webhook_ingest::{Outcome, RecordIn};
 
@@ -97,25 +98,37 @@ const READ_AHEAD: usize = 16;
 /// Replay every file, one batch per file, and add up the outcomes. Two stages on two cores:
 /// a blocking thread reads the files and splits them into records ([`file_records`]) up to
 /// [`READ_AHEAD`] files ahead, while ingest and the local consumers work through the batches
-/// in file order, so the records of one contact still arrive in order.
+/// in file order, so the records of one contact still arrive in order. The two stages share
+/// the decoding ([`webhook_ingest::decode_records`]: the envelopes, the webhook, the units):
+/// while ingest is behind (more than half of the read-ahead waiting), the reader decodes the
+/// files it reads; otherwise it leaves them to ingest. Either stage alone would be the
+/// bottleneck if it did all of it.
 pub async fn replay(local: &Local, files: &[PathBuf], progress: &indicatif::ProgressBar) -> Result<Summary, String> {
     let mut s = Summary::default();
     let before = local.bus.count();
     let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD);
     let paths = files.to_vec();
+    let (config, clock) = (local.ingest.config.clone(), local.ingest.clock);
     let reader = tokio::task::spawn_blocking(move || {
         for f in paths {
-            let records = file_records(&f);
+            let ingest_behind = tx.capacity() < READ_AHEAD / 2;
+            let read = file_records(&f).map(|records| {
+                let decoded = ingest_behind.then(|| webhook_ingest::decode_records(&config, &records, clock.now()));
+                (records, decoded)
+            });
             // The receiver is gone only when replay stopped on an error.
-            if tx.blocking_send((f, records)).is_err() {
+            if tx.blocking_send((f, read)).is_err() {
                 return;
             }
         }
     });
-    while let Some((f, records)) = rx.recv().await {
-        let records: Vec<RecordIn> = records?;
+    while let Some((f, read)) = rx.recv().await {
+        let (records, decoded) = read?;
         progress.set_message(f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string());
-        let report = local.ingest.handle_batch(&records).await;
+        let report = match decoded {
+            Some(decoded) => local.ingest.handle_decoded(&records, decoded).await,
+            None => local.ingest.handle_batch(&records).await,
+        };
         // Consumers of the events (through their local queues) run before the next file.
         local.drain().await;
         s.files += 1;

@@ -13,7 +13,7 @@ use wapipe_shared::domain::envelope::{decode_body, Inbound};
 use wapipe_shared::domain::events::{rfc3339, DomainEvent, EventType};
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::normalize::normalize;
-use wapipe_shared::domain::parking::{park_unit, Poison};
+use wapipe_shared::domain::parking::{park_unit as park_unit_of, Poison};
 use wapipe_shared::domain::unit::{NormalizeContext, Unit};
 use wapipe_shared::ports::{Bus, Clock, Item, PortError, Store, Write};
 use wapipe_shared::publish::{publish_all, run_unit, write_all};
@@ -63,11 +63,80 @@ pub struct Staged {
     contacts: Vec<Option<String>>,
 }
 
-/// A record's work after decoding.
-struct Decoded {
+/// A record decoded, before any I/O ([`decode_records`]): its units, or the unit that parks
+/// it, and the phone registry item its envelope names. Pure data, so a caller may decode on
+/// another thread ahead of ingest ([`Ingest::handle_decoded`]).
+pub struct Decoded {
     units: Vec<Unit>,
     parked: Option<String>,
+    /// Meta phone id, the registry item, and the EUM phone ARN.
     registry: Option<(String, Write, String)>,
+}
+
+/// Decode a batch's records (the CPU part of ingest: the envelope layers, the webhook, the
+/// units). Pure: the same records and `now` give the same result on any thread.
+pub fn decode_records(config: &Config, records: &[RecordIn], now: OffsetDateTime) -> Vec<Decoded> {
+    records.iter().map(|r| decode_record(config, r, now)).collect()
+}
+
+/// A record's units (or the unit that parks it) and its phone registry item.
+fn decode_record(config: &Config, r: &RecordIn, now: OffsetDateTime) -> Decoded {
+    match decode(config, r, now) {
+        Ok((units, inbound)) => {
+            let registry = registry_write(&inbound, now).map(|(phone, w)| {
+                let arn = inbound.context.phones.first().map(|p| p.arn.clone()).unwrap_or_default();
+                (phone, w, arn)
+            });
+            Decoded { units, parked: None, registry }
+        }
+        Err(reason) => {
+            Decoded { units: vec![park_unit(config, r, &reason, now)], parked: Some(reason), registry: None }
+        }
+    }
+}
+
+/// The units of a record, or why it can never be processed.
+fn decode(config: &Config, r: &RecordIn, now: OffsetDateTime) -> Result<(Vec<Unit>, Inbound), String> {
+    let inbound = decode_body(&r.body).map_err(|e| e.to_string())?;
+    let mut units = Vec::new();
+    for entry in &inbound.entries {
+        let mut ctx = NormalizeContext::new(&inbound.context, now);
+        ctx.seen_ttl_secs = config.seen_ttl_secs;
+        ctx.message_ttl_secs = config.message_ttl_secs;
+        units.append(&mut normalize(entry, &ctx).map_err(|e| e.to_string())?);
+    }
+    Ok((units, inbound))
+}
+
+/// The phone registry item learnt from the envelope context (the meta phone id and the write).
+fn registry_write(inbound: &Inbound, now: OffsetDateTime) -> Option<(String, Write)> {
+    let phone = inbound.context.phones.first()?;
+    if phone.meta_phone_number_id.is_empty() {
+        return None;
+    }
+    let key = keys::phone(&phone.meta_phone_number_id);
+    let waba = inbound.context.wabas.first();
+    let mut item = Item::new(key.pk, key.sk)
+        .with("meta_phone_number_id", phone.meta_phone_number_id.as_str())
+        .with("phone_arn", phone.arn.as_str())
+        .with("learnt_at", rfc3339(now));
+    if let Some(id) = phone.eum_phone_number_id() {
+        item = item.with("eum_phone_number_id", id);
+    }
+    if let Some(w) = waba {
+        item = item.with("waba_id", w.waba_id.as_str()).with("waba_arn", w.arn.as_str());
+    }
+    if let Some(acct) = &inbound.aws_account_id {
+        item = item.with("aws_account_id", acct.as_str());
+    }
+    Some((phone.meta_phone_number_id.clone(), Write::put(item)))
+}
+
+/// Parking as a unit (`wapipe_shared::domain::parking`): the parked item (body, reason) is
+/// written first, then `ingest.rejected` is published, then the mark (keyed by the body's hash).
+fn park_unit(config: &Config, r: &RecordIn, reason: &str, now: OffsetDateTime) -> Unit {
+    let poison = Poison { source: &config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
+    park_unit_of(&poison, now, config.seen_ttl_secs)
 }
 
 /// The ingest function over its ports.
@@ -107,10 +176,31 @@ impl<S: Store, B: Bus, C: Clock> Ingest<S, B, C> {
         })
     }
 
+    /// The same as [`Ingest::handle_batch`], with the records already decoded (by
+    /// [`decode_records`], one per record in order, perhaps on another thread).
+    pub async fn handle_decoded(&self, records: &[RecordIn], decoded: Vec<Decoded>) -> BatchReport {
+        let ahead = Predecoded { ingest: self, decoded: Mutex::new(Some(decoded)) };
+        run_batch(&ahead, records, &self.config.run).await.map(|h| match h {
+            Handled::Done(o) => o,
+            Handled::Parked { reason } => Outcome::Parked { reason, published: Vec::new() },
+            Handled::Retry { error, .. } => Outcome::Retry { error: error.to_string() },
+        })
+    }
+
     /// Phases 1 to 3 for the whole batch.
     async fn stage(&self, records: &[RecordIn]) -> Staged {
-        let now = self.clock.now();
-        let mut decoded: Vec<Decoded> = records.iter().map(|r| self.decode_record(r, now)).collect();
+        let decoded = decode_records(&self.config, records, self.clock.now());
+        self.stage_decoded(records, decoded).await
+    }
+
+    /// Phases 1 to 3, the records decoded.
+    async fn stage_decoded(&self, records: &[RecordIn], mut decoded: Vec<Decoded>) -> Staged {
+        // This process already wrote the registry item of a phone it knows: not again.
+        for d in &mut decoded {
+            if d.registry.as_ref().is_some_and(|(phone, _, arn)| self.knows_phone(phone, arn)) {
+                d.registry = None;
+            }
+        }
         let contacts = decoded
             .iter()
             .map(|d| d.units.iter().flat_map(|u| &u.before).next().map(|w| w.key().0.to_string()))
@@ -209,75 +299,14 @@ impl<S: Store, B: Bus, C: Clock> Ingest<S, B, C> {
         Staged { stages, contacts }
     }
 
-    /// A record's units (or the unit that parks it) and its phone registry write.
-    fn decode_record(&self, r: &RecordIn, now: OffsetDateTime) -> Decoded {
-        match self.decode(r, now) {
-            Ok((units, inbound)) => {
-                let registry = self.registry_write(&inbound, now).map(|(phone, w)| {
-                    let arn = inbound.context.phones.first().map(|p| p.arn.clone()).unwrap_or_default();
-                    (phone, w, arn)
-                });
-                Decoded { units, parked: None, registry }
-            }
-            Err(reason) => {
-                Decoded { units: vec![self.park_unit(r, &reason, now)], parked: Some(reason), registry: None }
-            }
-        }
-    }
-
-    /// The units of a record, or why it can never be processed.
-    fn decode(&self, r: &RecordIn, now: OffsetDateTime) -> Result<(Vec<Unit>, Inbound), String> {
-        let inbound = decode_body(&r.body).map_err(|e| e.to_string())?;
-        let mut units = Vec::new();
-        for entry in &inbound.entries {
-            let mut ctx = NormalizeContext::new(&inbound.context, now);
-            ctx.seen_ttl_secs = self.config.seen_ttl_secs;
-            ctx.message_ttl_secs = self.config.message_ttl_secs;
-            units.append(&mut normalize(entry, &ctx).map_err(|e| e.to_string())?);
-        }
-        Ok((units, inbound))
-    }
-
-    /// The phone registry item learnt from the envelope context, unless this process wrote it.
-    fn registry_write(&self, inbound: &Inbound, now: OffsetDateTime) -> Option<(String, Write)> {
-        let phone = inbound.context.phones.first()?;
-        if phone.meta_phone_number_id.is_empty() {
-            return None;
-        }
-        let known = self.known_phones.lock().ok()?.get(&phone.meta_phone_number_id).cloned();
-        if known.as_deref() == Some(phone.arn.as_str()) {
-            return None;
-        }
-        let key = keys::phone(&phone.meta_phone_number_id);
-        let waba = inbound.context.wabas.first();
-        let mut item = Item::new(key.pk, key.sk)
-            .with("meta_phone_number_id", phone.meta_phone_number_id.as_str())
-            .with("phone_arn", phone.arn.as_str())
-            .with("learnt_at", rfc3339(now));
-        if let Some(id) = phone.eum_phone_number_id() {
-            item = item.with("eum_phone_number_id", id);
-        }
-        if let Some(w) = waba {
-            item = item.with("waba_id", w.waba_id.as_str()).with("waba_arn", w.arn.as_str());
-        }
-        if let Some(acct) = &inbound.aws_account_id {
-            item = item.with("aws_account_id", acct.as_str());
-        }
-        Some((phone.meta_phone_number_id.clone(), Write::put(item)))
+    fn knows_phone(&self, meta_id: &str, arn: &str) -> bool {
+        self.known_phones.lock().ok().is_some_and(|known| known.get(meta_id).map(String::as_str) == Some(arn))
     }
 
     fn remember_phone(&self, meta_id: &str, arn: &str) {
         if let Ok(mut known) = self.known_phones.lock() {
             known.insert(meta_id.to_string(), arn.to_string());
         }
-    }
-
-    /// Parking as a unit (`wapipe_shared::domain::parking`): the parked item (body, reason) is
-    /// written first, then `ingest.rejected` is published, then the mark (keyed by the body's hash).
-    fn park_unit(&self, r: &RecordIn, reason: &str, now: OffsetDateTime) -> Unit {
-        let poison =
-            Poison { source: &self.config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
-        park_unit(&poison, now, self.config.seen_ttl_secs)
     }
 }
 
@@ -317,8 +346,41 @@ impl<S: Store, B: Bus, C: Clock> Consumer for Ingest<S, B, C> {
 
     /// Ingest parks through its own units (phase 1); this serves the runtime's contract.
     async fn park(&self, r: &RecordIn, reason: &str) -> Result<(), PortError> {
-        let unit = self.park_unit(r, reason, self.clock.now());
+        let unit = park_unit(&self.config, r, reason, self.clock.now());
         run_unit(&self.store, &self.bus, &unit, &self.config.publish).await.map(|_| ())
+    }
+}
+
+/// Ingest whose batch was decoded ahead ([`Ingest::handle_decoded`]): the same consumer, with
+/// the decoding of `prepare` already done.
+struct Predecoded<'a, S, B, C> {
+    ingest: &'a Ingest<S, B, C>,
+    decoded: Mutex<Option<Vec<Decoded>>>,
+}
+
+impl<S: Store, B: Bus, C: Clock> Consumer for Predecoded<'_, S, B, C> {
+    type Done = Outcome;
+    type Error = PortError;
+    type Prepared = Staged;
+
+    fn key(&self, r: &RecordIn, index: usize, staged: &Staged) -> String {
+        self.ingest.key(r, index, staged)
+    }
+
+    async fn prepare(&self, records: &[RecordIn]) -> Staged {
+        let decoded = self.decoded.lock().ok().and_then(|mut d| d.take()).filter(|d| d.len() == records.len());
+        match decoded {
+            Some(decoded) => self.ingest.stage_decoded(records, decoded).await,
+            None => self.ingest.stage(records).await,
+        }
+    }
+
+    async fn handle(&self, r: &RecordIn, ctx: Ctx<'_, Staged>) -> Result<Outcome, Failure<PortError>> {
+        self.ingest.handle(r, ctx).await
+    }
+
+    async fn park(&self, r: &RecordIn, reason: &str) -> Result<(), PortError> {
+        self.ingest.park(r, reason).await
     }
 }
 

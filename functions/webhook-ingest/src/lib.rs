@@ -5,7 +5,7 @@ pub mod batch;
 pub mod http;
 pub mod lambda;
 
-pub use batch::{BatchReport, Ingest, Outcome, RecordIn};
+pub use batch::{decode_records, BatchReport, Decoded, Ingest, Outcome, RecordIn};
 pub use http::{HttpRequest, HttpResponse, WebhookReceiver};
 
 use wapipe_shared::publish::RetryPolicy;

@@ -97,6 +97,30 @@ async fn triple_delivery_shuffled_leaves_the_same_state_and_publishes_once() {
 }
 
 #[tokio::test]
+async fn records_decoded_ahead_end_like_records_decoded_in_the_batch() {
+    // Replay decodes some files on another thread (`decode_records`) and hands the result to
+    // `handle_decoded`: the same table, the same events, the same outcomes as `handle_batch`,
+    // with a poison record among them. A decoding that does not match the batch is redone.
+    let mut recs = all_records();
+    recs.insert(3, RecordIn { id: "poison".into(), body: "{not json".into(), ..RecordIn::default() });
+    let (inline, inline_store, inline_bus) = ingest();
+    let (ahead, ahead_store, ahead_bus) = ingest();
+    for (n, chunk) in recs.chunks(10).enumerate() {
+        let expected = inline.handle_batch(chunk).await;
+        let decoded = webhook_ingest::decode_records(&ahead.config, chunk, now());
+        let decoded = if n == 1 { decoded.into_iter().skip(1).collect() } else { decoded };
+        let got = ahead.handle_decoded(chunk, decoded).await;
+        assert_eq!(got.outcomes, expected.outcomes, "batch {n}");
+    }
+    assert_eq!(ahead_store.snapshot(), inline_store.snapshot(), "same table state");
+    let ids = |bus: &wapipe_shared::memory::MemoryBus| -> Vec<String> {
+        bus.events().iter().map(|e| e.event_id().to_string()).collect()
+    };
+    assert_eq!(ids(&ahead_bus), ids(&inline_bus), "the same events, in the same order");
+    assert!(counts(&ahead_bus).contains_key("whatsapp.ingest.rejected"), "the poison record was parked");
+}
+
+#[tokio::test]
 async fn duplicates_inside_one_batch_count_once() {
     let rec = records("example-sqs-eum-text.json").remove(0);
     let batch = vec![rec.clone(), RecordIn { id: "copy".into(), ..rec }];
