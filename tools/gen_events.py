@@ -2,7 +2,7 @@
 """Generate the sample events in events/ (the aws-lambda-events naming style).
 
 Every sample is one Meta webhook `entry` wrapped exactly as it reaches wapipe from
-AWS End User Messaging Social (spec/PROTOCOL.md §1):
+AWS End User Messaging Social (docs/PROTOCOL.md §1):
 
     Lambda SQS event  {"Records": [SQS record]}
       record.body     = SNS notification (JSON string)
@@ -596,7 +596,7 @@ SAMPLES = [
     ("status-group", s_status_group, {ST: 1},
      "status for a group message (recipient_type group, recipient_participant_id)", {}),
     ("status-payment", s_status_payment, {"whatsapp.payment.updated": 1},
-     "India payment status (type payment, status captured), PROTOCOL §6.2", {}),
+     "India payment status (type payment, status captured), docs/PROTOCOL.md §6.2", {}),
     ("value-errors", s_value_errors, {"whatsapp.webhook.errors": 1},
      "value-level errors only (field messages, code 130429)", {}),
     ("template-status-update", s_template_status, {"whatsapp.template.updated": 1},
@@ -832,7 +832,7 @@ destination (an SNS topic) is subscribed to SQS with raw delivery off:
                                   .whatsAppWebhookEntry: ONE Meta entry (JSON string) }]}
 ```
 
-(spec/PROTOCOL.md §1.2–§1.3.) Ids are fake but consistent: one WABA (`{waba}`), two
+(docs/PROTOCOL.md §1.2–§1.3.) Ids are fake but consistent: one WABA (`{waba}`), two
 phone numbers (`{main}` main, `{support}` support), account `{account}`, region
 `{region}`; wamids look like Meta's (`wamid.HBgM…`), timestamps are epoch-second strings.
 Non-ASCII (the reaction emoji) is `\\u`-escaped inside the strings, as Meta sends it.
@@ -879,7 +879,7 @@ addition to `message.received` for `nfm_reply`, one `user.preferences` per prefe
 computed by any implementation: the Rust tests check the implementation against them.
 Every sample has its own ids, so replaying the whole folder produces no duplicates.
 
-Notes: the EUM envelope's optional `messageId` appears only in `status-sent` (PROTOCOL §8.1).
+Notes: the EUM envelope's optional `messageId` appears only in `status-sent` (docs/PROTOCOL.md §8.1).
 For WABA-level fields (templates, account, flows, …) the envelope's `context` names the main
 phone number; what EUM really puts there is unverified. The unknown field is
 `some_future_field`.

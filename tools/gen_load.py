@@ -6,7 +6,7 @@
 Writes DIR/batch-00000.json, DIR/batch-00001.json, ... each a Lambda SQS event of
 --batch (10) records. Every record body is an SNS notification (JSON string) whose
 Message is an EUM event whose whatsAppWebhookEntry is one Meta entry — the same
-three layers as events/example-sqs-eum-*.json (spec/PROTOCOL.md §1).
+three layers as events/example-sqs-eum-*.json (docs/PROTOCOL.md §1).
 
 Mix (approximate): 45% inbound messages (mostly text; media, voice, interactive
 replies, reactions, ...), 50% statuses (a sent -> delivered -> read lifecycle per

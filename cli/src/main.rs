@@ -71,7 +71,7 @@ enum MessageCommand {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Send a request (ARCHITECTURE §4): locally through the send worker on the sandbox,
+    /// Send a request (docs/ARCHITECTURE.md §4): locally through the send worker on the sandbox,
     /// printing the message's life; with --queue-url to a real SQS send queue. Exit: 0
     /// accepted, 1 still waiting, 3 rejected or failed.
     #[command(display_order = 3)]

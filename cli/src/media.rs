@@ -1,6 +1,6 @@
 //! `wapipe media`: WhatsApp media through EUM Social — upload from S3 or a presigned URL, get
 //! (metadata only, or a copy into S3), delete, and the accepted formats. Type and size rules
-//! (PROTOCOL §2.3) are checked before any call.
+//! (docs/PROTOCOL.md §2.3) are checked before any call.
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! The accounts port: the WhatsApp Business Accounts linked to EUM Social and their phone
 //! numbers (`ListLinkedWhatsAppBusinessAccounts`, `GetLinkedWhatsAppBusinessAccount`,
-//! `GetLinkedWhatsAppBusinessAccountPhoneNumber`, PROTOCOL §2.2–§2.3).
+//! `GetLinkedWhatsAppBusinessAccountPhoneNumber`, docs/PROTOCOL.md §2.2–§2.3).
 //!
 //! What EUM exposes about a number's health is only `qualityRating` (a free string from Meta):
 //! no messaging-limit tier, throughput level or name status. Those come from webhooks

@@ -1,8 +1,8 @@
 //! The admin port: what an operator does with EUM Social besides sending — message templates
 //! and the template library, media, WhatsApp Flows, a WABA's event destinations and a number's
-//! business public key (PROTOCOL §2.2). The CLI is its user; `aws::EumAdmin` its adapter.
+//! business public key (docs/PROTOCOL.md §2.2). The CLI is its user; `aws::EumAdmin` its adapter.
 //!
-//! Inputs are checked here before any call (media type and size, PROTOCOL §2.3; ids present),
+//! Inputs are checked here before any call (media type and size, docs/PROTOCOL.md §2.3; ids present),
 //! so a bad request never reaches EUM. EUM errors reuse [`MessagingError`] so one
 //! classification serves every EUM call.
 
@@ -221,7 +221,7 @@ impl AdminError {
 
 pub type AdminResult<T> = Result<T, AdminError>;
 
-/// Media kinds and limits EUM accepts (PROTOCOL §2.3), checked before upload.
+/// Media kinds and limits EUM accepts (docs/PROTOCOL.md §2.3), checked before upload.
 pub mod media_rules;
 
 /// EUM Social's admin operations. Every method is one EUM operation (named in its doc).

@@ -5,7 +5,7 @@
 //! do a thing, wapipe says so — a capability flag, a typed [`NotSupported`] answer carrying a
 //! runbook — and never fakes a success. Where the seed documents call something unsupported
 //! but the EUM SDK now has an operation for it (flows, template library, call events, public
-//! keys), the registry names the operation instead (PROTOCOL §2.2).
+//! keys), the registry names the operation instead (docs/PROTOCOL.md §2.2).
 
 mod table;
 
@@ -33,7 +33,7 @@ pub struct Runbook {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Support {
-    /// Through these EUM Social operations (PROTOCOL §2.2 names).
+    /// Through these EUM Social operations (docs/PROTOCOL.md §2.2 names).
     Eum { operations: &'static [&'static str] },
     /// Done by the wapipe stack itself; no EUM call is needed (webhook ingest, the flow
     /// endpoint, retries). `component` names the function or module.
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn every_eum_operation_named_is_a_real_sdk_operation() {
-        // PROTOCOL §2.2's operation table.
+        // docs/PROTOCOL.md §2.2's operation table.
         const OPS: &[&str] = &[
             "SendWhatsAppMessage",
             "PostWhatsAppMessageMedia",

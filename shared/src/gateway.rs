@@ -1,4 +1,4 @@
-//! The payment gateway port: WhatsApp has no refund API (PROTOCOL §6.2), so refunds go to the
+//! The payment gateway port: WhatsApp has no refund API (docs/PROTOCOL.md §6.2), so refunds go to the
 //! gateway that captured the payment — or to an operator ([`ManualGateway`]). Adapters must
 //! make `refund` idempotent by `key`: when an earlier call's answer was lost, calling again
 //! with the same key must find that refund, never create a second one.

@@ -2,7 +2,7 @@
 //!
 //! Errors keep what EUM said (exception type, message) and the Meta code inside the message
 //! (`(#131056) …`, see `meta_errors::code_in_message`), and are classified in one place,
-//! [`MessagingError::retry`], from PROTOCOL §7.4 (`meta_errors`).
+//! [`MessagingError::retry`], from docs/PROTOCOL.md §7.4 (`meta_errors`).
 
 use std::future::Future;
 

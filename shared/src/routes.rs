@@ -1,4 +1,4 @@
-//! The one routing truth: which domain events go to which wapipe consumer (ARCHITECTURE §1).
+//! The one routing truth: which domain events go to which wapipe consumer (docs/ARCHITECTURE.md §1).
 //! The SAM template's EventBridge rules and local mode's in-memory bus both follow this table;
 //! a test checks the template against it. Every event type is also public on the bus for
 //! consumers outside wapipe; `PUBLIC_ONLY` says why the others have no internal consumer.

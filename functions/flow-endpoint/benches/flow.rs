@@ -1,4 +1,4 @@
-//! The flow endpoint's budget (ARCHITECTURE §9: p99 < 50 ms in-process, network excluded):
+//! The flow endpoint's budget (docs/ARCHITECTURE.md §9: p99 < 50 ms in-process, network excluded):
 //! one request = signature check → RSA-OAEP unwrap → AES-GCM decrypt → session read → route
 //! (with a table lookup) → conditional step write → AES-GCM encrypt, on in-memory adapters.
 //!

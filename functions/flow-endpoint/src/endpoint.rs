@@ -1,6 +1,6 @@
 //! The data-exchange endpoint: signature → decrypt → session → route → record → encrypt.
 //!
-//! Status codes (PROTOCOL §4.5): 200 with the encrypted answer; 421 when the request cannot be
+//! Status codes (docs/PROTOCOL.md §4.5): 200 with the encrypted answer; 421 when the request cannot be
 //! decrypted with the current or previous key; 432 when `X-Hub-Signature-256` fails (with an
 //! app secret); 427 (encrypted `{"error_msg"}`) for a token that is unknown, expired or
 //! completed; 400 for a body or decrypted request of the wrong shape; 405/413 for the wrong
@@ -36,7 +36,7 @@ pub struct FlowEndpoint<S, C> {
     pub flows: FlowRegistry<S>,
 }
 
-/// The decrypted request (PROTOCOL §4.4); unknown fields are ignored.
+/// The decrypted request (docs/PROTOCOL.md §4.4); unknown fields are ignored.
 #[derive(Debug, Deserialize)]
 struct Plain {
     action: String,
@@ -169,7 +169,7 @@ impl<S: Store + 'static, C: Clock> FlowEndpoint<S, C> {
         encrypted(cipher, 200, &reply.to_json(token))
     }
 
-    /// An error notification (PROTOCOL §4.4): recorded on the session when it is open, and
+    /// An error notification (docs/PROTOCOL.md §4.4): recorded on the session when it is open, and
     /// always acknowledged.
     async fn acknowledge(
         &self,

@@ -1,5 +1,5 @@
 //! flow-endpoint: the WhatsApp Flows data-exchange endpoint behind a Lambda Function URL
-//! (decrypt → route → encrypt, PROTOCOL §4) and the store of flow responses (the
+//! (decrypt → route → encrypt, docs/PROTOCOL.md §4) and the store of flow responses (the
 //! `whatsapp.flow.completed` events, from its SQS queue). Plain async handlers over ports;
 //! `main` only wires.
 

@@ -21,7 +21,7 @@ pub enum Action {
     Init,
     Back,
     DataExchange,
-    /// Sent only with an error in practice (PROTOCOL §4.4); routed as `data_exchange`.
+    /// Sent only with an error in practice (docs/PROTOCOL.md §4.4); routed as `data_exchange`.
     Navigate,
 }
 
@@ -67,7 +67,7 @@ impl Reply {
         }
     }
 
-    /// The plaintext response (PROTOCOL §4.5).
+    /// The plaintext response (docs/PROTOCOL.md §4.5).
     pub fn to_json(&self, flow_token: &str) -> Value {
         match self {
             Reply::Screen { screen, data } => json!({"screen": screen, "data": data}),

@@ -1,4 +1,4 @@
-//! Every status code of PROTOCOL §4.5 and the ones around it, each from its own cause.
+//! Every status code of docs/PROTOCOL.md §4.5 and the ones around it, each from its own cause.
 
 mod support;
 

@@ -1,4 +1,4 @@
-//! quality-snapshotter: a business number's health over time (PROTOCOL §2.3, §3.6, §7.1–§7.3).
+//! quality-snapshotter: a business number's health over time (docs/PROTOCOL.md §2.3, §3.6, §7.1–§7.3).
 //!
 //! Two inputs, one binary:
 //! - **scheduled** (an EventBridge schedule): every linked WABA and phone number from EUM

@@ -1,4 +1,4 @@
-//! Flow tokens of interactive flow messages (issue 6; `flows::token`).
+//! Flow tokens of interactive flow messages (`flows::token`).
 //!
 //! Before the claim, the worker picks the token: the one a previous attempt of the request
 //! saved on its send record (`flow_token`), else the caller's `action.parameters.flow_token`,

@@ -8,7 +8,7 @@
 //! calls EUM: the claim is a conditional update from *no record* or from `retrying` with the
 //! attempt count the holder read (so two concurrent deliveries cannot both win), and it sets
 //! `state = sending` with a lease. EUM is called again only when the previous call ended with
-//! an *answer* that means "not sent" (throttling, a 5xx, a Meta code of PROTOCOL §7.4 that
+//! an *answer* that means "not sent" (throttling, a 5xx, a Meta code of docs/PROTOCOL.md §7.4 that
 //! retries) or never left the process; and even then not if a status already linked a wamid
 //! to the record (the status tracker adds `wamid` from `biz_opaque_callback_data`).
 //!

@@ -1,5 +1,5 @@
 //! Interactive flow messages: the worker issues the flow token, records its session before the
-//! EUM call, sends the token and saves it for retries (issue 6).
+//! EUM call, sends the token and saves it for retries.
 
 mod support;
 

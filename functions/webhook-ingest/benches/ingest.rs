@@ -1,4 +1,4 @@
-//! CPU per ingested event (ARCHITECTURE §9): three JSON layers decoded, normalised, deduped
+//! CPU per ingested event (docs/ARCHITECTURE.md §9): three JSON layers decoded, normalised, deduped
 //! and routed on in-memory adapters, against serde_json parsing the same bytes into a
 //! `serde_json::Value` (the first layer only) — the budget is a ratio of at most 3.
 //!

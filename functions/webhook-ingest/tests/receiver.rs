@@ -41,7 +41,7 @@ fn post(body: &str, signature: Option<&str>) -> HttpRequest {
 #[tokio::test]
 async fn a_signed_body_is_enqueued_unchanged() {
     let (r, q) = receiver();
-    // PROTOCOL §9.2 vector.
+    // docs/PROTOCOL.md §9.2 vector.
     let header = "sha256=dec6a680679a968e7e0319355b23599cbfc54502c0784668e9618baa0c633756";
     let res = r.handle(&post(BODY, Some(header))).await;
     assert_eq!(res.status, 200);

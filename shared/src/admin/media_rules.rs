@@ -1,4 +1,4 @@
-//! Media kinds and limits EUM accepts (PROTOCOL §2.3), checked before any upload.
+//! Media kinds and limits EUM accepts (docs/PROTOCOL.md §2.3), checked before any upload.
 
 use super::AdminError;
 

@@ -1,4 +1,4 @@
-//! Inbound envelopes: every form in which a WhatsApp webhook reaches wapipe (PROTOCOL §1.3).
+//! Inbound envelopes: every form in which a WhatsApp webhook reaches wapipe (docs/PROTOCOL.md §1.3).
 //!
 //! | form | body | layers |
 //! |---|---|---|

@@ -1,4 +1,4 @@
-//! Domain events published to the EventBridge bus (ARCHITECTURE §3).
+//! Domain events published to the EventBridge bus (docs/ARCHITECTURE.md §3).
 //!
 //! `source` is always [`SOURCE`]; `detail-type` is one of [`EventType`]; `detail` is a JSON
 //! object that always carries `schema`, `event_id`, `occurred_at`, `waba_id` and

@@ -1,4 +1,4 @@
-//! Every key format of the single table, in one place (ARCHITECTURE §5).
+//! Every key format of the single table, in one place (docs/ARCHITECTURE.md §5).
 //! Nothing else in the code builds `pk`/`sk`/`gsi1*` strings by hand.
 
 /// The table's attribute names.

@@ -1,4 +1,4 @@
-//! Meta / EUM error codes and what to do about them (PROTOCOL §7.4), in one place: the send
+//! Meta / EUM error codes and what to do about them (docs/PROTOCOL.md §7.4), in one place: the send
 //! worker classifies synchronous failures with it, the status tracker explains `failed`
 //! statuses with it.
 
@@ -40,7 +40,7 @@ const fn e(code: i64, meaning: &'static str, retry: Retry, alert: bool) -> MetaE
 
 use Retry::{Backoff, Later, Never, PairRate};
 
-/// PROTOCOL §7.4, Meta's codes.
+/// docs/PROTOCOL.md §7.4, Meta's codes.
 pub const META_ERRORS: &[MetaError] = &[
     e(1, "API unknown (temporary)", Backoff, false),
     e(2, "API service temporarily unavailable", Backoff, false),
@@ -99,7 +99,7 @@ pub fn retry_for(code: i64) -> Retry {
     lookup(code).map_or(Never, |m| m.retry)
 }
 
-/// EUM's own API exceptions (PROTOCOL §2.1): retryable or not.
+/// EUM's own API exceptions (docs/PROTOCOL.md §2.1): retryable or not.
 pub fn eum_exception_retry(error_type: &str) -> Retry {
     match error_type {
         "ThrottledRequestException" | "InternalServiceException" | "DependencyException" => Backoff,

@@ -1,4 +1,4 @@
-//! Parking a poison record (ARCHITECTURE §2): a record that can never succeed is kept in the
+//! Parking a poison record (docs/ARCHITECTURE.md §2): a record that can never succeed is kept in the
 //! table with its body and reason (`PARKED#{source}`), a `whatsapp.ingest.rejected` event names
 //! it, and the record is acknowledged. Shared by every SQS consumer so all park alike.
 //!

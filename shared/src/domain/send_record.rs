@@ -16,7 +16,7 @@
 /// Prefix that marks callback data as wapipe's.
 pub const CALLBACK_PREFIX: &str = "wapipe:";
 
-/// Meta's limit on `biz_opaque_callback_data` (PROTOCOL §5.1, commonly 512).
+/// Meta's limit on `biz_opaque_callback_data` (docs/PROTOCOL.md §5.1, commonly 512).
 pub const CALLBACK_MAX_LEN: usize = 512;
 
 // Attributes of the send record.

@@ -102,7 +102,7 @@ fn percent_decode(s: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    // PROTOCOL §9.2
+    // docs/PROTOCOL.md §9.2
     const SECRET: &[u8] = b"test_app_secret";
     const BODY: &[u8] = br#"{"object":"whatsapp_business_account","entry":[]}"#;
     const HEADER: &str = "sha256=dec6a680679a968e7e0319355b23599cbfc54502c0784668e9618baa0c633756";

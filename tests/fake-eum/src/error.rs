@@ -1,4 +1,4 @@
-//! EUM Social error responses (PROTOCOL §2.1): an HTTP status, the `x-amzn-errortype` header and a
+//! EUM Social error responses (docs/PROTOCOL.md §2.1): an HTTP status, the `x-amzn-errortype` header and a
 //! `{"message": …}` body.
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ pub struct EumError {
     pub message: String,
 }
 
-/// HTTP status EUM uses for a modeled error type (PROTOCOL §2.1). Unknown types map to 400.
+/// HTTP status EUM uses for a modeled error type (docs/PROTOCOL.md §2.1). Unknown types map to 400.
 pub fn status_for(error_type: &str) -> u16 {
     match error_type {
         "AccessDeniedException" | "AccessDeniedByMetaException" => 403,

@@ -1,6 +1,6 @@
 //! A fake AWS End User Messaging Social (EUM Social) server for tests.
 //!
-//! It speaks the restJson1 protocol of `aws-sdk-socialmessaging` (PROTOCOL §2) on `127.0.0.1`, keeps
+//! It speaks the restJson1 protocol of `aws-sdk-socialmessaging` (docs/PROTOCOL.md §2) on `127.0.0.1`, keeps
 //! linked accounts, phone numbers, templates, media, flows and public keys in memory, records every
 //! request (with blob members base64-decoded) and can inject faults.
 //!

@@ -1,5 +1,5 @@
 //! Linked WhatsApp Business Accounts and phone numbers the fake knows, and their SDK output shapes
-//! (PROTOCOL §2.3, §9.4).
+//! (docs/PROTOCOL.md §2.3, §9.4).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

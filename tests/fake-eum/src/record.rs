@@ -9,7 +9,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Blob members of the EUM Social input shapes (base64 strings in the JSON body, PROTOCOL §2.1).
+/// Blob members of the EUM Social input shapes (base64 strings in the JSON body, docs/PROTOCOL.md §2.1).
 pub const BLOB_MEMBERS: [&str; 6] =
     ["message", "templateDefinition", "templateComponents", "flowJson", "callEvent", "eventData"];
 

@@ -1,4 +1,4 @@
-//! Method + path → operation (PROTOCOL §2.2), and dispatch to the handlers.
+//! Method + path → operation (docs/PROTOCOL.md §2.2), and dispatch to the handlers.
 
 use serde_json::Value;
 

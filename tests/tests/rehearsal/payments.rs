@@ -1,4 +1,4 @@
-//! The payments case (issue 7): order_details sent → captured webhook → order_status sent →
+//! The payments case: order_details sent → captured webhook → order_status sent →
 //! partial refund through Razorpay (the fake, on 127.0.0.1) → refund webhook → the order's ledger.
 
 use std::sync::OnceLock;

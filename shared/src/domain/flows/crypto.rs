@@ -1,4 +1,4 @@
-//! WhatsApp Flows data-exchange encryption (PROTOCOL §4.2, §4.3).
+//! WhatsApp Flows data-exchange encryption (docs/PROTOCOL.md §4.2, §4.3).
 //!
 //! A request is `{encrypted_flow_data, encrypted_aes_key, initial_vector}`, each base64:
 //! the AES-128 key is wrapped with RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) under the

@@ -7,7 +7,7 @@ use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 
 use super::*;
 
-// PROTOCOL §9.1 (produced with Python `cryptography`, independent of this code).
+// docs/PROTOCOL.md §9.1 (produced with Python `cryptography`, independent of this code).
 const KEY: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 const IV_B64: &str = "EBESExQVFhcYGRobHB0eHw==";
 const REQUEST: &str =
@@ -57,7 +57,7 @@ fn a_fresh_rsa_key_round_trips_a_request_encrypted_as_meta_does() {
 
 #[test]
 fn the_vector_through_rsa_with_the_protocol_key_and_iv() {
-    // The §9.1 AES key wrapped under a fresh RSA key: the whole request path gives the vector.
+    // The docs/PROTOCOL.md §9.1 AES key wrapped under a fresh RSA key: the whole request path gives the vector.
     let (current, _) = keys();
     let wrapped = current.to_public_key().encrypt(&mut OsRng, Oaep::new::<Sha256>(), &KEY).unwrap();
     let body = EncryptedRequest {

@@ -1,4 +1,4 @@
-//! WhatsApp Flows (PROTOCOL §4): the data-exchange encryption, flow tokens and their
+//! WhatsApp Flows (docs/PROTOCOL.md §4): the data-exchange encryption, flow tokens and their
 //! sessions, stored flow responses, and Flow JSON checks. Pure apart from randomness
 //! (RSA blinding, keys and tokens).
 

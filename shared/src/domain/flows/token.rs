@@ -1,4 +1,4 @@
-//! Flow tokens and their sessions (ARCHITECTURE §5: `FLOW#{token}` / `SESSION`).
+//! Flow tokens and their sessions (docs/ARCHITECTURE.md §5: `FLOW#{token}` / `SESSION`).
 //!
 //! The send worker issues a token when it sends a flow message ([`issue_flow_token`]) and
 //! writes the session it returns; the flow endpoint reads the session on every request

@@ -88,7 +88,7 @@ fn status(s: &Scope<'_>, phone: &str, i: usize, st: &Status) -> Result<Unit, Dec
     Ok(s.seen_unit(format!("status {wamid} {status}"), keys::seen(&mark), vec![event]))
 }
 
-/// A payment status (`type: "payment"`, PROTOCOL §6.2) → `whatsapp.payment.updated`.
+/// A payment status (`type: "payment"`, docs/PROTOCOL.md §6.2) → `whatsapp.payment.updated`.
 fn payment(s: &Scope<'_>, phone: &str, rel: &str, st: &Status) -> Result<Unit, DecodeError> {
     let p = st.payment.as_ref().ok_or_else(|| s.err(&format!("{rel}.payment"), "missing"))?;
     let reference =

@@ -1,4 +1,4 @@
-//! Fields other than `messages` (PROTOCOL §3.6, flows, name and capability updates, unknown).
+//! Fields other than `messages` (docs/PROTOCOL.md §3.6, flows, name and capability updates, unknown).
 
 use serde_json::{json, Value};
 

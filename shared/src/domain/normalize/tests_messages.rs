@@ -1,4 +1,4 @@
-//! Inbound message shapes of PROTOCOL §3.2–§3.3.
+//! Inbound message shapes of docs/PROTOCOL.md §3.2–§3.3.
 
 use serde_json::{json, Value};
 

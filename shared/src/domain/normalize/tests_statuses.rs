@@ -1,4 +1,4 @@
-//! Statuses (PROTOCOL §3.4), payment statuses (§6.2) and value-level errors (§3.5).
+//! Statuses, payment statuses and value-level errors (docs/PROTOCOL.md §3.4, §6.2, §3.5).
 
 use serde_json::{json, Value};
 

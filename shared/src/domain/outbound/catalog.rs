@@ -1,4 +1,4 @@
-//! Commerce interactive messages (PROTOCOL §5.3): single product, multi-product, catalogue.
+//! Commerce interactive messages (docs/PROTOCOL.md §5.3): single product, multi-product, catalogue.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! Interactive messages (PROTOCOL §5.3); `order_details` and `order_status` are in `payments`.
+//! Interactive messages (docs/PROTOCOL.md §5.3); `order_details` and `order_status` are in `payments`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

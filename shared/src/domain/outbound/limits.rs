@@ -1,4 +1,5 @@
-//! Every outbound limit in one place (PROTOCOL §5; `[S]` = secondary source, as there).
+//! Every outbound limit in one place (docs/PROTOCOL.md §5; `[S]` = secondary source, as there;
+//! every § below is a section of docs/PROTOCOL.md).
 //! Lengths are in characters (Unicode scalar values), as Meta counts them.
 
 /// `text.body` (§5.2).

@@ -1,5 +1,5 @@
-//! Outbound messages: the send request (ARCHITECTURE §4), a typed model of every message kind
-//! WhatsApp's Cloud API sends, validated against WhatsApp's limits (PROTOCOL §5, [`limits`])
+//! Outbound messages: the send request (docs/ARCHITECTURE.md §4), a typed model of every message kind
+//! WhatsApp's Cloud API sends, validated against WhatsApp's limits (docs/PROTOCOL.md §5, [`limits`])
 //! before any call, and serialised to the exact Cloud API JSON that EUM's
 //! `SendWhatsAppMessage` takes as its `message` blob.
 //!
@@ -163,7 +163,7 @@ impl OutboundMessage {
     }
 }
 
-/// The Cloud API envelope around a message (PROTOCOL §5.1).
+/// The Cloud API envelope around a message (docs/PROTOCOL.md §5.1).
 #[derive(Serialize)]
 struct Wire<'a> {
     messaging_product: &'static str,
@@ -183,7 +183,7 @@ struct WireContext<'a> {
 }
 
 impl SendRequest {
-    /// Every check of PROTOCOL §5 and of the request itself, first failure returned.
+    /// Every check of docs/PROTOCOL.md §5 and of the request itself, first failure returned.
     pub fn validate(&self) -> Result<(), FieldError> {
         self.validate_with(None)
     }

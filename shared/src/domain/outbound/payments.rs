@@ -1,4 +1,4 @@
-//! Payments messages (PROTOCOL §6): `order_details` (India UPI / payment gateway, Singapore,
+//! Payments messages (docs/PROTOCOL.md §6): `order_details` (India UPI / payment gateway, Singapore,
 //! Brazil Pix/boleto/link via `payment_settings`) and `order_status`.
 
 use serde::{Deserialize, Serialize};
@@ -110,7 +110,7 @@ pub struct OrderItem {
 /// Currencies of the payment markets (India, Singapore, Brazil).
 pub const CURRENCIES: &[&str] = &["INR", "SGD", "BRL"];
 
-/// `order_status` values (PROTOCOL §6.3).
+/// `order_status` values (docs/PROTOCOL.md §6.3).
 pub const ORDER_STATUSES: &[&str] = &["pending", "processing", "partially_shipped", "shipped", "completed", "canceled"];
 
 fn same_offset(p: &P<'_>, a: Amount, offset: i64) -> Checked {

@@ -1,4 +1,4 @@
-//! Template messages (PROTOCOL §5.4): every component kind — header (text, media, location,
+//! Template messages (docs/PROTOCOL.md §5.4): every component kind — header (text, media, location,
 //! product), body (text, currency, date_time; named or positional), buttons (quick_reply, url,
 //! copy_code, flow, catalog, mpm; OTP copy-code and one-tap as url buttons), limited-time
 //! offer, carousel.

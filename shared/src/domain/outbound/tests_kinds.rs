@@ -1,5 +1,5 @@
 //! Every sample request in `examples/send/` (one per kind) parses, validates and serialises to
-//! exactly the Cloud API JSON: the request's `message` inside the envelope of PROTOCOL §5.1.
+//! exactly the Cloud API JSON: the request's `message` inside the envelope of docs/PROTOCOL.md §5.1.
 //! And the samples cover every type, interactive type, template component, button and
 //! parameter kind of the model.
 

@@ -1,4 +1,4 @@
-//! Basic kinds (PROTOCOL §5.2): text, media by id or link, location, contacts, reaction.
+//! Basic kinds (docs/PROTOCOL.md §5.2): text, media by id or link, location, contacts, reaction.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,7 @@
 //! What WhatsApp (through EUM) can and cannot do for each kind of payment, said plainly.
-//! Refunds are never initiated through WhatsApp: there is no refund API (PROTOCOL §6.2); they go
+//! Refunds are never initiated through WhatsApp: there is no refund API (docs/PROTOCOL.md §6.2); they go
 //! to the payment gateway (or to an operator). Pix, boleto and payment links have no status
-//! webhook (§6.5): the merchant's PSP confirms them, through the `payment.mark-paid` command.
+//! webhook (docs/PROTOCOL.md §6.5): the merchant's PSP confirms them, through the `payment.mark-paid` command.
 //! Runbook: `docs/runbooks/payments.md`.
 
 use crate::domain::outbound::payments::OrderDetailsParams;

@@ -1,4 +1,4 @@
-//! Payments (PROTOCOL §6), pure: money in minor units, the order and refund state machines,
+//! Payments (docs/PROTOCOL.md §6), pure: money in minor units, the order and refund state machines,
 //! the ledger arithmetic as conditional writes, region and payment-type capabilities, and the
 //! events the payment processor publishes.
 //!

@@ -1,4 +1,4 @@
-//! Phone and template quality (PROTOCOL §2.3, §3.6, §7.1–§7.3), pure: rating and tier parsing
+//! Phone and template quality (docs/PROTOCOL.md §2.3, §3.6, §7.1–§7.3), pure: rating and tier parsing
 //! and ordering, the merge of observations into the latest state, change detection, history
 //! rows, and the template state cache update shared by the quality snapshotter and
 //! `wapipe templates`.
@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::ports::Item;
 
-/// Meta's phone or template quality rating (PROTOCOL §7.1).
+/// Meta's phone or template quality rating (docs/PROTOCOL.md §7.1).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Rating {
     Green,
@@ -61,7 +61,7 @@ impl Rating {
     }
 }
 
-/// A messaging-limit tier (PROTOCOL §7.2), as its daily unique-user limit.
+/// A messaging-limit tier (docs/PROTOCOL.md §7.2), as its daily unique-user limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
     Limit(u64),

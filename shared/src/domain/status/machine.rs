@@ -10,7 +10,7 @@
 //!   missing). A rank at or below the snapshot's never moves it back; no condition is needed
 //!   for that decision since ranks only grow.
 //! - duplicate (`{status}_at` present): nothing, unless the send record can now be joined.
-//! - the join (ARCHITECTURE §4): the request id from `biz_opaque_callback_data` is recorded and
+//! - the join (docs/ARCHITECTURE.md §4): the request id from `biz_opaque_callback_data` is recorded and
 //!   `wamid` added to `SEND#{request_id}` (if missing); once the send record exists, its
 //!   template fields are copied and `linked` set, under `attribute_not_exists(linked)`. Every
 //!   status already recorded is counted then, under `attribute_not_exists` of the statuses not

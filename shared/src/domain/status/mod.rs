@@ -1,4 +1,4 @@
-//! The status of outbound messages (ARCHITECTURE §2 status-tracker, PROTOCOL §3.4): a monotonic
+//! The status of outbound messages (docs/ARCHITECTURE.md §2 status-tracker, docs/PROTOCOL.md §3.4): a monotonic
 //! machine per wamid, template and pricing analytics, all derived from `whatsapp.message.status`
 //! and `whatsapp.message.received` events. Pure: the handler reads the items, asks
 //! [`machine::plan_status`] / [`analytics::plan_click`] for writes, and executes them.
@@ -57,7 +57,7 @@ pub const LINK_FIELDS: &[&str] = &[
     send_record::TEMPLATE_CATEGORY,
 ];
 
-/// A status Meta reports (PROTOCOL §3.4). Strings Meta adds later are not a `Kind`: the
+/// A status Meta reports (docs/PROTOCOL.md §3.4). Strings Meta adds later are not a `Kind`: the
 /// tracker acknowledges them without a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {

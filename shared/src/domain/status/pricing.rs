@@ -85,7 +85,7 @@ impl RateCard {
     }
 }
 
-/// What a status's `pricing` object says (PROTOCOL §3.4).
+/// What a status's `pricing` object says (docs/PROTOCOL.md §3.4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Billing {
     pub category: String,

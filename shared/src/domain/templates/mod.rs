@@ -1,5 +1,5 @@
 //! Message template *definitions* (Meta's `POST /<WABA>/message_templates` body, which EUM's
-//! `CreateWhatsAppMessageTemplate` carries as `templateDefinition`, PROTOCOL §2.3, §5.4), checked
+//! `CreateWhatsAppMessageTemplate` carries as `templateDefinition`, docs/PROTOCOL.md §2.3, §5.4), checked
 //! before any call so a bad definition is refused with the JSON path of each problem instead of
 //! a round trip to Meta and a rejection days later.
 //!

@@ -1,4 +1,4 @@
-//! The `value` of every change other than `messages` (PROTOCOL §3.6, plus `flows`,
+//! The `value` of every change other than `messages` (docs/PROTOCOL.md §3.6, plus `flows`,
 //! `phone_number_name_update` and `business_capability_update`).
 //!
 //! Fields whose content Meta keeps extending keep what this model does not name in `extra`.
@@ -56,7 +56,7 @@ model! {
 }
 
 model! {
-    /// `phone_number_quality_update` (PROTOCOL §7.2).
+    /// `phone_number_quality_update` (docs/PROTOCOL.md §7.2).
     pub struct PhoneQualityUpdate {
         display_phone_number: Str,
         event: Str,

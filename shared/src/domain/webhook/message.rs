@@ -1,4 +1,4 @@
-//! Inbound messages (`value.messages[]`, PROTOCOL §3.2–§3.3).
+//! Inbound messages (`value.messages[]`, docs/PROTOCOL.md §3.2–§3.3).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

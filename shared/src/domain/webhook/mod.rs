@@ -1,4 +1,4 @@
-//! Typed model of one Meta webhook `entry` (PROTOCOL §3): `{id, time?, changes: [{field, value}]}`.
+//! Typed model of one Meta webhook `entry` (docs/PROTOCOL.md §3): `{id, time?, changes: [{field, value}]}`.
 //!
 //! Tolerant by design: unknown fields are ignored, nearly everything is `Option`, and the scalar
 //! types [`Str`], [`Int`] and [`Num`] accept a number or a string wherever Meta is inconsistent

@@ -1,5 +1,5 @@
-//! Statuses of outbound messages (`value.statuses[]`, PROTOCOL §3.4) and payment statuses
-//! (`type: "payment"`, PROTOCOL §6.2).
+//! Statuses of outbound messages (`value.statuses[]`, docs/PROTOCOL.md §3.4) and payment statuses
+//! (`type: "payment"`, docs/PROTOCOL.md §6.2).
 
 use serde_json::Value;
 
@@ -71,7 +71,7 @@ model! {
         updated_timestamp: Int,
         amount: Amount,
         currency: Str,
-        /// An object `{type}` in the samples; kept as sent (PROTOCOL §6.2 marks it unverified).
+        /// An object `{type}` in the samples; kept as sent (docs/PROTOCOL.md §6.2 marks it unverified).
         method: Value,
         error: TransactionError,
         refunds: Vec<Refund>,

@@ -6,7 +6,7 @@ use super::{missing, Req};
 use crate::error::EumError;
 use crate::state::{Media, SentMessage, State};
 
-/// Message types whose object must be present under the type's key (PROTOCOL §5.1).
+/// Message types whose object must be present under the type's key (docs/PROTOCOL.md §5.1).
 const TYPES: [&str; 11] = [
     "text",
     "image",

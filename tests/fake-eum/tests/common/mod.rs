@@ -32,7 +32,7 @@ pub fn client_sdk_defaults(endpoint: &str) -> Client {
     Client::from_conf(config(endpoint).build())
 }
 
-/// A Meta text message (PROTOCOL §5.2).
+/// A Meta text message (docs/PROTOCOL.md §5.2).
 pub fn text_message(to: &str, body: &str) -> Value {
     json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text",
            "text": {"preview_url": false, "body": body}})
