@@ -442,7 +442,7 @@ fn completions(
             .map(|i| {
                 let fields = json!({"wamid": format!("wamid.FLOW{i:04}"), "from": format!("91987654{i:04}"),
                     "flow_token": format!("tok-{i}"), "response": {"flow_token": format!("tok-{i}"), "rating": "5"},
-                    "record_key": format!("MSG#wamid.FLOW{i:04}")});
+                    "record_key": keys::message(&format!("wamid.FLOW{i:04}")).pk});
                 record(i, event_body(EventType::FlowCompleted, i, fields))
             })
             .collect();
@@ -550,7 +550,7 @@ impl<S> PaceCounter<S> {
     }
 
     fn is_pace(pk: &str) -> bool {
-        pk == format!("PACE#{PHONE}")
+        pk == keys::pace_second(PHONE, 0).pk
     }
 
     fn count(&self, pk: &str) {

@@ -343,7 +343,7 @@ async fn lifecycle(flow_id: &str, reg: &Reg, state: Option<&Path>, to: &str) -> 
 
 /// Flow ids recorded locally for a WABA.
 async fn recorded_ids<S: Store>(store: &S, waba: &str) -> Result<Vec<String>, Failure> {
-    let mut q = Query::table(keys::flow_registry_partition(waba), "FLOW#");
+    let mut q = Query::table(keys::flow_registry_partition(waba), keys::FLOW_REGISTRY_PREFIX);
     let mut ids = Vec::new();
     // Bounded: 100 pages.
     for _ in 0..100 {

@@ -39,6 +39,11 @@ pub fn message(wamid: &str) -> Key {
     Key::new(format!("MSG#{wamid}"), "MSG")
 }
 
+/// The wamid of a [`message`] partition key.
+pub fn wamid_of(pk: &str) -> Option<&str> {
+    pk.strip_prefix("MSG#")
+}
+
 /// The detail of an event too large for `PutEvents`, published as a reference to this item.
 pub fn event_body(event_id: &str) -> Key {
     Key::new(format!("EVENTBODY#{event_id}"), "BODY")
@@ -145,6 +150,11 @@ pub fn flow_partition(flow_token: &str) -> String {
     format!("FLOW#{flow_token}")
 }
 
+/// The flow token of a [`flow_partition`] key.
+pub fn flow_token_of(pk: &str) -> Option<&str> {
+    pk.strip_prefix("FLOW#")
+}
+
 /// Sort-key prefix of the responses in a flow token's partition.
 pub const FLOW_RESPONSE_PREFIX: &str = "RESPONSE#";
 
@@ -171,8 +181,11 @@ pub fn flow_data_partition(table: &str) -> String {
 /// The local record of a flow managed through EUM (`wapipe flows create`), listed per WABA:
 /// `FLOWREG#{waba}` / `FLOW#{flow_id}`.
 pub fn flow_registry(waba_id: &str, flow_id: &str) -> Key {
-    Key::new(flow_registry_partition(waba_id), format!("FLOW#{flow_id}"))
+    Key::new(flow_registry_partition(waba_id), format!("{FLOW_REGISTRY_PREFIX}{flow_id}"))
 }
+
+/// Sort-key prefix of the flows recorded in a [`flow_registry_partition`].
+pub const FLOW_REGISTRY_PREFIX: &str = "FLOW#";
 
 pub fn flow_registry_partition(waba_id: &str) -> String {
     format!("FLOWREG#{waba_id}")
@@ -207,8 +220,11 @@ pub const CATALOG_PRODUCT_PREFIX: &str = "PRODUCT#";
 
 /// Group metadata (local only): `GROUPS#{phone}` / `GROUP#{group_id}`.
 pub fn group(phone_number_id: &str, group_id: &str) -> Key {
-    Key::new(group_partition(phone_number_id), format!("GROUP#{group_id}"))
+    Key::new(group_partition(phone_number_id), format!("{GROUP_PREFIX}{group_id}"))
 }
+
+/// Sort-key prefix of the groups in a [`group_partition`].
+pub const GROUP_PREFIX: &str = "GROUP#";
 
 pub fn group_partition(phone_number_id: &str) -> String {
     format!("GROUPS#{phone_number_id}")
@@ -239,6 +255,16 @@ pub fn payment_partition(reference_id: &str) -> String {
 
 /// Sort-key prefix of the refunds in an order's partition.
 pub const REFUND_PREFIX: &str = "REFUND#";
+
+/// The GSI1 partition listing orders in one state (`PAYSTATE#{state}`).
+pub fn order_state_index(state: &str) -> String {
+    format!("PAYSTATE#{state}")
+}
+
+/// The GSI1 partition listing refunds in one state (`REFUNDSTATE#{state}`).
+pub fn refund_state_index(state: &str) -> String {
+    format!("REFUNDSTATE#{state}")
+}
 
 /// One refund of an order, by the requester's idempotency key.
 pub fn refund(reference_id: &str, key: &str) -> Key {

@@ -64,7 +64,7 @@ pub async fn create<S: Store>(
 }
 
 pub async fn list<S: Store>(store: &S, phone: &str) -> Result<Vec<Group>, BusinessError> {
-    let items = query_all(store, keys::group_partition(phone), "GROUP#").await?;
+    let items = query_all(store, keys::group_partition(phone), keys::GROUP_PREFIX).await?;
     Ok(items
         .iter()
         .filter_map(|i| i.attrs.get("group").cloned())

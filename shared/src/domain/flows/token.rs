@@ -173,7 +173,7 @@ impl FlowSession {
     pub fn from_item(item: &Item) -> Option<FlowSession> {
         let s = |n: &str| item.get_str(n).map(str::to_string);
         Some(FlowSession {
-            token: item.pk.strip_prefix("FLOW#")?.to_string(),
+            token: keys::flow_token_of(&item.pk)?.to_string(),
             flow: s("flow")?,
             phone_number_id: s("phone_number_id").unwrap_or_default(),
             recipient: s("recipient").unwrap_or_default(),

@@ -30,12 +30,12 @@ pub fn order_details_of(req: &SendRequest) -> Option<&OrderDetailsParams> {
 
 /// The GSI1 partition listing orders in one state.
 pub fn order_index(state: OrderState) -> String {
-    format!("PAYSTATE#{}", state.as_str())
+    crate::domain::keys::order_state_index(state.as_str())
 }
 
 /// The GSI1 partition listing refunds in one state.
 pub fn refund_index(state: RefundState) -> String {
-    format!("REFUNDSTATE#{}", state.as_str())
+    crate::domain::keys::refund_state_index(state.as_str())
 }
 
 /// GSI1 sort key: the time the item entered its state, then its id (oldest first).

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::analytics::{BILLABLE, CATEGORY, COST_MICROS, CURRENCY, DAY, MESSAGES, RATE_CARD, UNPRICED};
 use super::{Counter, Kind, CLICKS, ERRORS, LINKED, PRICING, RECIPIENT_ID, STATUS, WABA_ID, WAMID, WARNINGS};
+use crate::domain::keys;
 use crate::domain::send_record::{MESSAGE_TYPE, REQUEST_ID, TEMPLATE_CATEGORY, TEMPLATE_LANGUAGE, TEMPLATE_NAME};
 use crate::ports::Item;
 
@@ -67,7 +68,7 @@ impl MessageView {
             t
         });
         MessageView {
-            wamid: opt(item, WAMID).unwrap_or_else(|| item.pk.trim_start_matches("MSG#").to_string()),
+            wamid: opt(item, WAMID).unwrap_or_else(|| keys::wamid_of(&item.pk).unwrap_or(&item.pk).to_string()),
             status: opt(item, STATUS),
             timestamps,
             timeline,
