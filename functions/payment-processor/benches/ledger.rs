@@ -7,14 +7,14 @@
 //!
 //! `cargo bench -p payment-processor --bench ledger`; criterion reports inputs per second.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::sync::Arc;
 
-use common::{processor, refund_cmd, seed_order, webhook, FakeGateway, MemProcessor, TOTAL};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use payment_processor::RecordIn;
+use support::{processor, refund_cmd, seed_order, webhook, FakeGateway, MemProcessor, TOTAL};
 
 const ORDERS: usize = 50;
 

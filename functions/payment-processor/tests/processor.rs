@@ -1,13 +1,13 @@
 //! The processor on the in-memory ports: the happy path, each rejection, lost gateway answers.
 
-mod common;
+mod support;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use common::*;
 use payment_processor::Outcome;
 use serde_json::json;
+use support::*;
 use wapipe_shared::domain::events::EventType;
 
 #[tokio::test]

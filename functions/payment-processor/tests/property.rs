@@ -2,16 +2,16 @@
 //! answers (lost ones included) never reserves more than was captured, never creates a key's
 //! refund twice at the gateway, and ends in the same state as in-order delivery.
 
-mod common;
+mod support;
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use common::*;
 use payment_processor::Outcome;
 use proptest::prelude::*;
 use serde_json::json;
+use support::*;
 use wapipe_shared::domain::keys;
 use wapipe_shared::ports::Store;
 

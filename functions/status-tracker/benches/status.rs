@@ -6,12 +6,12 @@
 //! `cargo bench -p status-tracker --bench status`; criterion reports elements (statuses) per
 //! second.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
-use common::*;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use status_tracker::RecordIn;
+use support::*;
 use wapipe_shared::ports::Store;
 
 const MESSAGES: usize = 100;

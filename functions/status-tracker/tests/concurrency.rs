@@ -2,10 +2,10 @@
 //! once, the statuses of one message are applied in arrival order, and the final table and the
 //! published events equal those of the same batch handled one record at a time.
 
-mod common;
+mod support;
 
-use common::*;
 use proptest::prelude::*;
+use support::*;
 use wapipe_shared::consumer::Options;
 use wapipe_shared::ports::Store;
 use wapipe_shared::testing::{arb_concurrency, end_state, records};

@@ -4,12 +4,12 @@
 //! analytics counter and the published failures equal those of in-order delivery with the send
 //! record written first — and every counter that moves, moves exactly once.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 
-use common::*;
 use proptest::prelude::*;
+use support::*;
 use wapipe_shared::domain::events::EventType;
 use wapipe_shared::domain::status::view::TemplateRow;
 use wapipe_shared::ports::{Item, Store};

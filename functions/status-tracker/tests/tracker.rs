@@ -1,15 +1,15 @@
 //! The handler on in-memory adapters: the cases the issue names, parking, transient failures,
 //! clicks, pricing, and the Lambda wiring.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use common::*;
 use serde_json::json;
 use status_tracker::lambda::handle_sqs;
 use status_tracker::{Config, Outcome, Tracker};
+use support::*;
 use wapipe_shared::consumer::Record;
 use wapipe_shared::domain::catalogue;
 use wapipe_shared::domain::events::EventType;

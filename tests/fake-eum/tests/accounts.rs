@@ -1,10 +1,10 @@
 //! Linked accounts, phone numbers, event destinations and the business public key via the SDK.
 
-mod common;
+mod support;
 
 use aws_sdk_socialmessaging::operation::get_linked_whats_app_business_account_phone_number::GetLinkedWhatsAppBusinessAccountPhoneNumberError;
 use aws_sdk_socialmessaging::types::{RegistrationStatus, WhatsAppBusinessAccountEventDestination};
-use common::client;
+use support::client;
 use wapipe_fake_eum::{
     FakeEum, Phone, Waba, DEFAULT_META_PHONE_ID, DEFAULT_META_WABA_ID, DEFAULT_PHONE_ID, DEFAULT_WABA_ID,
 };

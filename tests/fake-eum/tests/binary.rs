@@ -1,15 +1,15 @@
 //! The `fake-eum` binary run as a separate process: SDK traffic, the `/_fake/` control API over HTTP
 //! and the `--record` JSON-lines file.
 
-mod common;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{blob, client, raw_http, text_message};
 use serde_json::json;
+use support::{blob, client, raw_http, text_message};
 use wapipe_fake_eum::{read_record_file, DEFAULT_PHONE_ID};
 
 /// Kills (by its own handle) and reaps the child on drop.

@@ -1,13 +1,13 @@
 //! Fault injection as seen by the real SDK client (modeled errors, SDK retries).
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_socialmessaging::error::ProvideErrorMetadata;
 use aws_sdk_socialmessaging::operation::send_whats_app_message::SendWhatsAppMessageError;
 use aws_sdk_socialmessaging::Client;
-use common::{blob, client, client_sdk_defaults, text_message};
+use support::{blob, client, client_sdk_defaults, text_message};
 use wapipe_fake_eum::{EumError, FakeEum, MessageMatch, DEFAULT_PHONE_ID};
 
 async fn send(sdk: &Client, to: &str) -> Result<String, SendWhatsAppMessageError> {

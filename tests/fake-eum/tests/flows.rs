@@ -1,10 +1,10 @@
 //! WhatsApp Flows through the SDK: create → update assets → publish → deprecate, and the rules in between.
 
-mod common;
+mod support;
 
 use aws_sdk_socialmessaging::types::MetaFlowCategory;
-use common::{blob, client};
 use serde_json::json;
+use support::{blob, client};
 use wapipe_fake_eum::{FakeEum, DEFAULT_META_WABA_ID, DEFAULT_WABA_ID};
 
 #[tokio::test]

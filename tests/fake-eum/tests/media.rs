@@ -1,10 +1,10 @@
 //! Message media through the SDK: post → get → delete.
 
-mod common;
+mod support;
 
 use aws_sdk_socialmessaging::operation::get_whats_app_message_media::GetWhatsAppMessageMediaError;
 use aws_sdk_socialmessaging::types::{S3File, S3PresignedUrl};
-use common::client;
+use support::client;
 use wapipe_fake_eum::{FakeEum, DEFAULT_PHONE_ID};
 
 #[tokio::test]

@@ -1,10 +1,10 @@
 //! Raw HTTP against the in-process fake: unknown routes, malformed input, and the `/_fake/` control API.
 
-mod common;
+mod support;
 
 use aws_sdk_socialmessaging::error::ProvideErrorMetadata;
-use common::{blob, client, raw_http, text_message};
 use serde_json::json;
+use support::{blob, client, raw_http, text_message};
 use wapipe_fake_eum::{FakeEum, DEFAULT_PHONE_ID};
 
 #[tokio::test]

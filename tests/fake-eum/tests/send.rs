@@ -1,13 +1,13 @@
 //! SendWhatsAppMessage through the real SDK client: recording, decoding and validation.
 
-mod common;
+mod support;
 
 use aws_sdk_socialmessaging::error::ProvideErrorMetadata;
 use aws_sdk_socialmessaging::operation::send_whats_app_message::SendWhatsAppMessageError;
 use aws_sdk_socialmessaging::operation::RequestId;
 use aws_sdk_socialmessaging::primitives::Blob;
-use common::{blob, client, text_message};
 use serde_json::json;
+use support::{blob, client, text_message};
 use wapipe_fake_eum::{FakeEum, Phone, DEFAULT_PHONE_ID};
 
 #[tokio::test]

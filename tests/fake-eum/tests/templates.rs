@@ -1,13 +1,13 @@
 //! Message templates through the SDK: create → list (paged) → get → update → delete.
 
-mod common;
+mod support;
 
 use aws_sdk_socialmessaging::operation::delete_whats_app_message_template::DeleteWhatsAppMessageTemplateError;
 use aws_sdk_socialmessaging::primitives::Blob;
 use aws_sdk_socialmessaging::types::{MetaLibraryTemplate, S3File};
 use aws_sdk_socialmessaging::Client;
-use common::{blob, client};
 use serde_json::{json, Value};
+use support::{blob, client};
 use wapipe_fake_eum::{FakeEum, DEFAULT_WABA_ID};
 
 fn definition(name: &str, language: &str) -> Value {

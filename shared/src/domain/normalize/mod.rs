@@ -21,13 +21,13 @@ mod message;
 mod status;
 
 #[cfg(test)]
+mod fields_tests;
+#[cfg(test)]
+mod messages_tests;
+#[cfg(test)]
+mod statuses_tests;
+#[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_fields;
-#[cfg(test)]
-mod tests_messages;
-#[cfg(test)]
-mod tests_statuses;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};

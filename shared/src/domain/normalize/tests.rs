@@ -167,8 +167,8 @@ fn arb_json() -> impl Strategy<Value = Value> {
 /// Valid entries of many shapes, for mutation.
 fn fixtures() -> Vec<Value> {
     let mut v = vec![
-        super::tests_messages::fixture_all_types(),
-        super::tests_statuses::fixture_statuses(),
+        super::messages_tests::fixture_all_types(),
+        super::statuses_tests::fixture_statuses(),
         field_entry(
             "message_template_status_update",
             json!({"event": "APPROVED", "message_template_id": 1_689_556_908_129_832_u64, "message_template_name": "order_confirmation", "message_template_language": "en_US", "message_template_category": "UTILITY", "reason": "NONE"}),

@@ -250,6 +250,6 @@ impl SendRequest {
 }
 
 #[cfg(test)]
-mod tests_kinds;
+mod kinds_tests;
 #[cfg(test)]
-mod tests_limits;
+mod limits_tests;
