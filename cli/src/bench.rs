@@ -360,15 +360,18 @@ fn payments(
         let mut orders = Vec::new();
         for i in 0..BATCH {
             let mut v = sample.clone();
-            v["message"]["interactive"]["action"]["parameters"]["reference_id"] = format!("bench-order-{i}").into();
+            let reference = v.pointer_mut("/message/interactive/action/parameters/reference_id");
+            *reference.ok_or("the sample has no reference_id")? = format!("bench-order-{i}").into();
             let req = parse_request_value(v).map_err(|e| e.to_string())?;
             let details = order_details_of(&req).ok_or("the sample is not an order_details message")?;
             let item = new_order(&req, details, PHONE, WABA, T0 - 60).map_err(|e| e.to_string())?;
             orders.push(create_order(item));
         }
         seed(&store, orders).await?;
-        let total = sample["message"]["interactive"]["action"]["parameters"]["total_amount"].clone();
-        let currency = sample["message"]["interactive"]["action"]["parameters"]["currency"].clone();
+        let parameter = |name: &str| {
+            sample.pointer(&format!("/message/interactive/action/parameters/{name}")).cloned().unwrap_or_default()
+        };
+        let (total, currency) = (parameter("total_amount"), parameter("currency"));
         let records: Vec<Record> = (0..BATCH)
             .map(|i| {
                 let fields = json!({"reference_id": format!("bench-order-{i}"), "status": "captured", "timestamp": T0,

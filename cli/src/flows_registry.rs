@@ -258,7 +258,9 @@ async fn run_inner(command: RegistryCommand, state: Option<&Path>) -> Result<u8,
                     .iter()
                     .map(|f| {
                         let mut v = serde_json::to_value(f).unwrap_or_default();
-                        v["recorded"] = json!(recorded.contains(&f.flow_id));
+                        if let Some(o) = v.as_object_mut() {
+                            o.insert("recorded".into(), json!(recorded.contains(&f.flow_id)));
+                        }
                         v
                     })
                     .collect();

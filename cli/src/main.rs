@@ -1,6 +1,9 @@
 //! `wapipe`: local mode (every function in one process on in-memory adapters), replay of
 //! sample or captured events, the dev server, and tools.
 
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 /// A faster allocator for the CLI: replay allocates for every record (decoding, the
 /// in-memory table, events) and glibc's malloc and free were a quarter of its CPU.
 #[global_allocator]

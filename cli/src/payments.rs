@@ -278,12 +278,13 @@ async fn command_run(
     local.save()?;
     let events = local.bus.events();
     let ours = |e: &&DomainEvent| {
-        e.detail["reference_id"] == reference_id && key.is_none_or(|k| e.detail.get("key") == Some(&json!(k)))
+        e.detail.get("reference_id").and_then(Value::as_str) == Some(reference_id)
+            && key.is_none_or(|k| e.detail.get("key") == Some(&json!(k)))
     };
     let new: Vec<&DomainEvent> = events.iter().skip(before).filter(ours).collect();
     if let Some(r) = new.iter().find(|e| e.detail_type == EventType::PaymentRejected) {
-        let reason = r.detail["reason"].as_str().unwrap_or("?");
-        eprintln!("wapipe: refused: {reason}: {}", r.detail["message"].as_str().unwrap_or_default());
+        let text = |field: &str| r.detail.get(field).and_then(Value::as_str);
+        eprintln!("wapipe: refused: {}: {}", text("reason").unwrap_or("?"), text("message").unwrap_or_default());
         return Ok(3);
     }
     let answers: Vec<&&DomainEvent> = new.iter().filter(|e| e.detail_type != t).collect();

@@ -176,7 +176,8 @@ async fn drain_ingest(local: &Local) -> Result<(), String> {
 /// As if the recipient had just written (ingest's contact window write).
 async fn open_window(local: &Local, sandbox: &Sandbox, body: &str) -> Result<(), String> {
     let v: Value = serde_json::from_str(body).map_err(|e| format!("request: not JSON: {e}"))?;
-    let (from, to) = (v["from"].as_str().unwrap_or_default(), v["to"].as_str().unwrap_or_default());
+    let text = |field: &str| v.get(field).and_then(Value::as_str).unwrap_or_default();
+    let (from, to) = (text("from"), text("to"));
     let phone = sandbox.phones().iter().find(|p| p.is(from)).map(|p| p.meta_phone_number_id.clone());
     let phone = phone.unwrap_or_else(|| from.to_string());
     let k = keys::contact_window(&phone, to.trim_start_matches('+'));

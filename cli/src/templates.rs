@@ -244,11 +244,13 @@ async fn run_inner(command: TemplatesCommand, state: Option<&Path>) -> Result<u8
             if let Some(c) = &components {
                 // The rules depend on the template's category and parameter format: read them.
                 let current: Value = serde_json::from_str(&admin.get_template(&id, &which).await?).unwrap_or_default();
-                let cat =
-                    category.clone().or_else(|| current["category"].as_str().map(str::to_string)).unwrap_or_default();
+                let cat = category
+                    .clone()
+                    .or_else(|| current.get("category").and_then(Value::as_str).map(str::to_string))
+                    .unwrap_or_default();
                 let format = parameter_format
                     .clone()
-                    .or_else(|| current["parameter_format"].as_str().map(str::to_string))
+                    .or_else(|| current.get("parameter_format").and_then(Value::as_str).map(str::to_string))
                     .unwrap_or_else(|| "positional".into());
                 validate_components(c, &cat, &format).map_err(problems_failure)?;
             }

@@ -331,8 +331,8 @@ pub fn group_by_key<T>(items: &[T], key: impl Fn(&T) -> String) -> Vec<(String, 
     let mut at: HashMap<String, usize> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         let k = key(item);
-        match at.get(&k) {
-            Some(&g) => groups[g].1.push(i),
+        match at.get(&k).and_then(|&g| groups.get_mut(g)) {
+            Some(group) => group.1.push(i),
             None => {
                 at.insert(k.clone(), groups.len());
                 groups.push((k, vec![i]));
@@ -358,8 +358,8 @@ pub async fn run_batch<C: Consumer>(consumer: &C, records: &[Record], options: &
     let handled: Vec<Vec<Indexed<C>>> = stream::iter(groups)
         .map(|(key, indexes)| async move {
             let mut out = Vec::with_capacity(indexes.len());
-            for (n, i) in indexes.into_iter().enumerate() {
-                let r = &records[i];
+            // The indexes are the records' own (`group_by_key` over them).
+            for (n, (i, r)) in indexes.into_iter().filter_map(|i| Some((i, records.get(i)?))).enumerate() {
                 let span = info_span!("record", record_id = %r.id, key = %key);
                 let ctx = Ctx { prepared, first_of_key: n == 0, index: i };
                 let outcome = one(consumer, r, ctx).instrument(span).await;
@@ -373,7 +373,9 @@ pub async fn run_batch<C: Consumer>(consumer: &C, records: &[Record], options: &
 
     let mut slots: Vec<Option<Handled<C::Done, C::Error>>> = records.iter().map(|_| None).collect();
     for (i, h) in handled.into_iter().flatten() {
-        slots[i] = Some(h);
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(h);
+        }
     }
     let deferrals = records.iter().zip(&slots).filter_map(|(r, h)| match h {
         Some(Handled::Retry { delay: Some(d), .. }) => Some(consumer.defer(r, *d)),

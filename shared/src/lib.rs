@@ -1,5 +1,8 @@
 //! wapipe-shared: the domain (pure), the ports, and their AWS and in-memory adapters.
 
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 pub mod accounts;
 pub mod admin;
 pub mod aws;

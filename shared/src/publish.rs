@@ -89,6 +89,10 @@ pub fn chunk_ranges(sizes: &[usize]) -> Vec<std::ops::Range<usize>> {
 /// (`keys::event_body`) and a reference is published in its place ([`spill`]); consumers
 /// read it back with [`load_event`]. Only entries that failed for a retryable reason are
 /// sent again, with exponential backoff and jitter.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "every index is a position in `events`, and the vectors indexed are sized to it"
+)]
 pub async fn publish_all<B: Bus, S: Store>(
     bus: &B,
     store: &S,
@@ -314,8 +318,8 @@ pub async fn write_all<S: Store>(store: &S, writes: Vec<Write>) -> Result<(), Po
     });
     let writes = &writes;
     let runs = groups.into_iter().map(|(_, idx)| async move {
-        for i in idx {
-            store.write(writes[i].clone()).await?;
+        for w in idx.into_iter().filter_map(|i| writes.get(i)) {
+            store.write(w.clone()).await?;
         }
         Ok::<(), PortError>(())
     });

@@ -18,6 +18,9 @@
 //! `max_replays` a message is **parked** (`PARKED#dlq:{queue}`: body, source, attempts, last
 //! error, attributes), `whatsapp.message.parked` is published, and only then is it deleted.
 
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 pub mod drain;
 pub mod lambda;
 pub mod park;
@@ -105,7 +108,7 @@ pub fn parse_pairs(json: &str) -> Result<Vec<QueuePair>, String> {
                 return Err(format!("[{i}].{field}: empty"));
             }
         }
-        if pairs[..i].iter().any(|q| q.name == p.name) {
+        if pairs.iter().take(i).any(|q| q.name == p.name) {
             return Err(format!("[{i}].name: {:?} appears twice", p.name));
         }
     }

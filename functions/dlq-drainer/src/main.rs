@@ -1,4 +1,7 @@
 //! dlq-drainer Lambda: wiring only (tracing, config, clients once, run).
+
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 // The handler's future nests the SDK clients' futures deeply.
 #![recursion_limit = "256"]
 

@@ -3,6 +3,9 @@
 //! `whatsapp.flow.completed` events, from its SQS queue). Plain async handlers over ports;
 //! `main` only wires.
 
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 pub mod completions;
 pub mod definition;
 pub mod endpoint;

@@ -1,4 +1,7 @@
 //! flow-endpoint Lambda: wiring only (tracing, settings and keys once, clients once, run).
+
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 #![recursion_limit = "256"]
 
 use flow_endpoint::lambda::{handle_event, Settings};

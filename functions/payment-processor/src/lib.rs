@@ -9,6 +9,9 @@
 //! are published after the write, from the state the table holds, with ids deterministic over
 //! the transition: a redelivered input re-publishes the same events (at-least-once, never lost).
 
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 pub mod inputs;
 pub mod lambda;
 mod payment;

@@ -1,4 +1,7 @@
 //! payment-processor Lambda: wiring only (tracing, config, clients once, run).
+
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 #![recursion_limit = "256"]
 
 use std::time::Duration;

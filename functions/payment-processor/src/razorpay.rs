@@ -50,7 +50,7 @@ pub fn idempotency_key(reference_id: &str, key: &str) -> String {
     h.update(reference_id.as_bytes());
     h.update([0x1f]);
     h.update(key.as_bytes());
-    format!("wapipe-{}", hex::encode(&h.finalize()[..16]))
+    format!("wapipe-{}", wapipe_shared::domain::events::hex_prefix(&h.finalize()))
 }
 
 impl Razorpay {
@@ -97,12 +97,12 @@ impl Razorpay {
         if status.is_success() {
             return Ok(json);
         }
-        let e = &json["error"];
+        let error = |field: &str| json.get("error").and_then(|e| e.get(field)).and_then(Value::as_str);
         let what = format!(
             "{path}: HTTP {} {} {}",
             status.as_u16(),
-            e["code"].as_str().unwrap_or("?"),
-            e["description"].as_str().unwrap_or_default()
+            error("code").unwrap_or("?"),
+            error("description").unwrap_or_default()
         );
         if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 409 {
             Err(retryable(what))
@@ -118,10 +118,10 @@ impl Razorpay {
             return Ok(id.to_string());
         }
         let list = self.call(http::Method::GET, &format!("/v1/orders/{id}/payments"), None, None).await?;
-        list["items"]
-            .as_array()
-            .and_then(|items| items.iter().find(|p| p["status"] == "captured"))
-            .and_then(|p| p["id"].as_str())
+        list.get("items")
+            .and_then(Value::as_array)
+            .and_then(|items| items.iter().find(|p| p.get("status").and_then(Value::as_str) == Some("captured")))
+            .and_then(|p| p.get("id").and_then(Value::as_str))
             .map(str::to_string)
             .ok_or_else(|| permanent(format!("order {id} has no captured payment")))
     }
@@ -131,8 +131,9 @@ impl Razorpay {
         for page in 0..MAX_PAGES {
             let path = format!("/v1/payments/{payment_id}/refunds?count=100&skip={}", page * 100);
             let list = self.call(http::Method::GET, &path, None, None).await?;
-            let items = list["items"].as_array().cloned().unwrap_or_default();
-            if let Some(r) = items.iter().find(|r| r["notes"]["wapipe_key"] == key) {
+            let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            if let Some(r) = items.iter().find(|r| r.pointer("/notes/wapipe_key").and_then(Value::as_str) == Some(key))
+            {
                 return Ok(Some(r.clone()));
             }
             if items.len() < 100 {

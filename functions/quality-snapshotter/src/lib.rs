@@ -15,6 +15,9 @@
 //! deliveries never regress a value, and each real change publishes one
 //! `whatsapp.quality.changed` (deterministic id) with the old and new values.
 
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 pub mod announce;
 pub mod lambda;
 pub mod records;

@@ -233,7 +233,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
     /// Not a valid send request. With a usable request id the rejection is recorded on its
     /// send record; without one the body is parked (`PARKED#send-worker`).
     pub(crate) async fn reject_unparsed(&self, r: &RecordIn, u: Unparsed, now: OffsetDateTime) -> Outcome {
-        let digest = hex::encode(&Sha256::digest(r.body.as_bytes())[..16]);
+        let digest = wapipe_shared::domain::events::hex_prefix(&Sha256::digest(r.body.as_bytes()));
         let rid = u.request_id.clone().filter(|id| sr::fits_callback(id) && !id.chars().any(char::is_control));
         let value = u.value.as_ref();
         let s = |k: &str| value.and_then(|v| v.get(k)).and_then(Value::as_str).map(str::to_string);

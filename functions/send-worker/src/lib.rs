@@ -26,6 +26,9 @@
 //! session `FLOW#{token}` written after the claim and before the EUM call; the token is saved
 //! on the send record (`flow_token`) so a retry sends the same one. See [`flow`].
 
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 pub mod backoff_policy;
 pub mod events;
 mod finish;

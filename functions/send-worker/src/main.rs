@@ -1,4 +1,7 @@
 //! send-worker Lambda: wiring only (tracing, config, clients once, run).
+
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 #![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::SqsEvent;

@@ -2,6 +2,9 @@
 //! EventBridge rule) into the message's monotonic status, template and pricing analytics, and
 //! `whatsapp.message.failed`. The handler is a plain async function over ports; `main` wires.
 
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 pub mod lambda;
 pub mod tracker;
 

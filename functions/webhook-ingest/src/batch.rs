@@ -194,6 +194,10 @@ impl<S: Store, B: Bus, C: Clock> Ingest<S, B, C> {
     }
 
     /// Phases 1 to 3, the records decoded.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every index is a record's position, and the vectors indexed are sized to the batch"
+    )]
     async fn stage_decoded(&self, records: &[RecordIn], mut decoded: Vec<Decoded>) -> Staged {
         // This process already wrote the registry item of a phone it knows: not again.
         for d in &mut decoded {

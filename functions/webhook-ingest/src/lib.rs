@@ -1,6 +1,9 @@
 //! webhook-ingest: EUM events (SQS ← SNS) and direct Meta webhooks (Function URL) into the
 //! table and the bus. The handlers are plain async functions over ports; `main` only wires.
 
+// No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 pub mod batch;
 pub mod http;
 pub mod lambda;

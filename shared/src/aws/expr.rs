@@ -66,7 +66,10 @@ impl Expr {
             Cond::AttrGt(a, v) => atom(format!("{} > {}", self.name(a), self.json(v))),
             Cond::And(cs) if cs.is_empty() => self.render(&Cond::Or(vec![Cond::ItemExists, Cond::ItemMissing])),
             Cond::Or(cs) if cs.is_empty() => self.render(&Cond::And(vec![Cond::ItemExists, Cond::ItemMissing])),
-            Cond::And(cs) | Cond::Or(cs) if cs.len() == 1 => self.render(&cs[0]),
+            Cond::And(cs) | Cond::Or(cs) if cs.len() == 1 => match cs.first() {
+                Some(only) => self.render(only),
+                None => (self.join(cs, " AND ", Prec::And), Prec::And),
+            },
             Cond::And(cs) => (self.join(cs, " AND ", Prec::And), Prec::And),
             Cond::Or(cs) => (self.join(cs, " OR ", Prec::Or), Prec::Or),
             Cond::Not(inner) => {

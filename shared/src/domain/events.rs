@@ -155,8 +155,12 @@ pub fn event_id(detail_type: EventType, parts: &[&str]) -> String {
         h.update([0x1f]);
         h.update(p.as_bytes());
     }
-    let digest = h.finalize();
-    hex::encode(&digest[..16])
+    hex_prefix(&h.finalize())
+}
+
+/// The first 16 bytes of a digest, in hex (32 characters).
+pub fn hex_prefix(digest: &[u8]) -> String {
+    hex::encode(digest.get(..16).unwrap_or(digest))
 }
 
 /// RFC 3339 in UTC, seconds precision when there are no sub-seconds.

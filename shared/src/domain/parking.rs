@@ -31,7 +31,7 @@ pub struct Poison<'a> {
 
 /// The unit that parks `p`; its mark lives `mark_ttl_secs`.
 pub fn park_unit(p: &Poison<'_>, now: OffsetDateTime, mark_ttl_secs: i64) -> Unit {
-    let digest = hex::encode(&Sha256::digest(p.body.as_bytes())[..16]);
+    let digest = crate::domain::events::hex_prefix(&Sha256::digest(p.body.as_bytes()));
     let at = rfc3339(p.sent_at.unwrap_or(now));
     let key = keys::parked(p.source, &at, p.record_id);
     let item = Item::new(key.pk.clone(), key.sk.clone())

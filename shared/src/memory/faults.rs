@@ -85,8 +85,7 @@ impl Faults {
         let mut s = self.lock();
         let mut fired: Option<bool> = None;
         let mut i = 0;
-        while i < s.nth.len() {
-            let f = &mut s.nth[i];
+        while let Some(f) = s.nth.get_mut(i) {
             if f.op == op || f.op == ANY_OP {
                 if f.remaining == 0 {
                     if fired.is_none() {

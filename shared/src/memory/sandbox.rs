@@ -169,18 +169,25 @@ pub fn status_notifications(
         .into_iter()
         .enumerate()
         .map(|(i, (status, errors))| {
-            let mut st = json!({
-                "id": send.wamid, "status": status, "timestamp": (base + i as i64).to_string(), "recipient_id": recipient,
-            });
+            let mut st = serde_json::Map::new();
+            st.insert("id".into(), json!(send.wamid));
+            st.insert("status".into(), json!(status));
+            st.insert("timestamp".into(), json!((base + i as i64).to_string()));
+            st.insert("recipient_id".into(), json!(recipient));
             if let Some(cb) = &callback {
-                st["biz_opaque_callback_data"] = cb.clone();
+                st.insert("biz_opaque_callback_data".into(), cb.clone());
             }
             if let Some(e) = errors {
-                st["errors"] = e;
+                st.insert("errors".into(), e);
             } else {
-                st["conversation"] = json!({"id": hex::encode(&Sha256::digest(recipient.as_bytes())[..16]), "origin": {"type": category}});
-                st["pricing"] = json!({"billable": true, "pricing_model": "PMP", "category": category, "type": "regular"});
+                let conversation = crate::domain::events::hex_prefix(&Sha256::digest(recipient.as_bytes()));
+                st.insert("conversation".into(), json!({"id": conversation, "origin": {"type": category}}));
+                st.insert(
+                    "pricing".into(),
+                    json!({"billable": true, "pricing_model": "PMP", "category": category, "type": "regular"}),
+                );
             }
+            let st = Value::Object(st);
             let entry = json!({"id": phone.waba_id, "changes": [{"field": "messages", "value": {
                 "messaging_product": "whatsapp",
                 "metadata": {"display_phone_number": "918041234567", "phone_number_id": phone.meta_phone_number_id},

@@ -105,15 +105,16 @@ pub async fn delete<S: Store>(store: &S, catalog_id: &str, retailer_id: &str) ->
 /// product_list interactive message, or a template's catalog/mpm button.
 pub fn referenced_products(message: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let action = &message["interactive"]["action"];
-    let catalog = action["catalog_id"].as_str().unwrap_or_default().to_string();
-    if let Some(id) = action["product_retailer_id"].as_str() {
-        out.push((catalog.clone(), id.to_string()));
+    let Some(action) = message.pointer("/interactive/action") else { return out };
+    let text = |v: &Value, field: &str| v.get(field).and_then(Value::as_str).map(str::to_string);
+    let catalog = text(action, "catalog_id").unwrap_or_default();
+    if let Some(id) = text(action, "product_retailer_id") {
+        out.push((catalog.clone(), id));
     }
-    for section in action["sections"].as_array().into_iter().flatten() {
-        for item in section["product_items"].as_array().into_iter().flatten() {
-            if let Some(id) = item["product_retailer_id"].as_str() {
-                out.push((catalog.clone(), id.to_string()));
+    for section in action.get("sections").and_then(Value::as_array).into_iter().flatten() {
+        for item in section.get("product_items").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(id) = text(item, "product_retailer_id") {
+                out.push((catalog.clone(), id));
             }
         }
     }

@@ -211,7 +211,7 @@ pub(super) fn clean(e: &serde_json::Error) -> String {
 pub(super) fn content_hash(v: &Value) -> String {
     let mut h = Sha256::new();
     feed(&mut h, v);
-    hex::encode(&h.finalize()[..16])
+    crate::domain::events::hex_prefix(&h.finalize())
 }
 
 fn feed(h: &mut Sha256, v: &Value) {

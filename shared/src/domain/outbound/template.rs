@@ -254,8 +254,8 @@ fn validate_components(p: &P<'_>, comps: &[Component], category: Option<Category
             Component::Carousel { .. } => Some(3),
             Component::Button { .. } => None,
         };
-        if let Some(s) = slot {
-            if std::mem::replace(&mut seen[s], true) {
+        if let Some(s) = slot.and_then(|s| seen.get_mut(s)) {
+            if std::mem::replace(s, true) {
                 return Err(pc.key("type").err("at most one component of each type (buttons excepted)"));
             }
         }
@@ -405,7 +405,7 @@ fn carousel(p: &P<'_>, cards: &[Card], category: Option<Category>) -> Checked {
     for (i, card) in cards.iter().enumerate() {
         let pc = p.idx(i);
         let n = card.card_index as usize;
-        if n >= cards.len() || cards[..i].iter().any(|c| c.card_index == card.card_index) {
+        if n >= cards.len() || cards.iter().take(i).any(|c| c.card_index == card.card_index) {
             return Err(pc.key("card_index").err(format!("unique, from 0 to {}", cards.len() - 1)));
         }
         if !card.components.iter().any(|c| matches!(c, Component::Header { .. })) {

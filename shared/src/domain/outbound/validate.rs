@@ -153,7 +153,7 @@ pub fn id_or_link(p: &P<'_>, id: Option<&str>, link: Option<&str>) -> Checked {
 /// The first duplicate of `items` (by `key`), as an error at its index.
 pub fn unique<'a, T>(p: &P<'_>, items: &'a [T], key: impl Fn(&'a T) -> &'a str, field: &str, what: &str) -> Checked {
     for (i, a) in items.iter().enumerate() {
-        if items[..i].iter().any(|b| key(b) == key(a)) {
+        if items.iter().take(i).any(|b| key(b) == key(a)) {
             return Err(p.idx(i).key(field).err(format!("{what} must be unique")));
         }
     }

@@ -56,11 +56,11 @@ pub(crate) fn check(c: &mut Checker, path: &str, comp: &Value, card: bool) {
     let first = kinds.iter().position(|k| k == "QUICK_REPLY");
     let last = kinds.iter().rposition(|k| k == "QUICK_REPLY");
     if let (Some(a), Some(b)) = (first, last) {
-        if kinds[a..=b].iter().any(|k| k != "QUICK_REPLY") {
+        if kinds.iter().take(b + 1).skip(a).any(|k| k != "QUICK_REPLY") {
             c.error(&list_path, "QUICK_REPLY buttons must be grouped together");
         }
     }
-    if c.category == "AUTHENTICATION" && !(kinds.len() == 1 && kinds[0] == "OTP") {
+    if c.category == "AUTHENTICATION" && !(kinds.len() == 1 && kinds.first().is_some_and(|k| k == "OTP")) {
         c.error(&list_path, "an authentication template has exactly one OTP button");
     }
     for (i, b) in list.iter().enumerate() {
@@ -104,7 +104,10 @@ fn url(c: &mut Checker, p: &str, b: &Value) {
         if !u.trim_end().ends_with("}}") {
             c.error(&up, "the parameter must be at the end of the URL");
         }
-        let ok = b.get("example").and_then(Value::as_array).is_some_and(|a| a.len() == 1 && a[0].is_string());
+        let ok = b
+            .get("example")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.len() == 1 && a.first().is_some_and(Value::is_string));
         if !ok {
             c.error(&format!("{p}.example"), "a URL with a parameter needs one example: [\"https://…/full-url\"]");
         }
