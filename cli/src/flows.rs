@@ -227,16 +227,7 @@ pub async fn responses<S: Store>(store: &S, target: &str) -> Result<Vec<Item>, w
     by_flow.limit = Some(100);
     let mut items: Vec<Item> = Vec::new();
     for q in [by_token, by_flow] {
-        let mut q = q;
-        // Bounded paging: 100 pages of 100.
-        for _ in 0..100 {
-            let page = store.query(q.clone()).await?;
-            items.extend(page.items);
-            match page.cursor {
-                Some(c) => q.cursor = Some(c),
-                None => break,
-            }
-        }
+        items.extend(wapipe_shared::paging::all_items(store, q, wapipe_shared::paging::MAX_PAGES).await?);
     }
     items.sort_by(|a, b| (a.get_str("occurred_at"), &a.pk, &a.sk).cmp(&(b.get_str("occurred_at"), &b.pk, &b.sk)));
     items.dedup_by(|a, b| a.pk == b.pk && a.sk == b.sk);

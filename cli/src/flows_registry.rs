@@ -345,16 +345,7 @@ async fn lifecycle(flow_id: &str, reg: &Reg, state: Option<&Path>, to: &str) -> 
 
 /// Flow ids recorded locally for a WABA.
 async fn recorded_ids<S: Store>(store: &S, waba: &str) -> Result<Vec<String>, Failure> {
-    let mut q = Query::table(keys::flow_registry_partition(waba), keys::FLOW_REGISTRY_PREFIX);
-    let mut ids = Vec::new();
-    // Bounded: 100 pages.
-    for _ in 0..100 {
-        let page = store.query(q.clone()).await?;
-        ids.extend(page.items.iter().filter_map(|i| i.get_str("flow_id").map(str::to_string)));
-        match page.cursor {
-            Some(c) => q.cursor = Some(c),
-            None => break,
-        }
-    }
-    Ok(ids)
+    let q = Query::table(keys::flow_registry_partition(waba), keys::FLOW_REGISTRY_PREFIX);
+    let items = wapipe_shared::paging::all_items(store, q, wapipe_shared::paging::MAX_PAGES).await?;
+    Ok(items.iter().filter_map(|i| i.get_str("flow_id").map(str::to_string)).collect())
 }

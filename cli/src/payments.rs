@@ -151,15 +151,10 @@ async fn read_order<S: Store>(s: &S, reference_id: &str) -> Result<Option<(Order
     let Some(item) = s.get(&k.pk, &k.sk).await.map_err(|e| e.to_string())? else { return Ok(None) };
     let order = OrderView::from_item(&item)?;
     let mut refunds = Vec::new();
-    let mut q = Query::table(keys::payment_partition(reference_id), keys::REFUND_PREFIX);
-    for _ in 0..100 {
-        let page = s.query(q.clone()).await.map_err(|e| e.to_string())?;
-        refunds.extend(page.items.iter().filter_map(|i| RefundView::from_item(i).ok()));
-        match page.cursor {
-            Some(c) => q.cursor = Some(c),
-            None => break,
-        }
-    }
+    let q = Query::table(keys::payment_partition(reference_id), keys::REFUND_PREFIX);
+    let items =
+        wapipe_shared::paging::all_items(s, q, wapipe_shared::paging::MAX_PAGES).await.map_err(|e| e.to_string())?;
+    refunds.extend(items.iter().filter_map(|i| RefundView::from_item(i).ok()));
     Ok(Some((order, refunds)))
 }
 
@@ -200,19 +195,14 @@ async fn list<S: Store>(s: &S, state: &str, refunds: bool, json: bool) -> Result
     } else {
         order_index(OrderState::parse(state).ok_or(format!("STATE: an order state, got {state:?}"))?)
     };
-    let mut q = Query { index: Index::Gsi1, ..Query::table(partition, "") };
+    let q = Query { index: Index::Gsi1, ..Query::table(partition, "") };
+    let items =
+        wapipe_shared::paging::all_items(s, q, wapipe_shared::paging::MAX_PAGES).await.map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
-    for _ in 0..100 {
-        let page = s.query(q.clone()).await.map_err(|e| e.to_string())?;
-        for i in &page.items {
-            rows.push(json!({"reference_id": i.get_str("reference_id"), "key": i.get_str("key"),
-                "amount": i.get_i64("amount").or(i.get_i64("total")), "currency": i.get_str("currency"),
-                "updated_at": i.get_i64("updated_at")}));
-        }
-        match page.cursor {
-            Some(c) => q.cursor = Some(c),
-            None => break,
-        }
+    for i in &items {
+        rows.push(json!({"reference_id": i.get_str("reference_id"), "key": i.get_str("key"),
+            "amount": i.get_i64("amount").or(i.get_i64("total")), "currency": i.get_str("currency"),
+            "updated_at": i.get_i64("updated_at")}));
     }
     if json {
         println!("{}", Value::Array(rows));

@@ -17,7 +17,7 @@ use wapipe_shared::aws::{sdk_config, DynamoStore};
 use wapipe_shared::domain::keys;
 use wapipe_shared::domain::quality::{Rating, Tier};
 use wapipe_shared::memory::{MemoryBus, MemoryStore, Sandbox, SandboxAccounts};
-use wapipe_shared::ports::{Item, Query, Store, SystemClock};
+use wapipe_shared::ports::{Query, Store, SystemClock};
 use wapipe_shared::publish::RetryPolicy;
 use wapipe_shared::routes::Consumer;
 
@@ -134,17 +134,9 @@ pub fn parse_since(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Strin
 
 /// The history rows (oldest first) as `{"at", "rating", "tier", "event", "source"}`.
 pub async fn history<S: Store>(store: &S, phone: &str, since: Option<OffsetDateTime>) -> Result<Vec<Value>, String> {
-    let mut q = Query::table(keys::quality_latest(phone).pk, keys::HISTORY_PREFIX);
-    let mut items: Vec<Item> = Vec::new();
-    // Bounded: at most 1000 pages.
-    for _ in 0..1000 {
-        let page = store.query(q.clone()).await.map_err(|e| e.to_string())?;
-        items.extend(page.items);
-        match page.cursor {
-            Some(c) => q.cursor = Some(c),
-            None => break,
-        }
-    }
+    let q = Query::table(keys::quality_latest(phone).pk, keys::HISTORY_PREFIX);
+    // A long history: up to 1,000 pages.
+    let items = wapipe_shared::paging::all_items(store, q, 1000).await.map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for i in items {
         let at = i.get_str("at").unwrap_or_default();

@@ -209,23 +209,12 @@ fn local_days(s: &MemoryStore, kind: &str) -> Vec<String> {
 async fn rows<S: Store>(s: &S, kind: &str, days: &[String]) -> Result<Vec<Item>, String> {
     let mut out = Vec::new();
     for d in days {
-        let mut cursor = None;
-        loop {
-            let q = Query {
-                index: Index::Gsi1,
-                pk: keys::analytics_day(kind, d),
-                sk_prefix: String::new(),
-                forward: true,
-                limit: None,
-                cursor,
-            };
-            let page = s.query(q).await.map_err(|e| e.to_string())?;
-            out.extend(page.items);
-            match page.cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+        let q = Query { index: Index::Gsi1, ..Query::table(keys::analytics_day(kind, d), "") };
+        out.extend(
+            wapipe_shared::paging::all_items(s, q, wapipe_shared::paging::MAX_PAGES)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
     }
     Ok(out)
 }

@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod http;
 pub mod memory;
 pub mod messaging;
+pub mod paging;
 pub mod ports;
 pub mod publish;
 pub mod routes;

@@ -38,17 +38,7 @@ pub async fn query_all<S: Store>(
     pk: String,
     prefix: &str,
 ) -> Result<Vec<crate::ports::Item>, BusinessError> {
-    let mut q = Query::table(pk, prefix);
-    let mut out = Vec::new();
-    for _ in 0..100 {
-        let page = store.query(q.clone()).await?;
-        out.extend(page.items);
-        match page.cursor {
-            Some(c) => q.cursor = Some(c),
-            None => break,
-        }
-    }
-    Ok(out)
+    Ok(crate::paging::all_items(store, Query::table(pk, prefix), crate::paging::MAX_PAGES).await?)
 }
 
 /// Epoch milliseconds of a time.
