@@ -11,7 +11,7 @@ use wapipe_shared::domain::business::calling::{self, CallSettings};
 use wapipe_shared::domain::business::catalog::{self, Product};
 use wapipe_shared::domain::business::groups::{self, Group};
 
-use crate::eum::{done, finish, on_store, print_json, print_table, EumOpts, Failure};
+use crate::operator::{done, finish, on_store, print_json, print_table, EumOpts, Failure};
 use crate::profile::business;
 
 #[derive(Subcommand)]

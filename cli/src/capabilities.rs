@@ -5,7 +5,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use wapipe_shared::capabilities::{self, Capability, Support, CAPABILITIES};
 
-use crate::eum::{print_json, print_table, Failure, EXIT_NOT_FOUND};
+use crate::operator::{print_json, print_table, Failure, EXIT_NOT_FOUND};
 
 #[derive(Args)]
 #[command(after_help = "Examples:
@@ -65,7 +65,7 @@ fn served_by(c: &Capability) -> String {
 }
 
 pub fn run(args: CapabilitiesArgs) -> Result<u8, String> {
-    crate::eum::finish(run_inner(args))
+    crate::operator::finish(run_inner(args))
 }
 
 fn run_inner(args: CapabilitiesArgs) -> Result<u8, Failure> {

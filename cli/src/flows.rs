@@ -118,7 +118,7 @@ pub async fn run(command: FlowsCommand, state: Option<&Path>) -> Result<u8, Stri
         }
         FlowsCommand::UploadKey { phone_number_id, public_key, endpoint_url } => {
             let pem = std::fs::read_to_string(&public_key).map_err(|e| format!("{}: {e}", public_key.display()))?;
-            let admin = crate::eum::EumOpts { endpoint_url }.admin().await;
+            let admin = crate::operator::EumOpts { endpoint_url }.admin().await;
             let status = upload_key(&admin, &phone_number_id, &pem).await?;
             println!("public key registered for {phone_number_id}; signature status: {status}");
             Ok(if status == "VALID" { 0 } else { 1 })

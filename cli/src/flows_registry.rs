@@ -13,7 +13,7 @@ use wapipe_shared::domain::flows::validate::{has_errors, validate_text, Options,
 use wapipe_shared::domain::keys;
 use wapipe_shared::ports::{Cond, Query, Store, Update, Write};
 
-use crate::eum::{done, finish, on_store, print_json, print_table, Failure, WabaOpts};
+use crate::operator::{done, finish, on_store, print_json, print_table, Failure, WabaOpts};
 
 #[derive(Subcommand)]
 pub enum RegistryCommand {

@@ -9,7 +9,7 @@ use serde_json::json;
 use wapipe_shared::admin::media_rules::{self, RULES};
 use wapipe_shared::admin::{Admin, S3Location};
 
-use crate::eum::{done, finish, print_json, print_table, progress, EumOpts, Failure};
+use crate::operator::{done, finish, print_json, print_table, progress, EumOpts, Failure};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct PhoneOpts {

@@ -14,7 +14,7 @@ use wapipe_shared::domain::events::rfc3339;
 use wapipe_shared::domain::keys;
 use wapipe_shared::ports::{Cond, Item, Store, Write};
 
-use crate::eum::{done, finish, on_store, print_json, print_table, progress, EumOpts, Failure};
+use crate::operator::{done, finish, on_store, print_json, print_table, progress, EumOpts, Failure};
 
 #[derive(Subcommand)]
 pub enum PhonesCommand {

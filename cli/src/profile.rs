@@ -11,7 +11,7 @@ use wapipe_shared::capabilities::require_eum;
 use wapipe_shared::domain::business::profile::{self, Profile};
 use wapipe_shared::domain::business::BusinessError;
 
-use crate::eum::{done, finish, on_store, print_json, print_table, Failure};
+use crate::operator::{done, finish, on_store, print_json, print_table, Failure};
 
 #[derive(Args, Clone, Debug)]
 pub struct Target {

@@ -15,7 +15,7 @@ use wapipe_shared::domain::quality::Source;
 use wapipe_shared::domain::templates::{validate_components, validate_text, Problem};
 use wapipe_shared::ports::Store;
 
-use crate::eum::{done, finish, on_store, print_json, print_table, progress, Failure, WabaOpts};
+use crate::operator::{done, finish, on_store, print_json, print_table, progress, Failure, WabaOpts};
 
 /// Pages of 100 templates `list` reads at most.
 const MAX_PAGES: usize = 50;

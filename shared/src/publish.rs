@@ -447,7 +447,7 @@ mod tests {
         let reference = &published[1];
         assert!(entry_size(reference) < 1024, "only the common fields and the reference");
         assert!(reference.detail.contains_key(DETAIL_REF));
-        crate::domain::catalogue::validate(reference).unwrap();
+        crate::domain::event_catalogue::validate(reference).unwrap();
         let body = crate::domain::events::eventbridge_body(
             reference,
             "000000000000",

@@ -35,9 +35,9 @@ fn body(t: EventType, fields: Value) -> String {
     eventbridge_body(&e, "000000000000", "ap-south-1", at)
 }
 
-type P = Processor<DynamoStore, Arc<MemoryBus>, FixedClock, ManualGateway>;
+type EmulatorProcessor = Processor<DynamoStore, Arc<MemoryBus>, FixedClock, ManualGateway>;
 
-async fn deliver(p: &P, body: String) -> Outcome {
+async fn deliver(p: &EmulatorProcessor, body: String) -> Outcome {
     // As SQS would: a record that asks to be retried comes back (bounded).
     let mut last = Outcome::Retry { error: "not run".into() };
     for n in 1..=20 {
@@ -57,7 +57,7 @@ async fn concurrent_refunds_never_reserve_more_than_the_capture() {
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = create_table(&client).await;
     let config = Config { publish: RetryPolicy::immediate(3), max_attempts: 16, ..Config::default() };
-    let p: Arc<P> = Arc::new(Processor::new(
+    let p: Arc<EmulatorProcessor> = Arc::new(Processor::new(
         DynamoStore::new(client, table),
         Arc::new(MemoryBus::new()),
         FixedClock(from_epoch_secs(T0 + 60).expect("time")),

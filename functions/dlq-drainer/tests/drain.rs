@@ -13,7 +13,7 @@ use dlq_drainer::{Action, Config, Drainer, QueuePair, REPLAYS_ATTR, UNPARKED_ATT
 use send_worker::{Outcome, RecordIn, SendWorker};
 use serde_json::json;
 use time::OffsetDateTime;
-use wapipe_shared::domain::catalogue;
+use wapipe_shared::domain::event_catalogue;
 use wapipe_shared::domain::events::EventType;
 use wapipe_shared::domain::keys::Key;
 use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore, Sandbox};
@@ -170,7 +170,7 @@ async fn a_poison_message_is_parked_after_n_replays_with_its_reason() {
     assert!(p.get_str("last_error").unwrap_or_default().contains("boom"));
     let events: Vec<_> = e.bus.events().into_iter().filter(|ev| ev.detail_type == EventType::MessageParked).collect();
     assert_eq!(events.len(), 1);
-    catalogue::validate(&events[0]).unwrap();
+    event_catalogue::validate(&events[0]).unwrap();
     assert_eq!(events[0].detail["attempts"], json!(2));
     // An operator re-drives it: back on the source queue, replay count reset, item gone.
     let key = Key { pk: p.pk.clone(), sk: p.sk.clone() };

@@ -22,9 +22,9 @@ use crate::FlowEndpoint;
 pub struct UnsupportedEvent(String);
 
 /// Route one invocation.
-pub async fn handle_event<S: Store + 'static, C: Clock, S2: Store, B: Bus, C2: Clock>(
+pub async fn handle_event<S: Store + 'static, C: Clock, CompletionStore: Store, B: Bus, CompletionClock: Clock>(
     endpoint: &FlowEndpoint<S, C>,
-    completions: &Completions<S2, B, C2>,
+    completions: &Completions<CompletionStore, B, CompletionClock>,
     event: Value,
 ) -> Result<Value, UnsupportedEvent> {
     if event.get("Records").is_some() {

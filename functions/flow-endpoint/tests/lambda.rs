@@ -75,7 +75,7 @@ fn completed(token: Option<&str>, wamid: &str) -> String {
         Envelope { event_id: format!("e-{wamid}"), occurred_at: t0(), waba_id: "w", phone_number_id: PHONE },
         fields,
     );
-    wapipe_shared::domain::catalogue::validate(&e).unwrap();
+    wapipe_shared::domain::event_catalogue::validate(&e).unwrap();
     eventbridge_body(&e, "123456789012", "ap-south-1", t0())
 }
 
@@ -111,7 +111,7 @@ async fn completions_are_stored_joined_to_their_session_and_poison_is_parked() {
     assert_eq!(parked.items.len(), 1, "the poison body, once");
     let rejected: Vec<_> = bus.events().into_iter().filter(|e| e.detail_type == EventType::IngestRejected).collect();
     assert_eq!(rejected.len(), 1);
-    wapipe_shared::domain::catalogue::validate(&rejected[0]).unwrap();
+    wapipe_shared::domain::event_catalogue::validate(&rejected[0]).unwrap();
 
     // A failing table: the record is retried, not lost.
     store.faults().fail_next("get");

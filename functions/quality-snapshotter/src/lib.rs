@@ -19,13 +19,13 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod announce;
+pub mod batch;
 pub mod lambda;
-pub mod records;
 pub mod snapshot;
 
 use wapipe_shared::publish::RetryPolicy;
 
-pub use records::{BatchReport, Outcome, RecordIn};
+pub use batch::{BatchReport, Outcome, RecordIn};
 pub use snapshot::SnapshotReport;
 
 pub use wapipe_shared::config::ConfigError;

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use wapipe_fake_eum::{FakeEum, Phone, Waba};
 use wapipe_shared::accounts::Accounts;
 use wapipe_shared::aws::EumAccounts;
-use wapipe_shared::domain::catalogue;
+use wapipe_shared::domain::event_catalogue;
 use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
 use wapipe_shared::domain::keys;
 use wapipe_shared::memory::{MemoryBus, MemoryStore, SandboxAccounts};
@@ -71,7 +71,7 @@ async fn latest(store: &MemoryStore, phone: &str) -> Item {
 fn changed(bus: &MemoryBus) -> Vec<DomainEvent> {
     let events = bus.events();
     for e in &events {
-        catalogue::validate(e).unwrap();
+        event_catalogue::validate(e).unwrap();
     }
     events.into_iter().filter(|e| e.detail_type == EventType::QualityChanged).collect()
 }
@@ -87,7 +87,7 @@ fn event(t: EventType, at: i64, waba: &str, phone: &str, fields: Value) -> Recor
         },
         fields.as_object().cloned().unwrap(),
     );
-    catalogue::validate(&e).unwrap();
+    event_catalogue::validate(&e).unwrap();
     let body = eventbridge_body(&e, "123456789012", "ap-south-1", OffsetDateTime::from_unix_timestamp(at).unwrap());
     RecordIn { id: format!("m-{at}-{}", t.as_str()), body, receive_count: 1, ..Default::default() }
 }

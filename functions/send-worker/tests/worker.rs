@@ -244,7 +244,7 @@ async fn an_eventbridge_send_requested_body_is_a_request_and_reuse_is_refused() 
         phone_number_id: PHONE,
     };
     let event = DomainEvent::new(EventType::SendRequested, env_, fields);
-    wapipe_shared::domain::catalogue::validate(&event).unwrap();
+    wapipe_shared::domain::event_catalogue::validate(&event).unwrap();
     let body = eventbridge_body(&event, "123456789012", "ap-south-1", e.clock.0.lock().map(|t| *t).unwrap());
     assert!(matches!(e.run(&body).await, Outcome::Accepted { .. }));
     // Same request id, different request: refused, the record untouched.

@@ -11,7 +11,7 @@ use status_tracker::lambda::handle_sqs;
 use status_tracker::{Config, Outcome, Tracker};
 use support::*;
 use wapipe_shared::consumer::Record;
-use wapipe_shared::domain::catalogue;
+use wapipe_shared::domain::event_catalogue;
 use wapipe_shared::domain::events::EventType;
 use wapipe_shared::domain::status::pricing::RateCard;
 use wapipe_shared::domain::status::view::{MessageView, PricingRow, TemplateRow};
@@ -53,7 +53,7 @@ async fn failed_after_delivered_is_terminal_and_keeps_both() {
     assert_eq!((row.sent, row.delivered, row.read, row.failed), (1, 1, 1, 1));
     let failed: Vec<_> = t.bus.events().into_iter().filter(|e| e.detail_type == EventType::MessageFailed).collect();
     assert_eq!(failed.len(), 1, "one event per failure, the duplicate publishes nothing");
-    catalogue::validate(&failed[0]).unwrap();
+    event_catalogue::validate(&failed[0]).unwrap();
     assert_eq!(failed[0].detail["request_id"], "r1");
     assert_eq!(failed[0].detail["errors"][0]["meaning"].as_str().map(|m| m.contains("undeliverable")), Some(true));
 }
@@ -175,7 +175,7 @@ async fn poison_records_are_parked_once_and_named() {
     let rejected: Vec<_> = t.bus.events().into_iter().filter(|e| e.detail_type == EventType::IngestRejected).collect();
     assert_eq!(rejected.len(), 3, "the redelivered poison is not announced twice");
     for e in &rejected {
-        catalogue::validate(e).unwrap();
+        event_catalogue::validate(e).unwrap();
         assert_eq!(e.detail["source"], "status-tracker");
     }
 }

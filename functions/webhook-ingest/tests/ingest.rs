@@ -5,7 +5,7 @@ mod support;
 use std::collections::{BTreeMap, HashSet};
 
 use support::*;
-use wapipe_shared::domain::catalogue;
+use wapipe_shared::domain::event_catalogue;
 use wapipe_shared::domain::keys;
 use wapipe_shared::ports::{Query, Store};
 use webhook_ingest::{Outcome, RecordIn};
@@ -24,7 +24,7 @@ async fn every_sample_gives_the_events_its_manifest_expects() {
         assert_eq!(parked, want.parked, "{rel}: parked: {report:?}");
         assert_eq!(counts(&bus), want.expect, "{rel}: events by detail-type");
         for e in bus.events() {
-            catalogue::validate(&e).unwrap_or_else(|err| panic!("{rel}: {} off-catalogue: {err}", e.detail_type));
+            event_catalogue::validate(&e).unwrap_or_else(|err| panic!("{rel}: {} off-catalogue: {err}", e.detail_type));
         }
     }
 }

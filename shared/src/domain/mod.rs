@@ -1,8 +1,8 @@
 //! Pure domain logic: no I/O.
 
 pub mod business;
-pub mod catalogue;
 pub mod envelope;
+pub mod event_catalogue;
 pub mod events;
 pub mod flows;
 pub mod keys;

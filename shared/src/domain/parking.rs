@@ -81,6 +81,6 @@ mod tests {
         let Write::Put { item, .. } = &u.before[0] else { panic!("a put") };
         assert_eq!(item.pk, "PARKED#status-tracker");
         assert_eq!(item.get_str("body"), Some("{"));
-        crate::domain::catalogue::validate(&u.events[0]).unwrap();
+        crate::domain::event_catalogue::validate(&u.events[0]).unwrap();
     }
 }

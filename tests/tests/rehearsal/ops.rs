@@ -11,7 +11,7 @@ use std::time::Duration;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-use wapipe_shared::domain::catalogue::catalogue;
+use wapipe_shared::domain::event_catalogue::catalogue;
 use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, EventType};
 use wapipe_shared::domain::keys;
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use payment_processor::{Config, Outcome, Processor, RecordIn};
 use serde_json::{json, Map, Value};
-use wapipe_shared::domain::catalogue;
+use wapipe_shared::domain::event_catalogue;
 use wapipe_shared::domain::events::{event_id, eventbridge_body, from_epoch_secs, DomainEvent, Envelope, EventType};
 use wapipe_shared::domain::outbound::parse_request_value;
 use wapipe_shared::domain::payments::order::{create_order, new_order, order_details_of};
@@ -98,7 +98,7 @@ fn object(v: Value) -> Map<String, Value> {
 pub fn body(t: EventType, fields: Value) -> String {
     let b = raw_body(t, fields);
     let e = wapipe_shared::domain::events::parse_eventbridge_body(&b).expect("a body");
-    catalogue::validate(&e).expect("inputs follow the catalogue");
+    event_catalogue::validate(&e).expect("inputs follow the catalogue");
     b
 }
 
@@ -154,7 +154,7 @@ pub async fn run_n(p: &MemProcessor, body: String, receive_count: u32) -> Outcom
     let r = RecordIn { id, body, receive_count, sent_at: Some(at(T0)), ..Default::default() };
     let outcome = p.handle_batch(&[r]).await.outcomes.remove(0).1;
     for e in p.bus.events() {
-        catalogue::validate(&e).unwrap_or_else(|err| panic!("{}: {err}", e.detail_type));
+        event_catalogue::validate(&e).unwrap_or_else(|err| panic!("{}: {err}", e.detail_type));
     }
     outcome
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use send_worker::{Config, Outcome, RecordIn, SendWorker};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-use wapipe_shared::domain::catalogue;
+use wapipe_shared::domain::event_catalogue;
 use wapipe_shared::domain::events::{DomainEvent, EventType};
 use wapipe_shared::domain::keys;
 use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore, Sandbox};
@@ -107,7 +107,7 @@ impl<M: Messaging> Env<M> {
     pub fn events(&self) -> Vec<DomainEvent> {
         let events = self.bus.events();
         for e in &events {
-            catalogue::validate(e).unwrap_or_else(|err| panic!("{err}: {:?}", e.detail));
+            event_catalogue::validate(e).unwrap_or_else(|err| panic!("{err}: {:?}", e.detail));
         }
         events
     }

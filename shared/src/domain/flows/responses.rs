@@ -115,7 +115,7 @@ mod tests {
     fn a_completion_becomes_a_response_joined_to_its_flow() {
         let e = event(json!({"wamid": "wamid.IN", "from": "393", "flow_token": "tok",
             "response": {"flow_token": "tok", "rating": "4"}, "record_key": "MSG#wamid.IN"}));
-        crate::domain::catalogue::validate(&e).unwrap();
+        crate::domain::event_catalogue::validate(&e).unwrap();
         let r = reply_from_event(&e).unwrap();
         let now = r.occurred_at;
         let Write::Put { item, cond } = response_write(&r, Some("1234"), now) else { panic!("a put") };

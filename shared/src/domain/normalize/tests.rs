@@ -4,8 +4,8 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::normalize;
-use crate::domain::catalogue;
 use crate::domain::envelope::{DecodeError, EumContext, Layer, PhoneRef, WabaRef};
+use crate::domain::event_catalogue;
 use crate::domain::events::{from_epoch_secs, DomainEvent};
 use crate::domain::unit::{NormalizeContext, Unit};
 use crate::ports::{Item, Write};
@@ -50,7 +50,7 @@ pub fn check(units: &[Unit]) {
             u.label
         );
         for e in &u.events {
-            catalogue::validate(e).unwrap_or_else(|err| panic!("{err}\n{}", e.detail_json()));
+            event_catalogue::validate(e).unwrap_or_else(|err| panic!("{err}\n{}", e.detail_json()));
             assert!(e.detail_json().len() < 200 * 1024);
             let mark = ids.entry(e.event_id().to_string()).or_insert(&u.mark);
             assert_eq!(*mark, &u.mark, "event id reused across different units ({})", u.label);

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::interactive::{fixed_name, frame, text_header_only, Catalog, Product, ProductList};
 use super::limits::{PRODUCT_ITEMS, PRODUCT_SECTIONS, SECTION_TITLE};
-use super::validate::{count, opt_text, required, text, Checked, P};
+use super::validate::{count, opt_text, required, text, Checked, FieldPath};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,7 +14,7 @@ pub struct ProductAction {
 }
 
 impl Product {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         if self.header.is_some() {
             return Err(p.key("header").err("not allowed for a single product message"));
         }
@@ -46,7 +46,7 @@ pub struct ProductItem {
 }
 
 /// Sections of products (multi-product messages and template `mpm` buttons).
-pub fn validate_product_sections(p: &P<'_>, sections: &[ProductSection]) -> Checked {
+pub fn validate_product_sections(p: &FieldPath<'_>, sections: &[ProductSection]) -> Checked {
     count(p, sections.len(), 1, PRODUCT_SECTIONS, "sections")?;
     let mut total = 0;
     for (i, s) in sections.iter().enumerate() {
@@ -68,7 +68,7 @@ pub fn validate_product_sections(p: &P<'_>, sections: &[ProductSection]) -> Chec
 }
 
 impl ProductList {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         text_header_only(p, self.header.as_ref(), true)?;
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
@@ -85,7 +85,7 @@ pub struct CatalogParams {
 }
 
 impl Catalog {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         if self.header.is_some() {
             return Err(p.key("header").err("not allowed for a catalog message"));
         }

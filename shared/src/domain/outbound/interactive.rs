@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::limits::*;
 use super::payments::{OrderDetails, OrderStatus};
 use super::text_media::Media;
-use super::validate::{count, opt_text, required, text, unique, url, Checked, P};
+use super::validate::{count, opt_text, required, text, unique, url, Checked, FieldPath};
 
 /// `interactive`, by its `type`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -60,7 +60,7 @@ impl Interactive {
         }
     }
 
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         match self {
             Interactive::Button(m) => m.validate(p),
             Interactive::List(m) => m.validate(p),
@@ -95,7 +95,7 @@ pub enum Header {
 }
 
 impl Header {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         match self {
             Header::Text { text: t } => text(&p.key("text"), t, HEADER_TEXT),
             Header::Image { image } => image.validate_header(&p.key("image")),
@@ -106,7 +106,7 @@ impl Header {
 }
 
 /// Header, body and footer checks shared by every interactive type.
-pub fn frame(p: &P<'_>, header: Option<&Header>, body: Option<&TextObj>, footer: Option<&TextObj>) -> Checked {
+pub fn frame(p: &FieldPath<'_>, header: Option<&Header>, body: Option<&TextObj>, footer: Option<&TextObj>) -> Checked {
     if let Some(h) = header {
         h.validate(&p.key("header"))?;
     }
@@ -119,7 +119,7 @@ pub fn frame(p: &P<'_>, header: Option<&Header>, body: Option<&TextObj>, footer:
     Ok(())
 }
 
-pub(super) fn text_header_only(p: &P<'_>, header: Option<&Header>, required_: bool) -> Checked {
+pub(super) fn text_header_only(p: &FieldPath<'_>, header: Option<&Header>, required_: bool) -> Checked {
     match header {
         None if required_ => Err(p.key("header").err("required: a text header")),
         Some(Header::Text { .. }) | None => Ok(()),
@@ -127,7 +127,7 @@ pub(super) fn text_header_only(p: &P<'_>, header: Option<&Header>, required_: bo
     }
 }
 
-pub(super) fn fixed_name(p: &P<'_>, name: &str, expected: &str) -> Checked {
+pub(super) fn fixed_name(p: &FieldPath<'_>, name: &str, expected: &str) -> Checked {
     if name == expected {
         Ok(())
     } else {
@@ -206,7 +206,7 @@ pub struct Reply {
 }
 
 impl Button {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pb = p.key("action");
         let pb = pb.key("buttons");
@@ -258,7 +258,7 @@ pub struct Row {
 }
 
 impl List {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         text_header_only(p, self.header.as_ref(), false)?;
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
@@ -318,7 +318,7 @@ pub struct NameOnly {
 }
 
 impl Simple {
-    pub fn validate(&self, p: &P<'_>, name: &str) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>, name: &str) -> Checked {
         if self.header.is_some() {
             return Err(p.key("header").err("not allowed for this message type"));
         }
@@ -335,7 +335,7 @@ pub struct CtaUrlParams {
 }
 
 impl CtaUrl {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
         fixed_name(&pa, &self.action.name, "cta_url")?;
@@ -374,7 +374,7 @@ pub struct FlowPayload {
 }
 
 impl Flow {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
         fixed_name(&pa, &self.action.name, "flow")?;
@@ -421,7 +421,7 @@ pub struct AddressParams {
 }
 
 impl Address {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
         fixed_name(&pa, &self.action.name, "address_message")?;

@@ -30,7 +30,7 @@ pub use template::{Category, Template};
 pub use validate::FieldError;
 
 use text_media::{Contact, Location, Media, MediaKind, Reaction, Text};
-use validate::{Checked, P};
+use validate::{Checked, FieldPath};
 
 /// A request to send one WhatsApp message (the public input of the send worker).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -145,7 +145,7 @@ impl OutboundMessage {
     }
 
     /// Check every limit; `category` refines template rules (authentication codes).
-    pub fn validate(&self, p: &P<'_>, category: Option<Category>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>, category: Option<Category>) -> Checked {
         let k = p.key(self.type_name());
         match self {
             OutboundMessage::Text { text } => text.validate(&k),
@@ -190,7 +190,7 @@ impl SendRequest {
 
     /// As [`SendRequest::validate`], with the template category when known from elsewhere.
     pub fn validate_with(&self, category: Option<Category>) -> Result<(), FieldError> {
-        let id = P::root("request_id");
+        let id = FieldPath::root("request_id");
         validate::required(&id, &self.request_id)?;
         if !crate::domain::send_record::fits_callback(&self.request_id) {
             let max = limits::CALLBACK_DATA - crate::domain::send_record::CALLBACK_PREFIX.len();
@@ -199,14 +199,14 @@ impl SendRequest {
         if self.request_id.chars().any(char::is_control) {
             return Err(id.err("no control characters"));
         }
-        let from = P::root("from");
+        let from = FieldPath::root("from");
         validate::required(&from, &self.from)?;
         let numeric = self.from.bytes().all(|b| b.is_ascii_digit());
         if !(numeric || self.from.starts_with("phone-number-id-") || self.from.starts_with("arn:")) {
             return Err(from.err("a Meta phone_number_id (digits), an EUM phone-number-id-… or its ARN"));
         }
-        validate::e164(&P::root("to"), &self.to)?;
-        let o = P::root("options");
+        validate::e164(&FieldPath::root("to"), &self.to)?;
+        let o = FieldPath::root("options");
         if let Some(r) = &self.options.reply_to {
             validate::required(&o.key("reply_to"), r)?;
         }
@@ -221,7 +221,7 @@ impl SendRequest {
             validate::text(&tags, k, 128)?;
             validate::at_most(&tags, v, 256)?;
         }
-        self.message.validate(&P::root("message"), category.or(self.options.category))
+        self.message.validate(&FieldPath::root("message"), category.or(self.options.category))
     }
 
     /// `not_before` as a time, when given and valid.

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::interactive::{fixed_name, frame, Header, NamedAction, TextObj};
 use super::limits::{ORDER_ITEM_NAME, REFERENCE_ID};
-use super::validate::{count, opt_text, required, text, Checked, P};
+use super::validate::{count, opt_text, required, text, Checked, FieldPath};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,7 +113,7 @@ pub const CURRENCIES: &[&str] = &["INR", "SGD", "BRL"];
 /// `order_status` values (docs/PROTOCOL.md §6.3).
 pub const ORDER_STATUSES: &[&str] = &["pending", "processing", "partially_shipped", "shipped", "completed", "canceled"];
 
-fn same_offset(p: &P<'_>, a: Amount, offset: i64) -> Checked {
+fn same_offset(p: &FieldPath<'_>, a: Amount, offset: i64) -> Checked {
     if a.offset != offset {
         return Err(p.key("offset").err(format!("must equal total_amount.offset ({offset})")));
     }
@@ -124,7 +124,7 @@ fn same_offset(p: &P<'_>, a: Amount, offset: i64) -> Checked {
 }
 
 impl OrderDetails {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
         fixed_name(&pa, &self.action.name, "review_and_pay")?;
@@ -226,7 +226,7 @@ pub struct OrderStatusOrder {
 }
 
 impl OrderStatus {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, None, Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
         fixed_name(&pa, &self.action.name, "review_order")?;

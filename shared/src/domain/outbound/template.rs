@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::catalog::{validate_product_sections, ProductSection};
 use super::limits::*;
 use super::text_media::{Location, Media, MediaKind};
-use super::validate::{count, required, text, Checked, P};
+use super::validate::{count, required, text, Checked, FieldPath};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,7 +206,7 @@ impl Category {
     }
 }
 
-fn name_chars(p: &P<'_>, s: &str, what: &str) -> Checked {
+fn name_chars(p: &FieldPath<'_>, s: &str, what: &str) -> Checked {
     if s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
         Ok(())
     } else {
@@ -214,7 +214,7 @@ fn name_chars(p: &P<'_>, s: &str, what: &str) -> Checked {
     }
 }
 
-fn one_param<'a>(p: &P<'_>, params: &'a [Parameter], what: &str) -> Result<&'a Parameter, FieldErr> {
+fn one_param<'a>(p: &FieldPath<'_>, params: &'a [Parameter], what: &str) -> Result<&'a Parameter, FieldErr> {
     match params {
         [one] => Ok(one),
         _ => Err(p.key("parameters").err(format!("exactly 1 {what} parameter"))),
@@ -224,7 +224,7 @@ fn one_param<'a>(p: &P<'_>, params: &'a [Parameter], what: &str) -> Result<&'a P
 type FieldErr = super::validate::FieldError;
 
 impl Template {
-    pub fn validate(&self, p: &P<'_>, category: Option<Category>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>, category: Option<Category>) -> Checked {
         text(&p.key("name"), &self.name, TEMPLATE_NAME)?;
         name_chars(&p.key("name"), &self.name, "a template name")?;
         let pl = p.key("language");
@@ -242,7 +242,7 @@ impl Template {
     }
 }
 
-fn validate_components(p: &P<'_>, comps: &[Component], category: Option<Category>, in_card: bool) -> Checked {
+fn validate_components(p: &FieldPath<'_>, comps: &[Component], category: Option<Category>, in_card: bool) -> Checked {
     let mut seen: [bool; 4] = [false; 4];
     let mut indexes: Vec<u32> = Vec::new();
     for (i, c) in comps.iter().enumerate() {
@@ -294,7 +294,7 @@ fn validate_components(p: &P<'_>, comps: &[Component], category: Option<Category
     Ok(())
 }
 
-fn header(p: &P<'_>, params: &[Parameter], in_card: bool) -> Checked {
+fn header(p: &FieldPath<'_>, params: &[Parameter], in_card: bool) -> Checked {
     let pp = p.key("parameters");
     let pi = pp.idx(0);
     match one_param(p, params, "header")? {
@@ -312,7 +312,7 @@ fn header(p: &P<'_>, params: &[Parameter], in_card: bool) -> Checked {
     }
 }
 
-fn body(p: &P<'_>, params: &[Parameter]) -> Checked {
+fn body(p: &FieldPath<'_>, params: &[Parameter]) -> Checked {
     let pp = p.key("parameters");
     let mut names: Vec<&str> = Vec::new();
     for (i, param) in params.iter().enumerate() {
@@ -357,7 +357,7 @@ fn body(p: &P<'_>, params: &[Parameter]) -> Checked {
     Ok(())
 }
 
-fn button(p: &P<'_>, kind: ButtonKind, params: &[Parameter], category: Option<Category>) -> Checked {
+fn button(p: &FieldPath<'_>, kind: ButtonKind, params: &[Parameter], category: Option<Category>) -> Checked {
     let pi = p.key("parameters");
     let pi = pi.idx(0);
     let param = one_param(p, params, "button")?;
@@ -400,7 +400,7 @@ fn button(p: &P<'_>, kind: ButtonKind, params: &[Parameter], category: Option<Ca
     }
 }
 
-fn carousel(p: &P<'_>, cards: &[Card], category: Option<Category>) -> Checked {
+fn carousel(p: &FieldPath<'_>, cards: &[Card], category: Option<Category>) -> Checked {
     count(p, cards.len(), 1, CAROUSEL_CARDS, "cards")?;
     for (i, card) in cards.iter().enumerate() {
         let pc = p.idx(i);

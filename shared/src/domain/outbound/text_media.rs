@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::limits::{CAPTION, EMOJI_CODE_POINTS, FILENAME, TEXT_BODY};
-use super::validate::{at_most, chars, count, id_or_link, opt_text, required, text, Checked, P};
+use super::validate::{at_most, chars, count, id_or_link, opt_text, required, text, Checked, FieldPath};
 
 fn is_false(b: &Option<bool>) -> bool {
     b.is_none()
@@ -18,7 +18,7 @@ pub struct Text {
 }
 
 impl Text {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         text(&p.key("body"), &self.body, TEXT_BODY)
     }
 }
@@ -48,7 +48,7 @@ pub enum MediaKind {
 }
 
 impl Media {
-    pub fn validate(&self, p: &P<'_>, kind: MediaKind) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>, kind: MediaKind) -> Checked {
         id_or_link(p, self.id.as_deref(), self.link.as_deref())?;
         let caption_ok = matches!(kind, MediaKind::Image | MediaKind::Video | MediaKind::Document);
         match &self.caption {
@@ -67,7 +67,7 @@ impl Media {
     }
 
     /// A media header of an interactive message: no caption, no filename.
-    pub fn validate_header(&self, p: &P<'_>) -> Checked {
+    pub fn validate_header(&self, p: &FieldPath<'_>) -> Checked {
         id_or_link(p, self.id.as_deref(), self.link.as_deref())?;
         if self.caption.is_some() {
             return Err(p.key("caption").err("not allowed in a header"));
@@ -88,7 +88,7 @@ pub struct Location {
 }
 
 impl Location {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         if !(-90.0..=90.0).contains(&self.latitude) {
             return Err(p.key("latitude").err("between -90 and 90"));
         }
@@ -155,7 +155,7 @@ pub struct Contact {
 /// Contacts per message (Meta accepts a handful; a conservative bound).
 pub const MAX_CONTACTS: usize = 20;
 
-pub fn validate_contacts(p: &P<'_>, contacts: &[Contact]) -> Checked {
+pub fn validate_contacts(p: &FieldPath<'_>, contacts: &[Contact]) -> Checked {
     count(p, contacts.len(), 1, MAX_CONTACTS, "contacts")?;
     for (i, c) in contacts.iter().enumerate() {
         let pc = p.idx(i);
@@ -188,7 +188,7 @@ pub struct Reaction {
 }
 
 impl Reaction {
-    pub fn validate(&self, p: &P<'_>) -> Checked {
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         required(&p.key("message_id"), &self.message_id)?;
         let e = &self.emoji;
         if !e.is_empty() && (chars(e) > EMOJI_CODE_POINTS || e.chars().any(|c| c.is_ascii() || c.is_whitespace())) {

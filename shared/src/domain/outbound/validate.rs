@@ -29,23 +29,23 @@ enum Seg<'a> {
     Idx(usize),
 }
 
-/// A JSON path as a linked list on the stack: `P::root("message").key("text").key("body")`.
+/// A JSON path as a linked list on the stack: `FieldPath::root("message").key("text").key("body")`.
 /// Formatting happens only when an error is built.
 #[derive(Clone, Copy, Debug)]
-pub struct P<'a> {
-    parent: Option<&'a P<'a>>,
+pub struct FieldPath<'a> {
+    parent: Option<&'a FieldPath<'a>>,
     seg: Seg<'a>,
 }
 
-impl<'a> P<'a> {
-    pub fn root(name: &'a str) -> P<'a> {
-        P { parent: None, seg: Seg::Root(name) }
+impl<'a> FieldPath<'a> {
+    pub fn root(name: &'a str) -> FieldPath<'a> {
+        FieldPath { parent: None, seg: Seg::Root(name) }
     }
-    pub fn key(&'a self, k: &'a str) -> P<'a> {
-        P { parent: Some(self), seg: Seg::Key(k) }
+    pub fn key(&'a self, k: &'a str) -> FieldPath<'a> {
+        FieldPath { parent: Some(self), seg: Seg::Key(k) }
     }
-    pub fn idx(&'a self, i: usize) -> P<'a> {
-        P { parent: Some(self), seg: Seg::Idx(i) }
+    pub fn idx(&'a self, i: usize) -> FieldPath<'a> {
+        FieldPath { parent: Some(self), seg: Seg::Idx(i) }
     }
     /// An error at this path.
     pub fn err(&self, limit: impl Into<String>) -> FieldError {
@@ -53,7 +53,7 @@ impl<'a> P<'a> {
     }
 }
 
-impl fmt::Display for P<'_> {
+impl fmt::Display for FieldPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(p) = self.parent {
             fmt::Display::fmt(p, f)?;
@@ -77,7 +77,7 @@ pub fn chars(s: &str) -> usize {
 }
 
 /// Present, not blank, at most `max` characters.
-pub fn text(p: &P<'_>, s: &str, max: usize) -> Checked {
+pub fn text(p: &FieldPath<'_>, s: &str, max: usize) -> Checked {
     if s.trim().is_empty() {
         return Err(p.err("required (not empty)"));
     }
@@ -85,7 +85,7 @@ pub fn text(p: &P<'_>, s: &str, max: usize) -> Checked {
 }
 
 /// At most `max` characters (may be empty).
-pub fn at_most(p: &P<'_>, s: &str, max: usize) -> Checked {
+pub fn at_most(p: &FieldPath<'_>, s: &str, max: usize) -> Checked {
     let n = chars(s);
     if n > max {
         return Err(p.err(format!("at most {max} characters (got {n})")));
@@ -93,12 +93,12 @@ pub fn at_most(p: &P<'_>, s: &str, max: usize) -> Checked {
     Ok(())
 }
 
-pub fn opt_text(p: &P<'_>, s: Option<&str>, max: usize) -> Checked {
+pub fn opt_text(p: &FieldPath<'_>, s: Option<&str>, max: usize) -> Checked {
     s.map_or(Ok(()), |s| text(p, s, max))
 }
 
 /// Not blank.
-pub fn required(p: &P<'_>, s: &str) -> Checked {
+pub fn required(p: &FieldPath<'_>, s: &str) -> Checked {
     if s.trim().is_empty() {
         return Err(p.err("required (not empty)"));
     }
@@ -106,7 +106,7 @@ pub fn required(p: &P<'_>, s: &str) -> Checked {
 }
 
 /// An `http(s)://` URL without spaces.
-pub fn url(p: &P<'_>, s: &str) -> Checked {
+pub fn url(p: &FieldPath<'_>, s: &str) -> Checked {
     let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     match rest {
         Some(r) if !r.is_empty() && !r.chars().any(char::is_whitespace) => Ok(()),
@@ -115,7 +115,7 @@ pub fn url(p: &P<'_>, s: &str) -> Checked {
 }
 
 /// `count` within `min..=max`, for arrays (`what` names the items).
-pub fn count(p: &P<'_>, n: usize, min: usize, max: usize, what: &str) -> Checked {
+pub fn count(p: &FieldPath<'_>, n: usize, min: usize, max: usize, what: &str) -> Checked {
     if n < min {
         return Err(p.err(format!("at least {min} {what}")));
     }
@@ -126,7 +126,7 @@ pub fn count(p: &P<'_>, n: usize, min: usize, max: usize, what: &str) -> Checked
 }
 
 /// E.164 recipient: `+`, 8 to 15 digits, no leading zero.
-pub fn e164(p: &P<'_>, s: &str) -> Checked {
+pub fn e164(p: &FieldPath<'_>, s: &str) -> Checked {
     use super::limits::{E164_MAX_DIGITS, E164_MIN_DIGITS};
     let ok = s.strip_prefix('+').is_some_and(|d| {
         (E164_MIN_DIGITS..=E164_MAX_DIGITS).contains(&d.len())
@@ -141,7 +141,7 @@ pub fn e164(p: &P<'_>, s: &str) -> Checked {
 }
 
 /// Exactly one of `id` and `link` (media by id or by link).
-pub fn id_or_link(p: &P<'_>, id: Option<&str>, link: Option<&str>) -> Checked {
+pub fn id_or_link(p: &FieldPath<'_>, id: Option<&str>, link: Option<&str>) -> Checked {
     match (id, link) {
         (Some(id), None) => required(&p.key("id"), id),
         (None, Some(link)) => url(&p.key("link"), link),
@@ -151,7 +151,13 @@ pub fn id_or_link(p: &P<'_>, id: Option<&str>, link: Option<&str>) -> Checked {
 }
 
 /// The first duplicate of `items` (by `key`), as an error at its index.
-pub fn unique<'a, T>(p: &P<'_>, items: &'a [T], key: impl Fn(&'a T) -> &'a str, field: &str, what: &str) -> Checked {
+pub fn unique<'a, T>(
+    p: &FieldPath<'_>,
+    items: &'a [T],
+    key: impl Fn(&'a T) -> &'a str,
+    field: &str,
+    what: &str,
+) -> Checked {
     for (i, a) in items.iter().enumerate() {
         if items.iter().take(i).any(|b| key(b) == key(a)) {
             return Err(p.idx(i).key(field).err(format!("{what} must be unique")));
@@ -166,7 +172,7 @@ mod tests {
 
     #[test]
     fn paths_format_lazily_and_correctly() {
-        let root = P::root("message");
+        let root = FieldPath::root("message");
         let i = root.key("interactive");
         let a = i.key("action");
         let b = a.key("buttons");
@@ -177,7 +183,7 @@ mod tests {
 
     #[test]
     fn e164_numbers() {
-        let p = P::root("to");
+        let p = FieldPath::root("to");
         assert!(e164(&p, "+919876543210").is_ok());
         for bad in ["919876543210", "+0919876543", "+1234567", "+1234567890123456", "+91 98765 43210", "+", ""] {
             assert_eq!(e164(&p, bad).unwrap_err().path, "to", "{bad}");
@@ -186,7 +192,7 @@ mod tests {
 
     #[test]
     fn lengths_count_characters_not_bytes() {
-        let p = P::root("x");
+        let p = FieldPath::root("x");
         assert!(at_most(&p, &"é".repeat(20), 20).is_ok());
         assert!(at_most(&p, &"é".repeat(21), 20).is_err());
         assert!(text(&p, "  ", 5).is_err());

@@ -337,13 +337,13 @@ mod tests {
         let s = Subject { kind: "phone", waba_id: "W", phone_number_id: "P", template: None };
         let c = FieldChange { field: "tier", old: Some(json!("TIER_2K")), new: json!("TIER_250") };
         let e = changed_event(&s, &c, Source::Webhook, at);
-        crate::domain::catalogue::validate(&e).unwrap();
+        crate::domain::event_catalogue::validate(&e).unwrap();
         assert_eq!(e.detail["direction"], json!("down"));
         assert_eq!(e.event_id(), changed_event(&s, &c, Source::Webhook, at).event_id());
         let t = Subject { kind: "template", waba_id: "W", phone_number_id: "", template: Some(("t", "en_US")) };
         let c = FieldChange { field: "status", old: None, new: json!("PAUSED") };
         let e = changed_event(&t, &c, Source::Webhook, at);
-        crate::domain::catalogue::validate(&e).unwrap();
+        crate::domain::event_catalogue::validate(&e).unwrap();
         assert!(!e.detail.contains_key("old") && !e.detail.contains_key("direction"));
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::analytics::{plan_click, ClickInput, ClickPlan};
 use super::machine::plan_status;
 use super::*;
-use crate::domain::catalogue;
+use crate::domain::event_catalogue;
 use crate::memory::MemoryStore;
 use crate::ports::{Item, Store, TransactOutcome, Write, WriteOutcome};
 
@@ -140,7 +140,7 @@ fn failed_publishes_a_catalogued_event_with_explained_errors() {
     let p = plan_status(&input("failed", T, errors), None, Some(&send_record()), None);
     assert_eq!(p.events.len(), 1);
     let e = &p.events[0];
-    catalogue::validate(e).unwrap();
+    event_catalogue::validate(e).unwrap();
     assert_eq!(e.detail["request_id"], "req-1");
     assert_eq!(e.detail["template_name"], "order_update");
     assert_eq!(e.detail["errors"][0]["retry"], "never");

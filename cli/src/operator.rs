@@ -236,7 +236,7 @@ macro_rules! on_store {
     ($table:expr, $state:expr, |$s:ident| $body:expr) => {{
         match $table {
             Some(t) => {
-                let store = crate::eum::dynamo(t).await;
+                let store = crate::operator::dynamo(t).await;
                 let $s = &store;
                 $body
             }
