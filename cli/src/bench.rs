@@ -533,7 +533,8 @@ impl Messaging for BenchEum {
 /// applied or refused, split into leases (`n`), promises (`p`) and others.
 struct PaceCounter<S> {
     inner: S,
-    writes: AtomicU64,
+    /// The phone's pacing partition.
+    pace_pk: String,
     split: Mutex<PaceWrites>,
 }
 
@@ -547,35 +548,49 @@ pub struct PaceWrites {
     pub other: f64,
 }
 
+impl PaceWrites {
+    fn total(&self) -> f64 {
+        self.leases + self.leases_refused + self.promises + self.promises_refused + self.other
+    }
+}
+
+/// What a pacing write adds to: the budget (`n`), the promises (`p`), or something else.
+#[derive(Clone, Copy)]
+enum PaceAttr {
+    Lease,
+    Promise,
+    Other,
+}
+
 impl<S> PaceCounter<S> {
     fn new(inner: S) -> Self {
-        PaceCounter { inner, writes: AtomicU64::new(0), split: Mutex::new(PaceWrites::default()) }
+        PaceCounter { inner, pace_pk: keys::pace_second(PHONE, 0).pk, split: Mutex::new(PaceWrites::default()) }
     }
 
-    fn is_pace(pk: &str) -> bool {
-        pk == keys::pace_second(PHONE, 0).pk
+    /// The kind of a write to `pk`, when it is one of the phone's pacing writes.
+    fn kind(&self, pk: &str, updates: &[Update]) -> Option<PaceAttr> {
+        (pk == self.pace_pk).then(|| {
+            let added = updates.iter().find_map(|u| match u {
+                Update::Add(a, _) => Some(a.as_str()),
+                _ => None,
+            });
+            match added {
+                Some("n") => PaceAttr::Lease,
+                Some("p") => PaceAttr::Promise,
+                _ => PaceAttr::Other,
+            }
+        })
     }
 
-    fn count(&self, pk: &str) {
-        if Self::is_pace(pk) {
-            self.writes.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    fn split(&self, pk: &str, updates: &[Update], applied: bool) {
-        if !Self::is_pace(pk) {
-            return;
-        }
-        let attr = updates.iter().find_map(|u| match u {
-            Update::Add(a, _) => Some(a.as_str()),
-            _ => None,
-        });
+    /// Count one write of `kind`: applied, refused, or failed (`None`, counted as other).
+    fn count(&self, kind: Option<PaceAttr>, applied: Option<bool>) {
+        let Some(kind) = kind else { return };
         if let Ok(mut w) = self.split.lock() {
-            let slot = match (attr, applied) {
-                (Some("n"), true) => &mut w.leases,
-                (Some("n"), false) => &mut w.leases_refused,
-                (Some("p"), true) => &mut w.promises,
-                (Some("p"), false) => &mut w.promises_refused,
+            let slot = match (kind, applied) {
+                (PaceAttr::Lease, Some(true)) => &mut w.leases,
+                (PaceAttr::Lease, Some(false)) => &mut w.leases_refused,
+                (PaceAttr::Promise, Some(true)) => &mut w.promises,
+                (PaceAttr::Promise, Some(false)) => &mut w.promises_refused,
                 _ => &mut w.other,
             };
             *slot += 1.0;
@@ -603,24 +618,18 @@ impl<S: Store> Store for PaceCounter<S> {
         self.inner.get_many(keys).await
     }
     async fn update(&self, pk: &str, sk: &str, updates: Vec<Update>, cond: Option<Cond>) -> PortResult<Updated> {
-        self.count(pk);
-        let counted = updates.clone();
+        let kind = self.kind(pk, &updates);
         let out = self.inner.update(pk, sk, updates, cond).await;
-        if let Ok(u) = &out {
-            self.split(pk, &counted, matches!(u, Updated::Applied(_)));
-        }
+        self.count(kind, out.as_ref().ok().map(|u| matches!(u, Updated::Applied(_))));
         out
     }
     async fn write(&self, write: Write) -> PortResult<WriteOutcome> {
-        self.count(write.key().0);
-        let (pk, updates) = match &write {
-            Write::Update { pk, updates, .. } => (pk.clone(), updates.clone()),
-            other => (other.key().0.to_string(), Vec::new()),
+        let kind = match &write {
+            Write::Update { pk, updates, .. } => self.kind(pk, updates),
+            other => self.kind(other.key().0, &[]),
         };
         let out = self.inner.write(write).await;
-        if let Ok(o) = &out {
-            self.split(&pk, &updates, *o == WriteOutcome::Applied);
-        }
+        self.count(kind, out.as_ref().ok().map(|o| *o == WriteOutcome::Applied));
         out
     }
     async fn transact(&self, writes: Vec<Write>) -> PortResult<TransactOutcome> {
@@ -757,7 +766,7 @@ async fn campaign_at(spec: &LatencySpec, tier: u32, requests: usize) -> Result<T
         average_mps: sends.len() as f64 / seconds,
         max_in_one_second: per_second.values().copied().max().unwrap_or(0),
         simulated_seconds: seconds,
-        pacing_writes_per_1000: store.writes.load(Ordering::Relaxed) as f64 * 1000.0 / sends.len().max(1) as f64,
+        pacing_writes_per_1000: store.per_1000(sends.len()).total(),
         pacing_writes: store.per_1000(sends.len()),
         deferrals: deferrals.load(Ordering::Relaxed),
         max_receives: u32::try_from(max_receives.load(Ordering::Relaxed)).unwrap_or(u32::MAX),

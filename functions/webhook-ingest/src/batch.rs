@@ -169,22 +169,14 @@ impl<S: Store, B: Bus, C: Clock> Ingest<S, B, C> {
     /// or monotonic, so records of one contact may share a phase; the runtime still runs the
     /// `after` writes of one contact in arrival order.
     pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
-        run_batch(self, records, &self.config.run).await.map(|h| match h {
-            Handled::Done(o) => o,
-            Handled::Parked { reason } => Outcome::Parked { reason, published: Vec::new() },
-            Handled::Retry { error, .. } => Outcome::Retry { error: error.to_string() },
-        })
+        run_batch(self, records, &self.config.run).await.map(outcome)
     }
 
     /// The same as [`Ingest::handle_batch`], with the records already decoded (by
     /// [`decode_records`], one per record in order, perhaps on another thread).
     pub async fn handle_decoded(&self, records: &[RecordIn], decoded: Vec<Decoded>) -> BatchReport {
         let ahead = Predecoded { ingest: self, decoded: Mutex::new(Some(decoded)) };
-        run_batch(&ahead, records, &self.config.run).await.map(|h| match h {
-            Handled::Done(o) => o,
-            Handled::Parked { reason } => Outcome::Parked { reason, published: Vec::new() },
-            Handled::Retry { error, .. } => Outcome::Retry { error: error.to_string() },
-        })
+        run_batch(&ahead, records, &self.config.run).await.map(outcome)
     }
 
     /// Phases 1 to 3 for the whole batch.
@@ -352,6 +344,15 @@ impl<S: Store, B: Bus, C: Clock> Consumer for Ingest<S, B, C> {
     async fn park(&self, r: &RecordIn, reason: &str) -> Result<(), PortError> {
         let unit = park_unit(&self.config, r, reason, self.clock.now());
         run_unit(&self.store, &self.bus, &unit, &self.config.publish).await.map(|_| ())
+    }
+}
+
+/// A record's outcome from what the consumer runtime made of it.
+fn outcome(h: Handled<Outcome, PortError>) -> Outcome {
+    match h {
+        Handled::Done(o) => o,
+        Handled::Parked { reason } => Outcome::Parked { reason, published: Vec::new() },
+        Handled::Retry { error, .. } => Outcome::Retry { error: error.to_string() },
     }
 }
 
