@@ -3,8 +3,8 @@
 //! and a capability registry lookup (every NotSupported answer does one).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use wapipe_shared::capabilities::require_eum;
-use wapipe_shared::domain::templates::validate_text;
+use wapipe_core::capabilities::require_eum;
+use wapipe_core::domain::templates::validate_text;
 
 const KINDS: &[(&str, &str)] = &[
     ("utility", include_str!("../../examples/templates/order-update-utility.json")),

@@ -24,19 +24,19 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use wapipe_shared::consumer::{Options, Record};
-use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::keys::{self, Key};
-use wapipe_shared::domain::outbound::parse_request_value;
-use wapipe_shared::domain::payments::order::{create_order, new_order, order_details_of};
-use wapipe_shared::domain::send_record::callback_data;
-use wapipe_shared::memory::{Latency, LatencySpec, MemoryBus, MemoryQueue, MemoryStore, Service};
-use wapipe_shared::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingError};
-use wapipe_shared::ports::{
+use wapipe_core::app::consumer::{Options, Record};
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::keys::{self, Key};
+use wapipe_core::domain::outbound::parse_request_value;
+use wapipe_core::domain::payments::order::{create_order, new_order, order_details_of};
+use wapipe_core::domain::send_record::callback_data;
+use wapipe_core::memory::{Latency, LatencySpec, MemoryBus, MemoryQueue, MemoryStore, Service};
+use wapipe_core::ports::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingError};
+use wapipe_core::ports::{
     Bus, Clock, Cond, EntryResult, FixedClock, Item, OutgoingMessage, Page, PortResult, Query, Queue, Store,
     TransactOutcome, Update, Updated, Write, WriteOutcome,
 };
-use wapipe_shared::publish::RetryPolicy;
 
 const PHONE: &str = "106540352242922";
 const WABA: &str = "102290129340398";
@@ -207,7 +207,7 @@ fn event_body(t: EventType, n: usize, fields: Value) -> String {
 /// input it is (the bench would measure something else).
 async fn timed<O: std::fmt::Debug>(
     what: &str,
-    batch: impl std::future::Future<Output = wapipe_shared::sqs_event::BatchReport<O>>,
+    batch: impl std::future::Future<Output = wapipe_core::lambda::sqs_event::BatchReport<O>>,
     ok: impl Fn(&O) -> bool,
 ) -> Result<Duration, String> {
     let t = Instant::now();
@@ -226,7 +226,7 @@ fn ingest(
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Duration, String>>>> {
     Box::pin(async move {
         let sample = include_str!("../../events/example-sqs-eum-text.json");
-        let bodies = wapipe_shared::domain::envelope::lambda_event_bodies(sample)
+        let bodies = wapipe_core::domain::envelope::lambda_event_bodies(sample)
             .map_err(|e| e.to_string())?
             .ok_or("the text sample is not a Lambda event")?;
         let body = &bodies.first().ok_or("the text sample has no record")?.1;
@@ -425,7 +425,7 @@ fn quality(
             run: Options { concurrency },
             ..Default::default()
         };
-        let accounts = wapipe_shared::memory::SandboxAccounts::new(&[]);
+        let accounts = wapipe_core::memory::SandboxAccounts::new(&[]);
         let s = quality_snapshotter::Snapshotter::new(store, bus, accounts, FixedClock(t0()), config);
         timed("quality-snapshotter", s.handle_batch(&records), |o| {
             matches!(o, quality_snapshotter::Outcome::Done { .. })
@@ -649,9 +649,9 @@ struct CountingBus {
 impl Bus for CountingBus {
     async fn put_events(&self, events: &[DomainEvent]) -> PortResult<Vec<EntryResult>> {
         self.latency.call(Service::EventBridge).await;
-        let size: usize = events.iter().map(wapipe_shared::publish::entry_size).sum();
-        if events.len() > 10 || size > wapipe_shared::publish::MAX_REQUEST_BYTES {
-            return Err(wapipe_shared::ports::PortError::Permanent {
+        let size: usize = events.iter().map(wapipe_core::app::publish::entry_size).sum();
+        if events.len() > 10 || size > wapipe_core::app::publish::MAX_REQUEST_BYTES {
+            return Err(wapipe_core::ports::PortError::Permanent {
                 service: "bench-bus",
                 op: "put_events",
                 message: format!("{} entries, {size} bytes", events.len()),

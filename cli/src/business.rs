@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use serde_json::{json, Value};
-use wapipe_shared::admin::{Admin, CallSettings as EumCallSettings};
-use wapipe_shared::domain::business::calling::{self, CallSettings};
-use wapipe_shared::domain::business::catalog::{self, Product};
-use wapipe_shared::domain::business::groups::{self, Group};
+use wapipe_core::app::business::calling::{self, CallSettings};
+use wapipe_core::app::business::catalog::{self, Product};
+use wapipe_core::app::business::groups::{self, Group};
+use wapipe_core::ports::admin::{Admin, CallSettings as EumCallSettings};
 
 use crate::operator::{done, finish, on_store, print_json, print_table, EumOpts, Failure};
 use crate::profile::business;
@@ -170,7 +170,7 @@ async fn catalog_inner(command: CatalogCommand, state: Option<&Path>) -> Result<
                 for p in &products {
                     n += usize::from(catalog::put(s, &catalog_id, p, now).await?);
                 }
-                Ok::<_, wapipe_shared::domain::business::BusinessError>(n)
+                Ok::<_, wapipe_core::app::business::BusinessError>(n)
             }
             .await)
             .map_err(business)?;

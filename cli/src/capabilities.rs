@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
-use wapipe_shared::capabilities::{self, Capability, Support, CAPABILITIES};
+use wapipe_core::capabilities::{self, Capability, Support, CAPABILITIES};
 
 use crate::operator::{print_json, print_table, Failure, EXIT_NOT_FOUND};
 

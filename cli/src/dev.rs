@@ -24,7 +24,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
-use wapipe_shared::ports::{OutgoingMessage, Queue};
+use wapipe_core::ports::{OutgoingMessage, Queue};
 use webhook_ingest::http::MAX_BODY_BYTES;
 use webhook_ingest::{HttpRequest, HttpResponse, RecordIn, WebhookReceiver};
 
@@ -39,7 +39,7 @@ pub struct DevOptions {
 
 struct App {
     local: Arc<Local>,
-    receiver: WebhookReceiver<Arc<wapipe_shared::memory::MemoryQueue>>,
+    receiver: WebhookReceiver<Arc<wapipe_core::memory::MemoryQueue>>,
     flow: Option<crate::flows::DevFlowEndpoint>,
 }
 

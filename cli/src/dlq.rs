@@ -15,11 +15,11 @@ use dlq_drainer::drain::DrainRequest;
 use dlq_drainer::park::{list_parked, unpark};
 use dlq_drainer::{parse_pairs, Action, Config, DrainReport, Drainer, QueuePair};
 use serde_json::{json, Value};
-use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus, SqsQueue};
-use wapipe_shared::domain::keys::{self, Key};
-use wapipe_shared::ports::{Bus, Clock, Item, Query, Queue, Store, SystemClock};
-use wapipe_shared::publish::RetryPolicy;
-use wapipe_shared::routes::Consumer;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus, SqsQueue};
+use wapipe_core::domain::keys::{self, Key};
+use wapipe_core::domain::routes::Consumer;
+use wapipe_core::ports::{Bus, Clock, Item, Query, Queue, Store, SystemClock};
 
 use crate::local::{consumer_queue, Local};
 
@@ -345,8 +345,8 @@ async fn unpark_all<Q: Queue, S: Store, B: Bus, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore};
-    use wapipe_shared::ports::OutgoingMessage;
+    use wapipe_core::memory::{MemoryBus, MemoryQueue, MemoryStore};
+    use wapipe_core::ports::OutgoingMessage;
 
     #[test]
     fn local_pairs_are_unique_and_a_single_pair_needs_both_urls() {

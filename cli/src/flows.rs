@@ -8,15 +8,15 @@ use std::sync::Arc;
 use clap::Subcommand;
 use flow_endpoint::{Completions, FlowEndpoint};
 use serde_json::{json, Value};
-use wapipe_shared::domain::flows::crypto::{generate_key_pair, key_bits, parse_public_key};
-use wapipe_shared::domain::flows::responses::response_json;
-use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec};
-use wapipe_shared::domain::flows::validate::{has_errors, validate_text, Options};
-use wapipe_shared::domain::keys;
-use wapipe_shared::memory::MemoryStore;
-use wapipe_shared::ports::{Index, Item, Query, Store, SystemClock, WriteOutcome};
-use wapipe_shared::publish::RetryPolicy;
-use wapipe_shared::routes::Consumer;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::flows::crypto::{generate_key_pair, key_bits, parse_public_key};
+use wapipe_core::domain::flows::responses::response_json;
+use wapipe_core::domain::flows::token::{issue_flow_token, FlowTokenSpec};
+use wapipe_core::domain::flows::validate::{has_errors, validate_text, Options};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::routes::Consumer;
+use wapipe_core::memory::MemoryStore;
+use wapipe_core::ports::{Index, Item, Query, Store, SystemClock, WriteOutcome};
 
 use crate::local::{Local, LocalFn};
 
@@ -161,9 +161,9 @@ pub async fn run(command: FlowsCommand, state: Option<&Path>) -> Result<u8, Stri
     }
 }
 
-async fn dynamo(table: &str) -> wapipe_shared::aws::DynamoStore {
-    let sdk = wapipe_shared::aws::sdk_config().await;
-    wapipe_shared::aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.to_string())
+async fn dynamo(table: &str) -> wapipe_core::aws::DynamoStore {
+    let sdk = wapipe_core::aws::sdk_config().await;
+    wapipe_core::aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.to_string())
 }
 
 /// Write a fresh key pair into `dir`; the private key file is created with mode 0600.
@@ -203,7 +203,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// Register `pem` for the phone number through the admin port (PutWhatsAppBusinessPublicKey),
 /// then read back its signature status (GetWhatsAppBusinessPublicKey). A private key or a
 /// non-RSA key is refused before any call.
-pub async fn upload_key<A: wapipe_shared::admin::Admin>(
+pub async fn upload_key<A: wapipe_core::ports::admin::Admin>(
     admin: &A,
     phone_number_id: &str,
     pem: &str,
@@ -219,7 +219,7 @@ pub async fn upload_key<A: wapipe_shared::admin::Admin>(
 }
 
 /// Responses of a token (its partition) and of a flow (GSI1), oldest first.
-pub async fn responses<S: Store>(store: &S, target: &str) -> Result<Vec<Item>, wapipe_shared::ports::PortError> {
+pub async fn responses<S: Store>(store: &S, target: &str) -> Result<Vec<Item>, wapipe_core::ports::PortError> {
     let mut by_token = Query::table(keys::flow_partition(target), keys::FLOW_RESPONSE_PREFIX);
     by_token.limit = Some(100);
     let mut by_flow = Query::table(keys::flow_responses_of(target), "");
@@ -227,7 +227,7 @@ pub async fn responses<S: Store>(store: &S, target: &str) -> Result<Vec<Item>, w
     by_flow.limit = Some(100);
     let mut items: Vec<Item> = Vec::new();
     for q in [by_token, by_flow] {
-        items.extend(wapipe_shared::paging::all_items(store, q, wapipe_shared::paging::MAX_PAGES).await?);
+        items.extend(wapipe_core::app::paging::all_items(store, q, wapipe_core::app::paging::MAX_PAGES).await?);
     }
     items.sort_by(|a, b| (a.get_str("occurred_at"), &a.pk, &a.sk).cmp(&(b.get_str("occurred_at"), &b.pk, &b.sk)));
     items.dedup_by(|a, b| a.pk == b.pk && a.sk == b.sk);

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use serde_json::{json, Value};
-use wapipe_shared::admin::{Admin, FlowInfo, FlowUpdate, NewFlow};
-use wapipe_shared::domain::flows::validate::{has_errors, validate_text, Options, Severity};
-use wapipe_shared::domain::keys;
-use wapipe_shared::ports::{Cond, Query, Store, Update, Write};
+use wapipe_core::domain::flows::validate::{has_errors, validate_text, Options, Severity};
+use wapipe_core::domain::keys;
+use wapipe_core::ports::admin::{Admin, FlowInfo, FlowUpdate, NewFlow};
+use wapipe_core::ports::{Cond, Query, Store, Update, Write};
 
 use crate::operator::{done, finish, on_store, print_json, print_table, Failure, WabaOpts};
 
@@ -346,6 +346,6 @@ async fn lifecycle(flow_id: &str, reg: &Reg, state: Option<&Path>, to: &str) -> 
 /// Flow ids recorded locally for a WABA.
 async fn recorded_ids<S: Store>(store: &S, waba: &str) -> Result<Vec<String>, Failure> {
     let q = Query::table(keys::flow_registry_partition(waba), keys::FLOW_REGISTRY_PREFIX);
-    let items = wapipe_shared::paging::all_items(store, q, wapipe_shared::paging::MAX_PAGES).await?;
+    let items = wapipe_core::app::paging::all_items(store, q, wapipe_core::app::paging::MAX_PAGES).await?;
     Ok(items.iter().filter_map(|i| i.get_str("flow_id").map(str::to_string)).collect())
 }

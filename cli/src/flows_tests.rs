@@ -1,8 +1,8 @@
 use std::path::Path;
 
+use wapipe_core::domain::flows::crypto::load_private_key;
+use wapipe_core::domain::flows::token::{FlowSession, STATE_COMPLETED};
 use wapipe_fake_eum::{FakeEum, DEFAULT_PHONE_ID, DEFAULT_REGION};
-use wapipe_shared::domain::flows::crypto::load_private_key;
-use wapipe_shared::domain::flows::token::{FlowSession, STATE_COMPLETED};
 
 use super::*;
 
@@ -37,9 +37,9 @@ fn keygen_writes_a_private_key_only_its_owner_reads_and_a_matching_public_key() 
 #[tokio::test]
 async fn upload_key_registers_the_public_key_with_eum_and_reports_its_status() {
     let fake = FakeEum::start().await;
-    let sdk = wapipe_shared::aws::sdk_config_for_endpoint(&fake.endpoint(), DEFAULT_REGION).await;
+    let sdk = wapipe_core::aws::sdk_config_for_endpoint(&fake.endpoint(), DEFAULT_REGION).await;
     let client = aws_sdk_socialmessaging::Client::new(&sdk);
-    let admin = wapipe_shared::aws::EumAdmin::from_conf(&sdk);
+    let admin = wapipe_core::aws::EumAdmin::from_conf(&sdk);
     let dir = temp_dir("upload");
     let (private, public) = keygen(&dir, None, false).unwrap();
     let pem = std::fs::read_to_string(&public).unwrap();

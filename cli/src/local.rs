@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use wapipe_shared::consumer::{run_batch, Consumer as Handler, Options, Record};
-use wapipe_shared::domain::events::DomainEvent;
-use wapipe_shared::domain::events::{eventbridge_body, rfc3339};
-use wapipe_shared::memory::{Latency, LatencySpec, MemoryBus, MemoryQueue, MemoryStore};
-use wapipe_shared::ports::{Item, OutgoingMessage, Queue, QueueMessage, SystemClock};
-use wapipe_shared::publish::RetryPolicy;
-use wapipe_shared::routes::{consumers_of, Consumer};
+use wapipe_core::app::consumer::{run_batch, Consumer as Handler, Options, Record};
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::events::DomainEvent;
+use wapipe_core::domain::events::{eventbridge_body, rfc3339};
+use wapipe_core::domain::routes::{consumers_of, Consumer};
+use wapipe_core::memory::{Latency, LatencySpec, MemoryBus, MemoryQueue, MemoryStore};
+use wapipe_core::ports::{Item, OutgoingMessage, Queue, QueueMessage, SystemClock};
 use webhook_ingest::{Config, Ingest};
 
 /// The queue URL local mode uses for the ingest queue.
@@ -38,7 +38,7 @@ pub trait LocalConsumer: Send + Sync {
 }
 
 /// Any function's consumer, run in local mode on its queue through the same runtime
-/// (`wapipe_shared::consumer::run_batch`) as in Lambda.
+/// (`wapipe_core::app::consumer::run_batch`) as in Lambda.
 pub struct LocalFn<C> {
     route: Consumer,
     consumer: C,
@@ -133,7 +133,7 @@ impl Local {
                 }
             }
         });
-        let tracker = crate::status::local_tracker(store.clone(), bus.clone())?;
+        let tracker = local_tracker(store.clone(), bus.clone())?;
         let mut local = Local {
             store,
             bus,
@@ -240,10 +240,20 @@ impl Local {
     }
 }
 
+/// The status tracker on local mode's store and bus (rate card from `WAPIPE_RATE_CARD`).
+pub fn local_tracker(
+    store: Arc<MemoryStore>,
+    bus: Arc<MemoryBus>,
+) -> Result<status_tracker::Tracker<Arc<MemoryStore>, Arc<MemoryBus>, SystemClock>, String> {
+    let env = status_tracker::Config::from_env().map_err(|e| e.to_string())?;
+    let config = status_tracker::Config { publish: RetryPolicy::immediate(3), ..env };
+    Ok(status_tracker::Tracker::new(store, bus, SystemClock, config))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wapipe_shared::domain::events::{parse_eventbridge_body, EventType};
+    use wapipe_core::domain::events::{parse_eventbridge_body, EventType};
     use webhook_ingest::RecordIn;
 
     /// Records what reaches it; fails the first `fail_first` messages once.

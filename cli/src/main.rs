@@ -112,7 +112,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Latencies to simulate.
-        #[arg(long = "at", value_name = "SPEC", default_value = wapipe_shared::memory::TYPICAL)]
+        #[arg(long = "at", value_name = "SPEC", default_value = wapipe_core::memory::TYPICAL)]
         at: String,
         /// Send requests in each campaign.
         #[arg(long, default_value_t = 100_000)]
@@ -281,7 +281,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The bench's deferrals are its subject, not news: its report is the output.
     if !matches!(cli.command, Some(Command::Bench { .. })) || cli.verbose {
-        wapipe_shared::telemetry::init_cli(cli.verbose);
+        wapipe_core::telemetry::init_cli(cli.verbose);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -307,7 +307,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
         flow_private_key: std::env::var_os("WAPIPE_FLOW_PRIVATE_KEY_FILE").map(PathBuf::from),
     });
     let latency = match &cli.latency {
-        Some(spec) => Some(wapipe_shared::memory::LatencySpec::parse(spec).map_err(|e| e.to_string())?),
+        Some(spec) => Some(wapipe_core::memory::LatencySpec::parse(spec).map_err(|e| e.to_string())?),
         None => None,
     };
     let open = |state: Option<&std::path::Path>| -> Result<local::Local, String> {
@@ -358,7 +358,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             } else {
                 std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?
             };
-            println!("{}", wapipe_shared::domain::signature::sign(secret.as_bytes(), &body));
+            println!("{}", wapipe_core::domain::signature::sign(secret.as_bytes(), &body));
             Ok(0)
         }
         Command::Replay { paths, json, strict, ingest_only } => {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use clap::Subcommand;
 use serde_json::json;
-use wapipe_shared::admin::media_rules::{self, RULES};
-use wapipe_shared::admin::{Admin, S3Location};
+use wapipe_core::domain::media_rules::{self, RULES};
+use wapipe_core::ports::admin::{Admin, AdminError, S3Location};
 
 use crate::operator::{done, finish, print_json, print_table, progress, EumOpts, Failure};
 
@@ -109,7 +109,7 @@ async fn run_inner(command: MediaCommand) -> Result<u8, Failure> {
                 }
                 (None, None) => return Err(Failure::usage("give --s3 or --url")),
             };
-            let kind = media_rules::check(&mime, size)?;
+            let kind = media_rules::check(&mime, size).map_err(AdminError::from)?;
             if size.is_none() {
                 eprintln!("note: size not given (--size); EUM checks the {kind} limit itself");
             }

@@ -4,11 +4,11 @@
 
 use clap::Args;
 use serde::Serialize;
-use wapipe_shared::accounts::all_wabas;
-use wapipe_shared::admin::AdminError;
-use wapipe_shared::aws::{sdk_config, DynamoStore, EumAccounts, EumAdmin};
-use wapipe_shared::capabilities::NotSupported;
-use wapipe_shared::messaging::MessagingError;
+use wapipe_core::app::paging::all_wabas;
+use wapipe_core::aws::{sdk_config, DynamoStore, EumAccounts, EumAdmin};
+use wapipe_core::capabilities::NotSupported;
+use wapipe_core::ports::admin::AdminError;
+use wapipe_core::ports::messaging::MessagingError;
 
 /// Exit codes of the operator commands (0 done, 2 bad usage; also in `wapipe --help`).
 /// The input has problems (each printed with its JSON path); nothing was sent.
@@ -140,8 +140,8 @@ impl From<String> for Failure {
     }
 }
 
-impl From<wapipe_shared::ports::PortError> for Failure {
-    fn from(e: wapipe_shared::ports::PortError) -> Failure {
+impl From<wapipe_core::ports::PortError> for Failure {
+    fn from(e: wapipe_core::ports::PortError) -> Failure {
         Failure::Usage(format!("table: {e}"))
     }
 }

@@ -12,14 +12,14 @@ use clap::Subcommand;
 use payment_processor::razorpay::Razorpay;
 use payment_processor::{Config, Processor};
 use serde_json::{json, Map, Value};
-use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus};
-use wapipe_shared::domain::events::{event_id, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::payments::order::{order_index, refund_index, OrderView, RefundView};
-use wapipe_shared::domain::payments::{OrderState, RefundState};
-use wapipe_shared::ports::{Bus, Index, Query, Store, SystemClock};
-use wapipe_shared::publish::{publish_all, RetryPolicy};
-use wapipe_shared::routes::Consumer;
+use wapipe_core::app::publish::{publish_all, RetryPolicy};
+use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus};
+use wapipe_core::domain::events::{event_id, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::payments::order::{order_index, refund_index, OrderView, RefundView};
+use wapipe_core::domain::payments::{OrderState, RefundState};
+use wapipe_core::domain::routes::Consumer;
+use wapipe_core::ports::{Bus, Index, Query, Store, SystemClock};
 
 use crate::local::{Local, LocalFn};
 
@@ -152,8 +152,9 @@ async fn read_order<S: Store>(s: &S, reference_id: &str) -> Result<Option<(Order
     let order = OrderView::from_item(&item)?;
     let mut refunds = Vec::new();
     let q = Query::table(keys::payment_partition(reference_id), keys::REFUND_PREFIX);
-    let items =
-        wapipe_shared::paging::all_items(s, q, wapipe_shared::paging::MAX_PAGES).await.map_err(|e| e.to_string())?;
+    let items = wapipe_core::app::paging::all_items(s, q, wapipe_core::app::paging::MAX_PAGES)
+        .await
+        .map_err(|e| e.to_string())?;
     refunds.extend(items.iter().filter_map(|i| RefundView::from_item(i).ok()));
     Ok(Some((order, refunds)))
 }
@@ -196,8 +197,9 @@ async fn list<S: Store>(s: &S, state: &str, refunds: bool, json: bool) -> Result
         order_index(OrderState::parse(state).ok_or(format!("STATE: an order state, got {state:?}"))?)
     };
     let q = Query { index: Index::Gsi1, ..Query::table(partition, "") };
-    let items =
-        wapipe_shared::paging::all_items(s, q, wapipe_shared::paging::MAX_PAGES).await.map_err(|e| e.to_string())?;
+    let items = wapipe_core::app::paging::all_items(s, q, wapipe_core::app::paging::MAX_PAGES)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for i in &items {
         rows.push(json!({"reference_id": i.get_str("reference_id"), "key": i.get_str("key"),

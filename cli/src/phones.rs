@@ -7,12 +7,13 @@ use std::path::Path;
 
 use clap::{Subcommand, ValueEnum};
 use serde_json::json;
-use wapipe_shared::accounts::{all_wabas, Accounts};
-use wapipe_shared::admin::Admin;
-use wapipe_shared::capabilities::{self, not_supported};
-use wapipe_shared::domain::events::rfc3339;
-use wapipe_shared::domain::keys;
-use wapipe_shared::ports::{Cond, Item, Store, Write};
+use wapipe_core::app::paging::all_wabas;
+use wapipe_core::capabilities::{self, not_supported};
+use wapipe_core::domain::events::rfc3339;
+use wapipe_core::domain::keys;
+use wapipe_core::ports::accounts::Accounts;
+use wapipe_core::ports::admin::Admin;
+use wapipe_core::ports::{Cond, Item, Store, Write};
 
 use crate::operator::{done, finish, on_store, print_json, print_table, progress, EumOpts, Failure};
 

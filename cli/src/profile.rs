@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use wapipe_shared::capabilities::require_eum;
-use wapipe_shared::domain::business::profile::{self, Profile};
-use wapipe_shared::domain::business::BusinessError;
+use wapipe_core::app::business::profile::{self, Profile};
+use wapipe_core::app::business::BusinessError;
+use wapipe_core::capabilities::require_eum;
 
 use crate::operator::{done, finish, on_store, print_json, print_table, Failure};
 

@@ -13,13 +13,13 @@ use quality_snapshotter::{Config, Snapshotter};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use wapipe_shared::aws::{sdk_config, DynamoStore};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::quality::{Rating, Tier};
-use wapipe_shared::memory::{MemoryBus, MemoryStore, Sandbox, SandboxAccounts};
-use wapipe_shared::ports::{Query, Store, SystemClock};
-use wapipe_shared::publish::RetryPolicy;
-use wapipe_shared::routes::Consumer;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::aws::{sdk_config, DynamoStore};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::quality::{Rating, Tier};
+use wapipe_core::domain::routes::Consumer;
+use wapipe_core::memory::{MemoryBus, MemoryStore, Sandbox, SandboxAccounts};
+use wapipe_core::ports::{Query, Store, SystemClock};
 
 use crate::local::{Local, LocalFn};
 
@@ -136,7 +136,7 @@ pub fn parse_since(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Strin
 pub async fn history<S: Store>(store: &S, phone: &str, since: Option<OffsetDateTime>) -> Result<Vec<Value>, String> {
     let q = Query::table(keys::quality_latest(phone).pk, keys::HISTORY_PREFIX);
     // A long history: up to 1,000 pages.
-    let items = wapipe_shared::paging::all_items(store, q, 1000).await.map_err(|e| e.to_string())?;
+    let items = wapipe_core::app::paging::all_items(store, q, 1000).await.map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for i in items {
         let at = i.get_str("at").unwrap_or_default();

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use wapipe_shared::domain::envelope::lambda_event_bodies;
-use wapipe_shared::ports::Clock;
+use wapipe_core::domain::envelope::lambda_event_bodies;
+use wapipe_core::ports::Clock;
 use webhook_ingest::batch::events_by_type;
 use webhook_ingest::{Outcome, RecordIn};
 

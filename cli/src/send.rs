@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 
 use send_worker::{Config, SendWorker};
 use serde_json::Value;
-use wapipe_shared::domain::events::DomainEvent;
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::outbound::parse_request;
-use wapipe_shared::domain::send_record::callback_data;
-use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore, Playback, Sandbox};
-use wapipe_shared::ports::{OutgoingMessage, Queue, Store, SystemClock, Update, Write};
-use wapipe_shared::publish::RetryPolicy;
-use wapipe_shared::routes::Consumer;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::events::DomainEvent;
+use wapipe_core::domain::keys;
+use wapipe_core::domain::outbound::parse_request;
+use wapipe_core::domain::routes::Consumer;
+use wapipe_core::domain::send_record::callback_data;
+use wapipe_core::memory::{MemoryBus, MemoryQueue, MemoryStore, Playback, Sandbox};
+use wapipe_core::ports::{OutgoingMessage, Queue, Store, SystemClock, Update, Write};
 
 use crate::local::{consumer_queue, Local, LocalFn, INGEST_QUEUE};
 
@@ -40,7 +40,7 @@ pub fn parse_playback(s: &str) -> Result<Playback, String> {
         "delivered" => Ok(Playback::Delivered),
         other => match other.strip_prefix("failed:").map(str::parse::<i64>) {
             Some(Ok(code)) => {
-                let title = wapipe_shared::domain::meta_errors::lookup(code).map_or("error", |m| m.meaning);
+                let title = wapipe_core::domain::meta_errors::lookup(code).map_or("error", |m| m.meaning);
                 Ok(Playback::Failed { code, title: title.to_string() })
             }
             _ => Err(format!("--playback: expected read, delivered or failed:CODE, got {other:?}")),
@@ -83,8 +83,8 @@ pub async fn send_to_queue(file: &Path, queue_url: &str) -> Result<u8, String> {
         eprintln!("invalid: {e}");
         return Ok(1);
     }
-    let sdk = wapipe_shared::aws::sdk_config().await;
-    let queue = wapipe_shared::aws::SqsQueue::from_conf(&sdk);
+    let sdk = wapipe_core::aws::sdk_config().await;
+    let queue = wapipe_core::aws::SqsQueue::from_conf(&sdk);
     let id = queue
         .send(queue_url, OutgoingMessage { body, ..OutgoingMessage::default() })
         .await

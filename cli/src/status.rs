@@ -7,31 +7,20 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use status_tracker::{Config, Tracker};
-use wapipe_shared::aws::{sdk_config, DynamoStore};
-use wapipe_shared::domain::keys::{self, GSI1PK};
-use wapipe_shared::domain::send_record::{STATE, WAMID};
-use wapipe_shared::domain::status::analytics::{PRICING_ROWS, TEMPLATE_ROWS};
-use wapipe_shared::domain::status::view::{MessageView, PricingRow, TemplateRow};
-use wapipe_shared::domain::status::{day_of, DIRECTION, OUTBOUND};
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{Index, Item, Query, Store, SystemClock};
-use wapipe_shared::publish::RetryPolicy;
+
+use wapipe_core::aws::{sdk_config, DynamoStore};
+use wapipe_core::domain::keys::{self, GSI1PK};
+use wapipe_core::domain::send_record::{STATE, WAMID};
+use wapipe_core::domain::status::analytics::{PRICING_ROWS, TEMPLATE_ROWS};
+use wapipe_core::domain::status::view::{MessageView, PricingRow, TemplateRow};
+use wapipe_core::domain::status::{day_of, DIRECTION, OUTBOUND};
+use wapipe_core::memory::MemoryStore;
+use wapipe_core::ports::{Index, Item, Query, Store};
 
 use crate::local::Local;
 
 /// Days `wapipe analytics` shows from the AWS table without `--day`: today and the six before.
 const RECENT_DAYS: i64 = 7;
-
-/// The status tracker on local mode's store and bus (rate card from `WAPIPE_RATE_CARD`).
-pub fn local_tracker(
-    store: Arc<MemoryStore>,
-    bus: Arc<MemoryBus>,
-) -> Result<Tracker<Arc<MemoryStore>, Arc<MemoryBus>, SystemClock>, String> {
-    let env = Config::from_env().map_err(|e| e.to_string())?;
-    let config = Config { publish: RetryPolicy::immediate(3), ..env };
-    Ok(Tracker::new(store, bus, SystemClock, config))
-}
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AnalyticsKind {
@@ -121,7 +110,7 @@ fn print_message(v: &MessageView) {
         println!("  template  {} ({}, {})", s("name"), s("language"), s("category"));
     }
     for e in &v.timeline {
-        let when = wapipe_shared::domain::events::from_epoch_secs(e.at).map(wapipe_shared::domain::events::rfc3339);
+        let when = wapipe_core::domain::events::from_epoch_secs(e.at).map(wapipe_core::domain::events::rfc3339);
         println!("  {:<9} {}  ({})", e.status, when.unwrap_or_default(), e.at);
     }
     for e in v.errors.iter().chain(&v.warnings) {
@@ -211,7 +200,7 @@ async fn rows<S: Store>(s: &S, kind: &str, days: &[String]) -> Result<Vec<Item>,
     for d in days {
         let q = Query { index: Index::Gsi1, ..Query::table(keys::analytics_day(kind, d), "") };
         out.extend(
-            wapipe_shared::paging::all_items(s, q, wapipe_shared::paging::MAX_PAGES)
+            wapipe_core::app::paging::all_items(s, q, wapipe_core::app::paging::MAX_PAGES)
                 .await
                 .map_err(|e| e.to_string())?,
         );
@@ -261,7 +250,7 @@ fn print_pricing(rows: &[PricingRow]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wapipe_shared::domain::events::EventType;
+    use wapipe_core::domain::events::EventType;
 
     fn sample(name: &str) -> Vec<webhook_ingest::RecordIn> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);

@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use serde_json::{json, Value};
-use wapipe_shared::accounts::Accounts;
-use wapipe_shared::admin::{all_templates, Admin, DeleteScope, FromLibrary, S3Location, TemplateRef, TemplateUpdate};
-use wapipe_shared::domain::quality::template::{apply_template_observation, TemplateObservation};
-use wapipe_shared::domain::quality::Source;
-use wapipe_shared::domain::templates::{validate_components, validate_text, Problem};
-use wapipe_shared::ports::Store;
+use wapipe_core::app::paging::all_templates;
+use wapipe_core::app::quality::apply_template_observation;
+use wapipe_core::domain::quality::template::TemplateObservation;
+use wapipe_core::domain::quality::Source;
+use wapipe_core::domain::templates::{validate_components, validate_text, Problem};
+use wapipe_core::ports::accounts::Accounts;
+use wapipe_core::ports::admin::{Admin, DeleteScope, FromLibrary, S3Location, TemplateRef, TemplateUpdate};
+use wapipe_core::ports::Store;
 
 use crate::operator::{done, finish, on_store, print_json, print_table, progress, Failure, WabaOpts};
 
@@ -327,7 +329,7 @@ async fn run_inner(command: TemplatesCommand, state: Option<&Path>) -> Result<u8
             let S3Location::File { bucket, key } = S3Location::parse_s3_uri(&s3)? else {
                 return Err(Failure::usage("--s3 must be s3://BUCKET/KEY"));
             };
-            match wapipe_shared::admin::media_rules::mime_for(&key) {
+            match wapipe_core::domain::media_rules::mime_for(&key) {
                 Some(m) if m.starts_with("image/") || m.starts_with("video/") || m == "application/pdf" => {}
                 _ => {
                     return Err(Failure::Invalid(vec![format!(
@@ -394,7 +396,7 @@ async fn list(
 async fn sync_cache<S: Store>(
     store: &S,
     meta_waba: &str,
-    templates: &[wapipe_shared::admin::TemplateSummary],
+    templates: &[wapipe_core::ports::admin::TemplateSummary],
     now: time::OffsetDateTime,
 ) -> Result<usize, Failure> {
     let mut changes = 0;

@@ -1,13 +1,14 @@
-//! The admin port's EUM adapter (`wapipe_shared::aws::EumAdmin`) through the real SDK client
+//! The admin port's EUM adapter (`wapipe_core::aws::EumAdmin`) through the real SDK client
 //! against the fake EUM server: every operation it uses, asserting the request as EUM decodes it
 //! (method, path, query keys, body keys, base64 blobs decoded and compared).
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
+use wapipe_core::app::paging::all_templates;
+use wapipe_core::aws::{sdk_config_for_endpoint, EumAdmin};
+use wapipe_core::ports::admin::*;
 use wapipe_fake_eum::{FakeEum, Recorded, DEFAULT_PHONE_ID, DEFAULT_REGION, DEFAULT_WABA_ID};
-use wapipe_shared::admin::*;
-use wapipe_shared::aws::{sdk_config_for_endpoint, EumAdmin};
 
 async fn admin(fake: &FakeEum) -> EumAdmin {
     EumAdmin::from_conf(&sdk_config_for_endpoint(&fake.endpoint(), DEFAULT_REGION).await)

@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 
 use rsa::rand_core::OsRng;
 use serde_json::{json, Value};
-use wapipe_shared::domain::flows::crypto::{decrypt_response, encrypt_request_as_meta, parse_public_key};
-use wapipe_shared::domain::signature::sign;
+use wapipe_core::domain::flows::crypto::{decrypt_response, encrypt_request_as_meta, parse_public_key};
+use wapipe_core::domain::signature::sign;
 
 const WAPIPE: &str = env!("CARGO_BIN_EXE_wapipe");
 

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use wapipe_shared::domain::keys::{EXPIRES_AT, GSI1, GSI1PK, GSI1SK, PK, SK};
+use wapipe_core::domain::keys::{EXPIRES_AT, GSI1, GSI1PK, GSI1SK, PK, SK};
 
 pub const ENDPOINT_VAR: &str = "WAPIPE_EMULATOR_ENDPOINT";
 pub const REGION: &str = "ap-south-1";
@@ -46,7 +46,7 @@ pub fn require_emulator() -> Option<String> {
 
 /// SDK configuration pinned to the emulator with static test credentials.
 pub async fn emulator_config(endpoint: &str) -> SdkConfig {
-    wapipe_shared::aws::sdk_config_for_endpoint(endpoint, REGION).await
+    wapipe_core::aws::sdk_config_for_endpoint(endpoint, REGION).await
 }
 
 /// A name no other test (in this or another process) uses: prefix, process id, counter, time.

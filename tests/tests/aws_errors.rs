@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use wapipe_shared::aws::{sdk_config_for_endpoint, DynamoStore, EventBridgeBus, SqsQueue};
-use wapipe_shared::domain::events::{DomainEvent, EventType};
-use wapipe_shared::ports::{Bus, OutgoingMessage, PortError, Queue, Store};
+use wapipe_core::aws::{sdk_config_for_endpoint, DynamoStore, EventBridgeBus, SqsQueue};
+use wapipe_core::domain::events::{DomainEvent, EventType};
+use wapipe_core::ports::{Bus, OutgoingMessage, PortError, Queue, Store};
 use wapipe_tests::{emulator_config, require_emulator, REGION};
 
 fn closed_port() -> u16 {

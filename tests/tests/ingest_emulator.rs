@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use wapipe_shared::aws::convert::av_to_item;
-use wapipe_shared::aws::{DynamoStore, EventBridgeBus};
-use wapipe_shared::domain::envelope::lambda_event_bodies;
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{FixedClock, Item};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::aws::convert::av_to_item;
+use wapipe_core::aws::{DynamoStore, EventBridgeBus};
+use wapipe_core::domain::envelope::lambda_event_bodies;
+use wapipe_core::memory::{MemoryBus, MemoryStore};
+use wapipe_core::ports::{FixedClock, Item};
 use wapipe_tests::{create_bus_to_queue, create_table, emulator_config, read_envelopes, require_emulator};
 use webhook_ingest::{Config, Ingest, Outcome, RecordIn};
 

@@ -9,15 +9,15 @@ use std::sync::Arc;
 
 use payment_processor::{Config, Outcome, Processor, RecordIn};
 use serde_json::{json, Map, Value};
-use wapipe_shared::aws::DynamoStore;
-use wapipe_shared::domain::events::{event_id, eventbridge_body, from_epoch_secs, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::outbound::parse_request_value;
-use wapipe_shared::domain::payments::order::{create_order, new_order, order_details_of};
-use wapipe_shared::gateway::ManualGateway;
-use wapipe_shared::memory::MemoryBus;
-use wapipe_shared::ports::{FixedClock, Query, Store};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::aws::DynamoStore;
+use wapipe_core::domain::events::{event_id, eventbridge_body, from_epoch_secs, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::outbound::parse_request_value;
+use wapipe_core::domain::payments::order::{create_order, new_order, order_details_of};
+use wapipe_core::memory::MemoryBus;
+use wapipe_core::ports::gateway::ManualGateway;
+use wapipe_core::ports::{FixedClock, Query, Store};
 use wapipe_tests::{create_table, emulator_config, require_emulator};
 
 const T0: i64 = 1_758_182_494;

@@ -29,9 +29,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{json, Value};
-use wapipe_shared::domain::flows::crypto::generate_key_pair;
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::signature::sign;
+use wapipe_core::domain::flows::crypto::generate_key_pair;
+use wapipe_core::domain::keys;
+use wapipe_core::domain::signature::sign;
 use wapipe_tests::{emulator_config, require_emulator, unique_name};
 
 const APP_SECRET: &str = "rehearsal-app-secret";

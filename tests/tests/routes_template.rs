@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde_yaml_ng::Value;
-use wapipe_shared::domain::events::EventType;
-use wapipe_shared::routes::{consumers_of, Consumer, ROUTES};
+use wapipe_core::domain::events::EventType;
+use wapipe_core::domain::routes::{consumers_of, Consumer, ROUTES};
 
 /// Every consumer some route names.
 fn routed_consumers() -> BTreeSet<Consumer> {
@@ -237,7 +237,10 @@ fn function_body<'a>(source: &'a str, signature: &str) -> Option<&'a str> {
 #[test]
 fn local_mode_routes_through_the_same_table() {
     let source = std::fs::read_to_string(root().join("cli/src/local.rs")).expect("cli/src/local.rs");
-    assert!(source.contains("use wapipe_shared::routes::{consumers_of"), "local mode imports routes::consumers_of");
+    assert!(
+        source.contains("use wapipe_core::domain::routes::{consumers_of"),
+        "local mode imports routes::consumers_of"
+    );
     let route =
         function_body(&source, "async fn route(").expect("cli/src/local.rs: `async fn route` (local EventBridge)");
     assert!(route.contains("consumers_of("), "local routing asks routes::consumers_of for each event:\n{route}");

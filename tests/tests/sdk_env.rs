@@ -11,7 +11,7 @@ async fn sdk_config_honours_aws_endpoint_url() {
     std::env::set_var("AWS_REGION", wapipe_tests::REGION);
     std::env::set_var("AWS_ACCESS_KEY_ID", "test");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-    let conf = wapipe_shared::aws::sdk_config().await;
+    let conf = wapipe_core::aws::sdk_config().await;
     let tables = aws_sdk_dynamodb::Client::new(&conf).list_tables().send().await.expect("ListTables on the emulator");
     assert!(tables.table_names().contains(&table));
 }

@@ -1,7 +1,7 @@
 //! The secrets loader (shared/src/aws/secrets.rs) against Secrets Manager in the emulator:
 //! `<NAME>_ARN` reads the secret, `<NAME>` is the plain fallback, a missing secret fails init.
 
-use wapipe_shared::aws::{SecretError, SecretLoader, SecretSource};
+use wapipe_core::aws::{SecretError, SecretLoader, SecretSource};
 use wapipe_tests::{emulator_config, require_emulator, unique_name};
 
 #[tokio::test]

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use send_worker::{Config, Outcome, RecordIn, SendWorker};
 use serde_json::json;
-use wapipe_shared::aws::{DynamoStore, SqsQueue};
-use wapipe_shared::domain::keys;
-use wapipe_shared::memory::{MemoryBus, Sandbox};
-use wapipe_shared::ports::{Clock, Item, Store, SystemClock, Write};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::aws::{DynamoStore, SqsQueue};
+use wapipe_core::domain::keys;
+use wapipe_core::memory::{MemoryBus, Sandbox};
+use wapipe_core::ports::{Clock, Item, Store, SystemClock, Write};
 use wapipe_tests::{create_table, emulator_config, require_emulator};
 
 const PHONE: &str = "106540352242922";

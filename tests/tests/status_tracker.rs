@@ -13,13 +13,13 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use status_tracker::{Config, Outcome, RecordIn, Tracker};
-use wapipe_shared::aws::{DynamoStore, EventBridgeBus};
-use wapipe_shared::domain::events::{event_id, eventbridge_body, from_epoch_secs, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::send_record;
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{Bus, FixedClock, Item, Query, Store, Update, Write};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::aws::{DynamoStore, EventBridgeBus};
+use wapipe_core::domain::events::{event_id, eventbridge_body, from_epoch_secs, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::send_record;
+use wapipe_core::memory::{MemoryBus, MemoryStore};
+use wapipe_core::ports::{Bus, FixedClock, Item, Query, Store, Update, Write};
 use wapipe_tests::{create_bus_to_queue, create_table, emulator_config, read_envelopes, require_emulator};
 
 const T0: i64 = 1_758_171_395;

@@ -12,9 +12,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use dlq_drainer::drain::DrainRequest;
 use dlq_drainer::{Config, Drainer, QueuePair, REPLAYS_ATTR};
 use time::OffsetDateTime;
-use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore};
-use wapipe_shared::ports::{FixedClock, OutgoingMessage, Queue};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::memory::{MemoryBus, MemoryQueue, MemoryStore};
+use wapipe_core::ports::{FixedClock, OutgoingMessage, Queue};
 
 const N: usize = 100;
 type D = Drainer<Arc<MemoryQueue>, Arc<MemoryStore>, Arc<MemoryBus>, FixedClock>;

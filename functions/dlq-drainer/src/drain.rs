@@ -7,8 +7,8 @@ use backoff::backoff::Backoff;
 use backoff::ExponentialBackoffBuilder;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
-use wapipe_shared::ports::{Bus, Clock, OutgoingMessage, PortError, Queue, QueueMessage, Store};
-use wapipe_shared::publish::run_unit;
+use wapipe_core::app::publish::run_unit;
+use wapipe_core::ports::{Bus, Clock, OutgoingMessage, PortError, Queue, QueueMessage, Store};
 
 use crate::park::park_unit;
 use crate::{Config, QueuePair, MAX_DELAY, REPLAYS_ATTR};

@@ -2,7 +2,7 @@
 //! manual invoke (`{queues, max_messages, dry_run}`), answered with the run's report.
 
 use serde_json::Value;
-use wapipe_shared::ports::{Bus, Clock, Queue, Store};
+use wapipe_core::ports::{Bus, Clock, Queue, Store};
 
 use crate::drain::DrainRequest;
 use crate::Drainer;
@@ -25,7 +25,7 @@ pub async fn handle<Q: Queue, S: Store, B: Bus, C: Clock>(
 }
 
 /// What the Lambda reads from its environment, besides `Config`: the table and the bus.
-pub use wapipe_shared::config::TableAndBus as LambdaSettings;
+pub use wapipe_core::config::TableAndBus as LambdaSettings;
 
 #[cfg(test)]
 mod tests {

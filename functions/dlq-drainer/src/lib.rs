@@ -28,10 +28,10 @@ pub mod park;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
 
 pub use drain::{Action, DrainReport, Drainer, MessageReport, QueueReport};
-pub use wapipe_shared::config::ConfigError;
+pub use wapipe_core::config::ConfigError;
 
 /// Message attribute counting how many times the drainer replayed a message.
 pub const REPLAYS_ATTR: &str = "wapipe-replays";

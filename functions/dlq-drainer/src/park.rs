@@ -1,6 +1,6 @@
 //! Parking a message the drainer gave up on, and un-parking it.
 //!
-//! Order (as `wapipe_shared::domain::parking`): the parked item, the event, then the mark
+//! Order (as `wapipe_core::domain::parking`): the parked item, the event, then the mark
 //! (`SEEN#parked:dlq:{queue}:{message id}`, the SQS message id being stable while the message
 //! sits in the DLQ); only after all three is the message deleted from the DLQ. A crash anywhere
 //! re-parks on the next run, skipping what the mark says is done.
@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
-use wapipe_shared::domain::events::{event_id, rfc3339, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::keys::{self, Key};
-use wapipe_shared::domain::unit::Unit;
-use wapipe_shared::ports::{Cond, Item, OutgoingMessage, PortError, Query, Queue, QueueMessage, Store, Write};
+use wapipe_core::domain::events::{event_id, rfc3339, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::ingest_plan::IngestPlan;
+use wapipe_core::domain::keys::{self, Key};
+use wapipe_core::ports::{Cond, Item, OutgoingMessage, PortError, Query, Queue, QueueMessage, Store, Write};
 
 use crate::{QueuePair, LAST_ERROR_ATTR, REPLAYS_ATTR, UNPARKED_ATTR};
 
@@ -32,7 +32,13 @@ pub fn last_error(m: &QueueMessage, replays: u32) -> String {
 }
 
 /// The unit that parks `m` from `pair` after `replays` replays.
-pub fn park_unit(pair: &QueuePair, m: &QueueMessage, replays: u32, now: OffsetDateTime, mark_ttl_secs: i64) -> Unit {
+pub fn park_unit(
+    pair: &QueuePair,
+    m: &QueueMessage,
+    replays: u32,
+    now: OffsetDateTime,
+    mark_ttl_secs: i64,
+) -> IngestPlan {
     let source = parked_source(&pair.name);
     let key = keys::parked(&source, &rfc3339(now), &m.message_id);
     let error = last_error(m, replays);
@@ -70,7 +76,7 @@ pub fn park_unit(pair: &QueuePair, m: &QueueMessage, replays: u32, now: OffsetDa
     );
     let mark = keys::seen(&format!("parked:{source}:{}", m.message_id));
     let expires = now.unix_timestamp().saturating_add(mark_ttl_secs);
-    Unit {
+    IngestPlan {
         label: format!("parked DLQ message {}", m.message_id),
         mark: mark.clone(),
         before: vec![Write::put_if(item, Cond::ItemMissing)],

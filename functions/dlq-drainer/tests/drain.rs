@@ -13,12 +13,12 @@ use dlq_drainer::{Action, Config, Drainer, QueuePair, REPLAYS_ATTR, UNPARKED_ATT
 use send_worker::{Outcome, RecordIn, SendWorker};
 use serde_json::json;
 use time::OffsetDateTime;
-use wapipe_shared::domain::event_catalogue;
-use wapipe_shared::domain::events::EventType;
-use wapipe_shared::domain::keys::Key;
-use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore, Sandbox};
-use wapipe_shared::ports::{FixedClock, OutgoingMessage, Queue, QueueDepth};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::event_catalogue;
+use wapipe_core::domain::events::EventType;
+use wapipe_core::domain::keys::Key;
+use wapipe_core::memory::{MemoryBus, MemoryQueue, MemoryStore, Sandbox};
+use wapipe_core::ports::{FixedClock, OutgoingMessage, Queue, QueueDepth};
 
 const DLQ: &str = "mem://send-worker-dlq";
 const SRC: &str = "mem://send-worker";

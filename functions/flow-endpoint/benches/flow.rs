@@ -15,12 +15,12 @@ use rsa::rand_core::OsRng;
 use rsa::RsaPrivateKey;
 use serde_json::json;
 use time::OffsetDateTime;
-use wapipe_shared::domain::flows::crypto::{encrypt_request_as_meta, KeyRing};
-use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::signature::sign;
-use wapipe_shared::memory::MemoryStore;
-use wapipe_shared::ports::{FixedClock, Item, Store, Write};
+use wapipe_core::domain::flows::crypto::{encrypt_request_as_meta, KeyRing};
+use wapipe_core::domain::flows::token::{issue_flow_token, FlowTokenSpec};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::signature::sign;
+use wapipe_core::memory::MemoryStore;
+use wapipe_core::ports::{FixedClock, Item, Store, Write};
 
 const SECRET: &[u8] = b"bench_app_secret";
 const POOL: usize = 32;

@@ -6,16 +6,16 @@
 //! A body that is not a wapipe event is parked (`PARKED#flow-endpoint`) and acknowledged.
 
 use tracing::{debug, info, warn};
-use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Options};
-use wapipe_shared::domain::events::DomainEvent;
-use wapipe_shared::domain::flows::responses::{reply_from_event, response_write, ReplyError};
-use wapipe_shared::domain::flows::token::{close_from_reply, FlowSession};
-use wapipe_shared::domain::keys;
-use wapipe_shared::ports::{Bus, Clock, PortError, Store};
-use wapipe_shared::publish::{park_record, write_all, Events, Parking, RetryPolicy};
+use wapipe_core::app::consumer::{run_batch, Consumer, Ctx, Failure, Options};
+use wapipe_core::app::publish::{park_record, write_all, Events, Parking, RetryPolicy};
+use wapipe_core::domain::events::DomainEvent;
+use wapipe_core::domain::flows::responses::{reply_from_event, response_write, ReplyError};
+use wapipe_core::domain::flows::token::{close_from_reply, FlowSession};
+use wapipe_core::domain::keys;
+use wapipe_core::ports::{Bus, Clock, PortError, Store};
 
 /// One queue record.
-pub use wapipe_shared::consumer::Record as QueueRecord;
+pub use wapipe_core::app::consumer::Record as QueueRecord;
 
 /// What a stored or skipped record came to (parking and retries are the runtime's).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,12 +10,12 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tracing::{debug, info, info_span, warn, Instrument};
-use wapipe_shared::domain::flows::crypto::{decrypt_request, CryptoError, EncryptedRequest, KeyRing, ResponseCipher};
-use wapipe_shared::domain::flows::token::{record_step, FlowSession, Refusal, Step};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::signature::verify_signature;
-use wapipe_shared::http::{HttpRequest, HttpResponse};
-use wapipe_shared::ports::{Clock, PortError, Store, WriteOutcome};
+use wapipe_core::domain::flows::crypto::{decrypt_request, CryptoError, EncryptedRequest, KeyRing, ResponseCipher};
+use wapipe_core::domain::flows::token::{record_step, FlowSession, Refusal, Step};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::signature::verify_signature;
+use wapipe_core::lambda::http::{HttpRequest, HttpResponse};
+use wapipe_core::ports::{Clock, PortError, Store, WriteOutcome};
 
 use crate::router::{Action, FlowError, FlowRegistry, Reply, StepInput};
 

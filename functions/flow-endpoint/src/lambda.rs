@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
-use wapipe_shared::aws::{SecretError, SecretLoader};
-use wapipe_shared::domain::flows::crypto::{load_private_key, KeyError, KeyRing};
-use wapipe_shared::http::{from_function_url, to_function_url};
-use wapipe_shared::ports::{Bus, Clock, Store};
-use wapipe_shared::sqs_event::batch_response;
+use wapipe_core::aws::{SecretError, SecretLoader};
+use wapipe_core::domain::flows::crypto::{load_private_key, KeyError, KeyRing};
+use wapipe_core::lambda::http::{from_function_url, to_function_url};
+use wapipe_core::lambda::sqs_event::batch_response;
+use wapipe_core::ports::{Bus, Clock, Store};
 
 use crate::completions::{Completions, QueueRecord};
 use crate::FlowEndpoint;

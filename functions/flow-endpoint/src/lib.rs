@@ -18,9 +18,9 @@ pub use completions::{Completions, QueueRecord};
 pub use definition::{Definition, DefinitionError};
 pub use endpoint::FlowEndpoint;
 pub use router::{Action, BoxFuture, DeclarativeFlow, Flow, FlowError, FlowRegistry, Reply, StepInput};
-pub use wapipe_shared::http::{HttpRequest, HttpResponse};
+pub use wapipe_core::lambda::http::{HttpRequest, HttpResponse};
 
-use wapipe_shared::ports::Store;
+use wapipe_core::ports::Store;
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));

@@ -8,12 +8,12 @@ use flow_endpoint::lambda::{handle_event, Settings};
 use flow_endpoint::{registry, Completions, FlowEndpoint};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus, SecretLoader};
-use wapipe_shared::ports::SystemClock;
+use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus, SecretLoader};
+use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_shared::telemetry::init_lambda();
+    wapipe_core::telemetry::init_lambda();
     let sdk = sdk_config().await;
     let settings = Settings::load(&SecretLoader::from_env(&sdk)).await?;
     if settings.app_secret.is_none() {

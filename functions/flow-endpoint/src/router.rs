@@ -7,9 +7,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
-use wapipe_shared::domain::flows::token::FlowSession;
-use wapipe_shared::domain::keys;
-use wapipe_shared::ports::{PortError, Query, Store};
+use wapipe_core::domain::flows::token::FlowSession;
+use wapipe_core::domain::keys;
+use wapipe_core::ports::{PortError, Query, Store};
 
 use crate::definition::{expression, placeholders, Condition, Definition, Outcome};
 

@@ -9,10 +9,10 @@ use flow_endpoint::{BoxFuture, Flow, FlowError, Reply, StepInput};
 use serde_json::{json, Map, Value};
 use support::*;
 use time::Duration;
-use wapipe_shared::domain::flows::token::FlowSession;
-use wapipe_shared::domain::keys;
-use wapipe_shared::memory::MemoryStore;
-use wapipe_shared::ports::{Item, Store, Write};
+use wapipe_core::domain::flows::token::FlowSession;
+use wapipe_core::domain::keys;
+use wapipe_core::memory::MemoryStore;
+use wapipe_core::ports::{Item, Store, Write};
 
 fn req(action: &str, screen: &str, token: &str, data: Value) -> Value {
     json!({"version": "3.0", "action": action, "screen": screen, "flow_token": token, "data": data})

@@ -8,12 +8,12 @@ use flow_endpoint::Completions;
 use proptest::prelude::*;
 use serde_json::json;
 use time::OffsetDateTime;
-use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec};
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{FixedClock, Store};
-use wapipe_shared::publish::RetryPolicy;
-use wapipe_shared::testing::{arb_concurrency, end_state, records};
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::flows::token::{issue_flow_token, FlowTokenSpec};
+use wapipe_core::memory::{MemoryBus, MemoryStore};
+use wapipe_core::ports::{FixedClock, Store};
+use wapipe_core::testing::{arb_concurrency, end_state, records};
 
 fn t0() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_760_000_000).expect("time")
@@ -48,7 +48,7 @@ fn run(batch: &[(usize, usize)], concurrency: usize) -> (Vec<serde_json::Value>,
         }
         let mut c = Completions::new(store.clone(), bus.clone(), FixedClock(t0()));
         c.publish = RetryPolicy::immediate(2);
-        c.run = wapipe_shared::consumer::Options { concurrency };
+        c.run = wapipe_core::app::consumer::Options { concurrency };
         let mut bodies: Vec<String> = batch.iter().map(|&(t, r)| completion(t, r)).collect();
         bodies.push("{not an event".into());
         assert!(c.handle_batch(&records(&bodies)).await.is_empty());

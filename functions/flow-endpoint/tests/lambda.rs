@@ -12,11 +12,11 @@ use flow_endpoint::Completions;
 use serde_json::{json, Value};
 use support::*;
 use time::Duration;
-use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{FixedClock, Query, Store};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::memory::{MemoryBus, MemoryStore};
+use wapipe_core::ports::{FixedClock, Query, Store};
 
 fn completions(
     store: &Arc<MemoryStore>,
@@ -45,7 +45,7 @@ async fn function_url_requests_are_answered_by_the_endpoint() {
     let bus = Arc::new(MemoryBus::new());
     let ep = endpoint(&store);
     let (body, cipher) = encrypt(&current_public(), &json!({"version": "3.0", "action": "ping"}));
-    let sig = wapipe_shared::domain::signature::sign(SECRET, &body);
+    let sig = wapipe_core::domain::signature::sign(SECRET, &body);
     for b64 in [false, true] {
         let out = handle_event(&ep, &completions(&store, &bus), url_event(&body, &sig, b64)).await.unwrap();
         assert_eq!(out["statusCode"], 200);
@@ -75,7 +75,7 @@ fn completed(token: Option<&str>, wamid: &str) -> String {
         Envelope { event_id: format!("e-{wamid}"), occurred_at: t0(), waba_id: "w", phone_number_id: PHONE },
         fields,
     );
-    wapipe_shared::domain::event_catalogue::validate(&e).unwrap();
+    wapipe_core::domain::event_catalogue::validate(&e).unwrap();
     eventbridge_body(&e, "123456789012", "ap-south-1", t0())
 }
 
@@ -111,7 +111,7 @@ async fn completions_are_stored_joined_to_their_session_and_poison_is_parked() {
     assert_eq!(parked.items.len(), 1, "the poison body, once");
     let rejected: Vec<_> = bus.events().into_iter().filter(|e| e.detail_type == EventType::IngestRejected).collect();
     assert_eq!(rejected.len(), 1);
-    wapipe_shared::domain::event_catalogue::validate(&rejected[0]).unwrap();
+    wapipe_core::domain::event_catalogue::validate(&rejected[0]).unwrap();
 
     // A failing table: the record is retried, not lost.
     store.faults().fail_next("get");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use support::*;
-use wapipe_shared::memory::MemoryStore;
+use wapipe_core::memory::MemoryStore;
 
 /// What the endpoint may answer to anything a client sends (500 is not among them).
 const ALLOWED: &[u16] = &[200, 400, 413, 421, 427, 432];

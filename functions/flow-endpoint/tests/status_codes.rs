@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use support::*;
 use time::Duration;
-use wapipe_shared::memory::MemoryStore;
+use wapipe_core::memory::MemoryStore;
 
 fn ping() -> Value {
     json!({"version": "3.0", "action": "ping"})

@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use wapipe_shared::domain::payments::money::minor_from_json;
-use wapipe_shared::domain::payments::OrderState;
+use wapipe_core::domain::payments::money::minor_from_json;
+use wapipe_core::domain::payments::OrderState;
 
 fn s<'a>(d: &'a Map<String, Value>, f: &'static str) -> Result<&'a str, String> {
     d.get(f).and_then(Value::as_str).filter(|v| !v.is_empty()).ok_or_else(|| format!("field `{f}`: missing"))

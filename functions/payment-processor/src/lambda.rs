@@ -4,10 +4,10 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
 
-use wapipe_shared::config::{optional, TableAndBus};
-use wapipe_shared::gateway::Gateway;
-use wapipe_shared::ports::{Bus, Clock, Store};
-use wapipe_shared::sqs_event::batch_response;
+use wapipe_core::config::{optional, TableAndBus};
+use wapipe_core::lambda::sqs_event::batch_response;
+use wapipe_core::ports::gateway::Gateway;
+use wapipe_core::ports::{Bus, Clock, Store};
 
 use crate::sweep::is_sweep;
 use crate::{ConfigError, Processor, RecordIn};

@@ -5,7 +5,7 @@
 //! `whatsapp.refund.settled`. A scheduled input (`{"sweep": {}}`) runs reconciliation.
 //!
 //! Every transition is a conditional write or a transaction on the order's partition (see
-//! `wapipe_shared::domain::payments`); no time-based lock decides whether money moves. Events
+//! `wapipe_core::domain::payments`); no time-based lock decides whether money moves. Events
 //! are published after the write, from the state the table holds, with ids deterministic over
 //! the transition: a redelivered input re-publishes the same events (at-least-once, never lost).
 
@@ -24,9 +24,9 @@ pub use processor::{BatchReport, Outcome, Processor, RecordIn};
 
 use std::collections::BTreeSet;
 
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
 
-pub use wapipe_shared::config::ConfigError;
+pub use wapipe_core::config::ConfigError;
 
 /// Tunables, from the environment in Lambda ([`Config::from_env`]).
 #[derive(Clone, Debug)]
@@ -53,7 +53,7 @@ pub struct Config {
     /// Reconciliation: at most this many items per state and sweep (bounded work).
     pub sweep_limit: usize,
     /// How many orders of a batch are handled at once (`WAPIPE_CONCURRENCY`).
-    pub run: wapipe_shared::consumer::Options,
+    pub run: wapipe_core::app::consumer::Options,
 }
 
 impl Default for Config {
@@ -69,7 +69,7 @@ impl Default for Config {
             gateway_configurations: BTreeSet::from(["*".to_string()]),
             stale_after_secs: 24 * 3600,
             sweep_limit: 500,
-            run: wapipe_shared::consumer::Options::default(),
+            run: wapipe_core::app::consumer::Options::default(),
         }
     }
 }
@@ -87,7 +87,7 @@ impl Config {
     /// `WAPIPE_GATEWAY_CONFIGURATIONS` (comma-separated names, or `*`),
     /// `WAPIPE_STALE_AFTER_SECS` (86400), `WAPIPE_CONCURRENCY` (every order of a batch at once).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config { run: wapipe_shared::consumer::Options::from_env()?, ..Config::default() };
+        let mut c = Config { run: wapipe_core::app::consumer::Options::from_env()?, ..Config::default() };
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
         if let Some(v) = var("WAPIPE_ORDER_STATUS_ON_CAPTURE") {
             c.order_status_on_capture = flag("WAPIPE_ORDER_STATUS_ON_CAPTURE", &v)?;

@@ -11,12 +11,12 @@ use payment_processor::lambda::{handle, razorpay_key, LambdaSettings};
 use payment_processor::razorpay::Razorpay;
 use payment_processor::{Config, Processor};
 use serde_json::Value;
-use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus, SecretLoader};
-use wapipe_shared::ports::SystemClock;
+use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus, SecretLoader};
+use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_shared::telemetry::init_lambda();
+    wapipe_core::telemetry::init_lambda();
     let settings = LambdaSettings::from_env()?;
     let config = Config::from_env()?;
     let sdk = sdk_config().await;

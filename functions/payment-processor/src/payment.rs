@@ -4,12 +4,12 @@
 use serde_json::{json, Value};
 use tracing::debug;
 
-use wapipe_shared::domain::payments::events::{captured, failed, order_status_request};
-use wapipe_shared::domain::payments::ledger::{settle, SettlePlan, Settlement};
-use wapipe_shared::domain::payments::order::OrderView;
-use wapipe_shared::domain::payments::OrderState;
-use wapipe_shared::gateway::Gateway;
-use wapipe_shared::ports::{Bus, Clock, Store};
+use wapipe_core::domain::payments::events::{captured, failed, order_status_request};
+use wapipe_core::domain::payments::ledger::{settle, SettlePlan, Settlement};
+use wapipe_core::domain::payments::order::OrderView;
+use wapipe_core::domain::payments::OrderState;
+use wapipe_core::ports::gateway::Gateway;
+use wapipe_core::ports::{Bus, Clock, Store};
 
 use crate::inputs::{MarkPaid, PaymentUpdate};
 use crate::processor::{retry, Input, Outcome, Processor};
@@ -142,7 +142,7 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
         source: &str,
         txn: Option<&Value>,
         now: time::OffsetDateTime,
-    ) -> Vec<wapipe_shared::domain::events::DomainEvent> {
+    ) -> Vec<wapipe_core::domain::events::DomainEvent> {
         let mut events = Vec::new();
         match (input, o.state) {
             (OrderState::Captured, OrderState::Captured) => {

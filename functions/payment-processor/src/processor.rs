@@ -6,20 +6,20 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tracing::warn;
 
-use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
-use wapipe_shared::domain::events::{DomainEvent, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::payments::events::{rejected, Subject};
-use wapipe_shared::domain::payments::order::{OrderView, RefundView};
-use wapipe_shared::gateway::{Gateway, ManualGateway};
-use wapipe_shared::ports::{Bus, Clock, PortError, Store, TransactOutcome, Write, WriteOutcome};
-use wapipe_shared::publish::{park_record, publish_each, Events, LoadError, Parking};
+use wapipe_core::app::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
+use wapipe_core::app::publish::{park_record, publish_each, Events, LoadError, Parking};
+use wapipe_core::domain::events::{DomainEvent, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::payments::events::{rejected, Subject};
+use wapipe_core::domain::payments::order::{OrderView, RefundView};
+use wapipe_core::ports::gateway::{Gateway, ManualGateway};
+use wapipe_core::ports::{Bus, Clock, PortError, Store, TransactOutcome, Write, WriteOutcome};
 
 use crate::inputs::{MarkPaid, PaymentUpdate, RefundRequest, RefundSettled};
 use crate::Config;
 
 /// One record of a batch (an SQS message, or a local-mode queue message).
-pub use wapipe_shared::consumer::Record as RecordIn;
+pub use wapipe_core::app::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,9 +45,9 @@ pub enum Outcome {
     },
 }
 
-pub type BatchReport = wapipe_shared::sqs_event::BatchReport<Outcome>;
+pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
 
-impl wapipe_shared::sqs_event::Retryable for Outcome {
+impl wapipe_core::lambda::sqs_event::Retryable for Outcome {
     fn is_retry(&self) -> bool {
         matches!(self, Outcome::Retry { .. })
     }
@@ -125,7 +125,7 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
 
     /// The gateway for an order: the automatic one for its configuration, else manual.
     pub(crate) fn gateway_for(&self, o: &OrderView) -> Option<&G> {
-        use wapipe_shared::domain::payments::capability::PaymentKind;
+        use wapipe_core::domain::payments::capability::PaymentKind;
         let c = &self.config.gateway_configurations;
         let automatic = o.kind == PaymentKind::IndiaGateway && (c.contains("*") || c.contains(&o.configuration));
         self.gateway.as_ref().filter(|_| automatic)

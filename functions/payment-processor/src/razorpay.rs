@@ -21,7 +21,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use wapipe_shared::gateway::{Gateway, GatewayError, GatewayStatus, RefundAnswer, RefundCall};
+use wapipe_core::ports::gateway::{Gateway, GatewayError, GatewayStatus, RefundAnswer, RefundCall};
 
 const NAME: &str = "razorpay";
 /// Pages of 100 refunds read when looking a key up (bounded).
@@ -50,7 +50,7 @@ pub fn idempotency_key(reference_id: &str, key: &str) -> String {
     h.update(reference_id.as_bytes());
     h.update([0x1f]);
     h.update(key.as_bytes());
-    format!("wapipe-{}", wapipe_shared::domain::events::hex_prefix(&h.finalize()))
+    format!("wapipe-{}", wapipe_core::domain::events::hex_prefix(&h.finalize()))
 }
 
 impl Razorpay {

@@ -3,16 +3,16 @@
 
 use tracing::debug;
 
-use wapipe_shared::domain::events::EventType;
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::payments::events::refund_updated;
-use wapipe_shared::domain::payments::ledger::{
+use wapipe_core::domain::events::EventType;
+use wapipe_core::domain::keys;
+use wapipe_core::domain::payments::events::refund_updated;
+use wapipe_core::domain::payments::ledger::{
     check_request, move_refund, note_gateway_refund, refund_state_of, refusal, request_refund, RefundRefusal,
 };
-use wapipe_shared::domain::payments::order::{OrderView, RefundView};
-use wapipe_shared::domain::payments::RefundState;
-use wapipe_shared::gateway::{Gateway, GatewayStatus, RefundAnswer, RefundCall};
-use wapipe_shared::ports::{Bus, Clock, Query, Store};
+use wapipe_core::domain::payments::order::{OrderView, RefundView};
+use wapipe_core::domain::payments::RefundState;
+use wapipe_core::ports::gateway::{Gateway, GatewayStatus, RefundAnswer, RefundCall};
+use wapipe_core::ports::{Bus, Clock, Query, Store};
 
 use crate::inputs::{RefundRequest, RefundSettled, WebhookRefund};
 use crate::processor::{retry, Input, Outcome, Processor};
@@ -209,7 +209,7 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
     pub(crate) async fn refunds_of(
         &self,
         reference_id: &str,
-    ) -> Result<Vec<RefundView>, wapipe_shared::ports::PortError> {
+    ) -> Result<Vec<RefundView>, wapipe_core::ports::PortError> {
         let mut q = Query::table(keys::payment_partition(reference_id), keys::REFUND_PREFIX);
         let mut out = Vec::new();
         for _ in 0..100 {

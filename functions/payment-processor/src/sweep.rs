@@ -6,11 +6,11 @@
 
 use serde_json::Value;
 
-use wapipe_shared::domain::payments::events::stale;
-use wapipe_shared::domain::payments::order::{order_index, refund_index};
-use wapipe_shared::domain::payments::{attr, OrderState, RefundState};
-use wapipe_shared::gateway::Gateway;
-use wapipe_shared::ports::{Bus, Clock, Index, Item, PortError, Query, Store};
+use wapipe_core::domain::payments::events::stale;
+use wapipe_core::domain::payments::order::{order_index, refund_index};
+use wapipe_core::domain::payments::{attr, OrderState, RefundState};
+use wapipe_core::ports::gateway::Gateway;
+use wapipe_core::ports::{Bus, Clock, Index, Item, PortError, Query, Store};
 
 use crate::processor::Processor;
 
@@ -52,7 +52,7 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
             }
             report.stale_refunds += refunds.len();
         }
-        wapipe_shared::publish::publish_each(&self.bus, &self.store, &events, &self.config.publish).await?;
+        wapipe_core::app::publish::publish_each(&self.bus, &self.store, &events, &self.config.publish).await?;
         Ok(report)
     }
 

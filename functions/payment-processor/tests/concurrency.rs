@@ -6,8 +6,8 @@ mod support;
 
 use proptest::prelude::*;
 use support::*;
-use wapipe_shared::consumer::Options;
-use wapipe_shared::testing::{arb_concurrency, end_state, records};
+use wapipe_core::app::consumer::Options;
+use wapipe_core::testing::{arb_concurrency, end_state, records};
 
 fn input(order: usize, kind: usize) -> String {
     let r = format!("conc-{order}");

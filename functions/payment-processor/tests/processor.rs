@@ -8,7 +8,7 @@ use std::sync::Arc;
 use payment_processor::Outcome;
 use serde_json::json;
 use support::*;
-use wapipe_shared::domain::events::EventType;
+use wapipe_core::domain::events::EventType;
 
 #[tokio::test]
 async fn capture_then_partial_refund_then_refund_webhook_settles_the_ledger() {
@@ -155,8 +155,8 @@ async fn manual_refunds_wait_for_the_operator_and_brazil_settles_by_mark_paid() 
     seed_order(&p, "pedido-2", "BRL", Some(json!([{"type": "boleto", "boleto": {"digitable_line": "123"}}]))).await;
     assert!(matches!(run(&p, mark_paid_cmd("pedido-2", TOTAL, "BRL")).await, Outcome::Done { changed: true, .. }));
     run(&p, refund_cmd("pedido-2", "ops-1", 1_000)).await;
-    let k = wapipe_shared::domain::keys::refund("pedido-2", "ops-1");
-    use wapipe_shared::ports::Store;
+    let k = wapipe_core::domain::keys::refund("pedido-2", "ops-1");
+    use wapipe_core::ports::Store;
     let r = p.store.get(&k.pk, &k.sk).await.unwrap().unwrap();
     assert_eq!((r.get_str("state"), r.get_str("gateway")), (Some("submitted"), Some("manual")));
     run(&p, settled_cmd("pedido-2", "ops-1", "completed")).await;

@@ -12,8 +12,8 @@ use payment_processor::Outcome;
 use proptest::prelude::*;
 use serde_json::json;
 use support::*;
-use wapipe_shared::domain::keys;
-use wapipe_shared::ports::Store;
+use wapipe_core::domain::keys;
+use wapipe_core::ports::Store;
 
 const REF: &str = "order-p";
 
@@ -85,7 +85,7 @@ type Final = ((String, i64, i64, i64, i64), Vec<(String, String)>);
 async fn final_state(p: &MemProcessor) -> Final {
     let page = p
         .store
-        .query(wapipe_shared::ports::Query::table(keys::payment_partition(REF), keys::REFUND_PREFIX))
+        .query(wapipe_core::ports::Query::table(keys::payment_partition(REF), keys::REFUND_PREFIX))
         .await
         .unwrap();
     let refunds =

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use payment_processor::razorpay::Razorpay;
+use wapipe_core::ports::gateway::{Gateway, GatewayError, GatewayStatus, RefundAnswer, RefundCall};
 use wapipe_fake_gateway::{FakeGateway, Fault};
-use wapipe_shared::gateway::{Gateway, GatewayError, GatewayStatus, RefundAnswer, RefundCall};
 
 fn call(payment: &str, key: &str, amount: i64) -> RefundCall {
     RefundCall {

@@ -12,10 +12,10 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use quality_snapshotter::{Config, RecordIn, Snapshotter};
 use serde_json::json;
 use time::OffsetDateTime;
-use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
-use wapipe_shared::memory::{MemoryBus, MemoryStore, SandboxAccounts};
-use wapipe_shared::ports::FixedClock;
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
+use wapipe_core::memory::{MemoryBus, MemoryStore, SandboxAccounts};
+use wapipe_core::ports::FixedClock;
 
 const PHONES: usize = 50;
 const T0: i64 = 1_790_000_000;

@@ -11,13 +11,13 @@
 
 use serde_json::Value;
 use time::OffsetDateTime;
-use wapipe_shared::domain::events::{rfc3339, DomainEvent, EventType};
-use wapipe_shared::domain::keys::Key;
-use wapipe_shared::domain::quality::merge::{merged_view, plan_merge, FieldChange, Observed};
-use wapipe_shared::domain::quality::observe::{changed_event, history_item, HistoryRow, Subject};
-use wapipe_shared::domain::quality::Source;
-use wapipe_shared::ports::{Bus, Clock, PortError, Store, Write, WriteOutcome};
-use wapipe_shared::publish::publish_each;
+use wapipe_core::app::publish::publish_each;
+use wapipe_core::domain::events::{rfc3339, DomainEvent, EventType};
+use wapipe_core::domain::keys::Key;
+use wapipe_core::domain::quality::merge::{merged_view, plan_merge, FieldChange, Observed};
+use wapipe_core::domain::quality::observe::{changed_event, history_item, HistoryRow, Subject};
+use wapipe_core::domain::quality::Source;
+use wapipe_core::ports::{Bus, Clock, PortError, Store, Write, WriteOutcome};
 
 use crate::Snapshotter;
 

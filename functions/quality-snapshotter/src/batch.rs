@@ -1,19 +1,19 @@
 //! The SQS batch path (rule `QualityRule`): per record, parse the EventBridge body and merge
 //! what it observes. A body that can never be processed is parked
-//! (`wapipe_shared::domain::parking`); a transient failure puts only that record in
+//! (`wapipe_core::domain::parking`); a transient failure puts only that record in
 //! `batchItemFailures`.
 
 use serde_json::Value;
-use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
-use wapipe_shared::domain::events::{DomainEvent, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::quality::observe::{
+use wapipe_core::app::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
+use wapipe_core::app::publish::{park_record, Events, Parking};
+use wapipe_core::domain::events::{DomainEvent, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::quality::observe::{
     account_observed, phone_quality_observed, row_id, sort_time, template_observation, Subject, ACCOUNT_CHANGE_FIELDS,
     PHONE_CHANGE_FIELDS,
 };
-use wapipe_shared::domain::quality::Source;
-use wapipe_shared::ports::{Bus, Clock, PortError, Store};
-use wapipe_shared::publish::{park_record, Events, Parking};
+use wapipe_core::domain::quality::Source;
+use wapipe_core::ports::{Bus, Clock, PortError, Store};
 
 use crate::announce::{Merge, Merged};
 use crate::Snapshotter;
@@ -22,7 +22,7 @@ use crate::Snapshotter;
 const TEMPLATE_CHANGE_FIELDS: &[&str] = &["status", "quality", "category"];
 
 /// One SQS record (or a local-mode queue message).
-pub use wapipe_shared::consumer::Record as RecordIn;
+pub use wapipe_core::app::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,9 +42,9 @@ pub enum Outcome {
     },
 }
 
-pub type BatchReport = wapipe_shared::sqs_event::BatchReport<Outcome>;
+pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
 
-impl wapipe_shared::sqs_event::Retryable for Outcome {
+impl wapipe_core::lambda::sqs_event::Retryable for Outcome {
     fn is_retry(&self) -> bool {
         matches!(self, Outcome::Retry { .. })
     }

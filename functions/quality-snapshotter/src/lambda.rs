@@ -5,9 +5,9 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
-use wapipe_shared::accounts::Accounts;
-use wapipe_shared::ports::{Bus, Clock, Store};
-use wapipe_shared::sqs_event::batch_response;
+use wapipe_core::lambda::sqs_event::batch_response;
+use wapipe_core::ports::accounts::Accounts;
+use wapipe_core::ports::{Bus, Clock, Store};
 
 use crate::{RecordIn, Snapshotter};
 
@@ -53,7 +53,7 @@ pub async fn handle<S: Store, B: Bus, A: Accounts, C: Clock>(
 }
 
 /// What the Lambda reads from its environment, besides `Config`: the table and the bus.
-pub use wapipe_shared::config::TableAndBus as LambdaSettings;
+pub use wapipe_core::config::TableAndBus as LambdaSettings;
 
 #[cfg(test)]
 mod tests {

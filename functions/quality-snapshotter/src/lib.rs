@@ -11,7 +11,7 @@
 //!   history row.
 //!
 //! Every merge is ordered by the observation's own time and guarded by a conditional write
-//! (`wapipe_shared::domain::quality::merge`), so duplicate, concurrent and out-of-order
+//! (`wapipe_core::domain::quality::merge`), so duplicate, concurrent and out-of-order
 //! deliveries never regress a value, and each real change publishes one
 //! `whatsapp.quality.changed` (deterministic id) with the old and new values.
 
@@ -23,12 +23,12 @@ pub mod batch;
 pub mod lambda;
 pub mod snapshot;
 
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
 
 pub use batch::{BatchReport, Outcome, RecordIn};
 pub use snapshot::SnapshotReport;
 
-pub use wapipe_shared::config::ConfigError;
+pub use wapipe_core::config::ConfigError;
 
 /// Tunables, from the environment in Lambda ([`Config::from_env`]).
 #[derive(Clone, Debug)]
@@ -43,7 +43,7 @@ pub struct Config {
     pub max_attempts: u32,
     pub publish: RetryPolicy,
     /// How many numbers of a batch are handled at once (`WAPIPE_CONCURRENCY`).
-    pub run: wapipe_shared::consumer::Options,
+    pub run: wapipe_core::app::consumer::Options,
 }
 
 impl Default for Config {
@@ -54,7 +54,7 @@ impl Default for Config {
             mark_ttl_secs: 30 * 24 * 3600,
             max_attempts: 8,
             publish: RetryPolicy::default(),
-            run: wapipe_shared::consumer::Options::default(),
+            run: wapipe_core::app::consumer::Options::default(),
         }
     }
 }
@@ -63,7 +63,7 @@ impl Config {
     /// `WAPIPE_QUALITY_HISTORY_DAYS` (90, 1..=3650), `WAPIPE_CONCURRENCY` (every number of a
     /// batch at once).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config { run: wapipe_shared::consumer::Options::from_env()?, ..Config::default() };
+        let mut c = Config { run: wapipe_core::app::consumer::Options::from_env()?, ..Config::default() };
         if let Ok(v) = std::env::var("WAPIPE_QUALITY_HISTORY_DAYS") {
             match v.trim().parse::<i64>() {
                 Ok(d) if (1..=3650).contains(&d) => c.history_ttl_secs = d * 24 * 3600,

@@ -9,12 +9,12 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 use quality_snapshotter::lambda::{handle, LambdaSettings};
 use quality_snapshotter::{Config, Snapshotter};
 use serde_json::Value;
-use wapipe_shared::aws::{sdk_config, DynamoStore, EumAccounts, EventBridgeBus};
-use wapipe_shared::ports::SystemClock;
+use wapipe_core::aws::{sdk_config, DynamoStore, EumAccounts, EventBridgeBus};
+use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_shared::telemetry::init_lambda();
+    wapipe_core::telemetry::init_lambda();
     let settings = LambdaSettings::from_env()?;
     let config = Config::from_env()?;
     let sdk = sdk_config().await;

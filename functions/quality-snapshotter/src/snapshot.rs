@@ -7,11 +7,12 @@
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{info, warn};
-use wapipe_shared::accounts::{all_wabas, Accounts, PhoneNumber, WabaSummary};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::quality::observe::{row_id, snapshot_observed, sort_time, Subject, PHONE_CHANGE_FIELDS};
-use wapipe_shared::domain::quality::Source;
-use wapipe_shared::ports::{Bus, Clock, Store};
+use wapipe_core::app::paging::all_wabas;
+use wapipe_core::domain::keys;
+use wapipe_core::domain::quality::observe::{row_id, snapshot_observed, sort_time, Subject, PHONE_CHANGE_FIELDS};
+use wapipe_core::domain::quality::Source;
+use wapipe_core::ports::accounts::{Accounts, PhoneNumber, WabaSummary};
+use wapipe_core::ports::{Bus, Clock, Store};
 
 use crate::announce::Merge;
 use crate::Snapshotter;
@@ -86,7 +87,7 @@ impl<S: Store, B: Bus, A: Accounts, C: Clock> Snapshotter<S, B, A, C> {
         }
         let now = self.clock.now();
         let at = sort_time(now);
-        let observed = snapshot_observed(p, &waba.registration_status, now);
+        let observed = snapshot_observed(&p.quality_rating, &p.display_name, &waba.registration_status, now);
         let extra = [
             ("waba_id", Value::from(waba.meta_waba_id.as_str())),
             ("eum_phone_number_id", Value::from(p.eum_phone_number_id.as_str())),

@@ -8,16 +8,16 @@ use aws_sdk_socialmessaging::config::{BehaviorVersion, Credentials, Region};
 use quality_snapshotter::{Config, Outcome, RecordIn, Snapshotter};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::aws::EumAccounts;
+use wapipe_core::domain::event_catalogue;
+use wapipe_core::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::memory::{MemoryBus, MemoryStore, SandboxAccounts};
+use wapipe_core::ports::accounts::Accounts;
+use wapipe_core::ports::messaging::LinkedPhone;
+use wapipe_core::ports::{Clock, Item, Query, Store};
 use wapipe_fake_eum::{FakeEum, Phone, Waba};
-use wapipe_shared::accounts::Accounts;
-use wapipe_shared::aws::EumAccounts;
-use wapipe_shared::domain::event_catalogue;
-use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::memory::{MemoryBus, MemoryStore, SandboxAccounts};
-use wapipe_shared::messaging::LinkedPhone;
-use wapipe_shared::ports::{Clock, Item, Query, Store};
-use wapipe_shared::publish::RetryPolicy;
 
 const T0: i64 = 1_790_000_000;
 
@@ -345,8 +345,8 @@ mod concurrency {
     //! announcements equal those of the same batch handled one record at a time.
     use super::*;
     use proptest::prelude::*;
-    use wapipe_shared::consumer::Options;
-    use wapipe_shared::testing::{arb_concurrency, end_state};
+    use wapipe_core::app::consumer::Options;
+    use wapipe_core::testing::{arb_concurrency, end_state};
 
     const EVENTS: &[(&str, &str)] =
         &[("FLAGGED", "TIER_1K"), ("UNFLAGGED", "TIER_1K"), ("UPGRADE", "TIER_10K"), ("DOWNGRADE", "TIER_250")];

@@ -2,8 +2,8 @@
 //! exact Cloud API JSON, per kind, against parsing the same bytes into `serde_json::Value`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use wapipe_shared::domain::outbound::parse_request;
-use wapipe_shared::domain::send_record::callback_data;
+use wapipe_core::domain::outbound::parse_request;
+use wapipe_core::domain::send_record::callback_data;
 
 const KINDS: &[(&str, &str)] = &[
     ("text", include_str!("../../../examples/send/text.json")),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use backoff::backoff::Backoff;
 use backoff::ExponentialBackoffBuilder;
-use wapipe_shared::domain::meta_errors::Retry;
+use wapipe_core::domain::meta_errors::Retry;
 
 use crate::Config;
 

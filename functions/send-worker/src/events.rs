@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use wapipe_shared::domain::events::{event_id, DomainEvent, Envelope, EventType};
-use wapipe_shared::messaging::MessagingError;
+use wapipe_core::domain::events::{event_id, DomainEvent, Envelope, EventType};
+use wapipe_core::ports::messaging::MessagingError;
 
 /// What the events of one request share.
 #[derive(Clone, Debug, Default)]
@@ -109,10 +109,10 @@ pub struct FailedWhy {
 impl FailedWhy {
     pub fn from_error(e: &MessagingError) -> FailedWhy {
         let retry = match e.retry() {
-            wapipe_shared::domain::meta_errors::Retry::Backoff => "backoff",
-            wapipe_shared::domain::meta_errors::Retry::PairRate => "pair_rate",
-            wapipe_shared::domain::meta_errors::Retry::Later => "later",
-            wapipe_shared::domain::meta_errors::Retry::Never => "never",
+            wapipe_core::domain::meta_errors::Retry::Backoff => "backoff",
+            wapipe_core::domain::meta_errors::Retry::PairRate => "pair_rate",
+            wapipe_core::domain::meta_errors::Retry::Later => "later",
+            wapipe_core::domain::meta_errors::Retry::Never => "never",
         };
         FailedWhy { reason: e.reason(), exception: e.exception.clone(), code: e.meta_code, retry, alert: e.alert() }
     }

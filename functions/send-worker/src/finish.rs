@@ -8,14 +8,14 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tracing::{error, warn};
-use wapipe_shared::domain::events::{rfc3339, DomainEvent};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::meta_errors::Retry;
-use wapipe_shared::domain::outbound::SendRequest;
-use wapipe_shared::domain::send_record as sr;
-use wapipe_shared::messaging::{Delivery, LinkedPhone, Messaging, MessagingError};
-use wapipe_shared::ports::{Bus, Clock, Item, Queue, Store, Update, Write, WriteOutcome};
-use wapipe_shared::publish::publish_all;
+use wapipe_core::app::publish::publish_all;
+use wapipe_core::domain::events::{rfc3339, DomainEvent};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::meta_errors::Retry;
+use wapipe_core::domain::outbound::SendRequest;
+use wapipe_core::domain::send_record as sr;
+use wapipe_core::ports::messaging::{Delivery, LinkedPhone, Messaging, MessagingError};
+use wapipe_core::ports::{Bus, Clock, Item, Queue, Store, Update, Write, WriteOutcome};
 
 use crate::backoff_policy;
 use crate::events::{Ctx, FailedWhy};
@@ -233,7 +233,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
     /// Not a valid send request. With a usable request id the rejection is recorded on its
     /// send record; without one the body is parked (`PARKED#send-worker`).
     pub(crate) async fn reject_unparsed(&self, r: &RecordIn, u: Unparsed, now: OffsetDateTime) -> Outcome {
-        let digest = wapipe_shared::domain::events::hex_prefix(&Sha256::digest(r.body.as_bytes()));
+        let digest = wapipe_core::domain::events::hex_prefix(&Sha256::digest(r.body.as_bytes()));
         let rid = u.request_id.clone().filter(|id| sr::fits_callback(id) && !id.chars().any(char::is_control));
         let value = u.value.as_ref();
         let s = |k: &str| value.and_then(|v| v.get(k)).and_then(Value::as_str).map(str::to_string);

@@ -11,12 +11,11 @@
 
 use time::OffsetDateTime;
 use tracing::warn;
-use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec, IssuedFlowToken};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::outbound::interactive::FlowParams;
-use wapipe_shared::domain::outbound::{Interactive, OutboundMessage, SendRequest};
-use wapipe_shared::messaging::{LinkedPhone, Messaging};
-use wapipe_shared::ports::{Bus, Clock, Queue, Store, WriteOutcome};
+use wapipe_core::domain::flows::token::{issue_flow_token, FlowTokenSpec, IssuedFlowToken};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::outbound::SendRequest;
+use wapipe_core::ports::messaging::{LinkedPhone, Messaging};
+use wapipe_core::ports::{Bus, Clock, Queue, Store, WriteOutcome};
 
 use crate::guards;
 use crate::record::{self, Existing};
@@ -25,30 +24,8 @@ use crate::worker::{backoff_on, retry, Outcome, SendWorker};
 /// The JSON path of the token, for rejections.
 const TOKEN_FIELD: &str = "message.interactive.action.parameters.flow_token";
 
-/// The parameters of an interactive flow message; `None` for any other message.
-pub fn flow_params(req: &SendRequest) -> Option<&FlowParams> {
-    match &req.message {
-        OutboundMessage::Interactive { interactive } => match interactive.as_ref() {
-            Interactive::Flow(f) => Some(&f.action.parameters),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The request with `token` as its flow token (unchanged when it is not a flow message).
-pub fn with_flow_token(req: &SendRequest, token: &str) -> SendRequest {
-    let mut out = req.clone();
-    if let OutboundMessage::Interactive { interactive } = &mut out.message {
-        if let Interactive::Flow(f) = interactive.as_mut() {
-            f.action.parameters.flow_token = Some(token.to_string());
-        }
-    }
-    out
-}
-
 /// The session's request id, when the item is one.
-fn session_request(item: Option<&wapipe_shared::ports::Item>) -> Option<String> {
+fn session_request(item: Option<&wapipe_core::ports::Item>) -> Option<String> {
     item.and_then(|i| i.get_str("request_id")).map(str::to_string)
 }
 
@@ -63,7 +40,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         existing: Option<&Existing>,
         now: OffsetDateTime,
     ) -> Result<Option<IssuedFlowToken>, Outcome> {
-        let Some(params) = flow_params(req) else { return Ok(None) };
+        let Some(params) = req.flow_params() else { return Ok(None) };
         let rid = req.request_id.as_str();
         let saved = existing.and_then(|e| e.flow_token.as_deref());
         let given = saved.or(params.flow_token.as_deref());

@@ -6,16 +6,16 @@
 //!   the send worker too, when Meta answers 131050).
 //! - `TEMPLATE#{waba}#{name}#{lang}` / `STATE`: `status` (APPROVED, PAUSED, DISABLED,
 //!   REJECTED, …) and `category`, when cached (the quality snapshotter keeps it from template
-//!   webhooks, `wapipe templates` from EUM; `wapipe_shared::domain::quality::template`).
+//!   webhooks, `wapipe templates` from EUM; `wapipe_core::domain::quality::template`).
 //! - `QUALITY#{phone}` / `LATEST` (the quality snapshotter): a RED or FLAGGED number does not
 //!   refuse sends, it slows marketing ones ([`quality_slowdown`], used by `pacing`).
 
 use time::OffsetDateTime;
-use wapipe_shared::consumer::Reader;
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::outbound::{Category, SendRequest};
-use wapipe_shared::domain::quality;
-use wapipe_shared::ports::{Item, PortResult, Store};
+use wapipe_core::app::consumer::Reader;
+use wapipe_core::domain::keys;
+use wapipe_core::domain::outbound::{Category, SendRequest};
+use wapipe_core::domain::quality;
+use wapipe_core::ports::{Item, PortResult, Store};
 
 /// The customer service window (Meta: 24 hours after the user's last message).
 pub const WINDOW_SECS: i64 = 24 * 3600;

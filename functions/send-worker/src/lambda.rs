@@ -1,9 +1,9 @@
 //! Lambda wiring: an SQS event in, `batchItemFailures` out.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use wapipe_shared::messaging::Messaging;
-use wapipe_shared::ports::{Bus, Clock, Queue, Store};
-use wapipe_shared::sqs_event::batch_response;
+use wapipe_core::lambda::sqs_event::batch_response;
+use wapipe_core::ports::messaging::Messaging;
+use wapipe_core::ports::{Bus, Clock, Queue, Store};
 
 use crate::{RecordIn, SendWorker};
 

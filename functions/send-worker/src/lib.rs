@@ -42,7 +42,7 @@ pub mod worker;
 
 use std::time::Duration;
 
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
 
 pub use worker::{BatchReport, Outcome, RecordIn, SendWorker};
 
@@ -80,7 +80,7 @@ pub struct Config {
     /// The send queue (for ChangeMessageVisibility); derived from the record's ARN when unset.
     pub queue_url: Option<String>,
     /// How many recipients of a batch are sent to at once (`WAPIPE_CONCURRENCY`).
-    pub run: wapipe_shared::consumer::Options,
+    pub run: wapipe_core::app::consumer::Options,
 }
 
 impl Default for Config {
@@ -102,12 +102,12 @@ impl Default for Config {
             pace_ttl_secs: 3600,
             publish: RetryPolicy::default(),
             queue_url: None,
-            run: wapipe_shared::consumer::Options::default(),
+            run: wapipe_core::app::consumer::Options::default(),
         }
     }
 }
 
-pub use wapipe_shared::config::ConfigError;
+pub use wapipe_core::config::ConfigError;
 
 fn env_num(name: &'static str, min: u64, max: u64) -> Result<Option<u64>, ConfigError> {
     match std::env::var(name) {
@@ -126,7 +126,7 @@ impl Config {
     /// `WAPIPE_BACKOFF_MAX_SECS` (900, ≤ 43200), `WAPIPE_META_API_VERSION` (v20.0),
     /// `WAPIPE_SEND_QUEUE_URL`, `WAPIPE_CONCURRENCY` (every recipient of a batch at once).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config { run: wapipe_shared::consumer::Options::from_env()?, ..Config::default() };
+        let mut c = Config { run: wapipe_core::app::consumer::Options::from_env()?, ..Config::default() };
         if let Some(n) = env_num("WAPIPE_PHONE_MPS", 1, 1000)? {
             c.phone_mps = n as u32;
         }

@@ -7,13 +7,13 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use send_worker::{lambda::handle_sqs, Config, SendWorker};
-use wapipe_shared::aws::{sdk_config, DynamoStore, EumMessaging, EventBridgeBus, SqsQueue};
-use wapipe_shared::config::required;
-use wapipe_shared::ports::SystemClock;
+use wapipe_core::aws::{sdk_config, DynamoStore, EumMessaging, EventBridgeBus, SqsQueue};
+use wapipe_core::config::required;
+use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_shared::telemetry::init_lambda();
+    wapipe_core::telemetry::init_lambda();
     let config = Config::from_env()?;
     let (table, bus) = (required("WAPIPE_TABLE")?, required("WAPIPE_EVENT_BUS")?);
     let sdk = sdk_config().await;

@@ -1,11 +1,11 @@
 //! Payments: an `order_details` message creates its order (`PAYMENT#{reference_id}`) before
 //! the EUM call, so a payment webhook can never find no order. The write is conditional: the
 //! same order again (a retried send) is a no-op; another order under the same reference id is
-//! refused. The builder is pure (`wapipe_shared::domain::payments::order`).
+//! refused. The builder is pure (`wapipe_core::domain::payments::order`).
 
-use wapipe_shared::domain::outbound::SendRequest;
-use wapipe_shared::domain::payments::order::{create_order, new_order, order_details_of, same_order};
-use wapipe_shared::ports::{PortError, Store, WriteOutcome};
+use wapipe_core::domain::outbound::SendRequest;
+use wapipe_core::domain::payments::order::{create_order, new_order, order_details_of, same_order};
+use wapipe_core::ports::{PortError, Store, WriteOutcome};
 
 /// `Ok(Ok(()))`: not an order, or the order exists as sent; `Ok(Err(reason))`: refuse the send.
 pub async fn ensure_order<S: Store>(
@@ -39,9 +39,9 @@ pub async fn ensure_order<S: Store>(
 mod tests {
     use super::*;
     use serde_json::Value;
-    use wapipe_shared::domain::keys;
-    use wapipe_shared::domain::outbound::parse_request_value;
-    use wapipe_shared::memory::MemoryStore;
+    use wapipe_core::domain::keys;
+    use wapipe_core::domain::outbound::parse_request_value;
+    use wapipe_core::memory::MemoryStore;
 
     fn request(total: i64) -> SendRequest {
         let mut v: Value =

@@ -38,12 +38,12 @@
 use std::time::Duration;
 
 use std::collections::HashMap;
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::keys::Key;
-use wapipe_shared::domain::outbound::Category;
+use wapipe_core::domain::keys;
+use wapipe_core::domain::keys::Key;
+use wapipe_core::domain::outbound::Category;
 
-use wapipe_shared::consumer::Reader;
-use wapipe_shared::ports::{Cond, Item, PortResult, Store, Update, Updated, Write, WriteOutcome};
+use wapipe_core::app::consumer::Reader;
+use wapipe_core::ports::{Cond, Item, PortResult, Store, Update, Updated, Write, WriteOutcome};
 
 /// Seconds ahead a phone slot may be reserved.
 pub const MAX_AHEAD_SECS: i64 = 5;
@@ -528,7 +528,7 @@ pub fn pair_penalty(phone: &str, wa_id: &str, now_ms: i64, interval: Duration, b
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use wapipe_shared::memory::MemoryStore;
+    use wapipe_core::memory::MemoryStore;
 
     #[tokio::test]
     async fn leases_never_exceed_the_budget_across_concurrent_takers() {
@@ -604,7 +604,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_batch_read_of_the_seconds_ahead_spares_the_promise_its_refusals() {
-        use wapipe_shared::memory::{Latency, LatencySpec, Service};
+        use wapipe_core::memory::{Latency, LatencySpec, Service};
         let t = 1_700_000_000_250;
         let sec = t / 1000;
         // This second's budget is spent and the next two seconds' promises are full (cap 5

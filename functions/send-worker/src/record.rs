@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use wapipe_shared::domain::events::{rfc3339, DomainEvent, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::send_record as sr;
-use wapipe_shared::ports::{Cond, Item, Update, Write};
+use wapipe_core::domain::events::{rfc3339, DomainEvent, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::send_record as sr;
+use wapipe_core::ports::{Cond, Item, Update, Write};
 
 // Attributes beyond `send_record`'s shared ones (which the status tracker also reads).
 pub const ATTEMPTS: &str = "attempts";

@@ -10,23 +10,23 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tracing::{debug, warn};
-use wapipe_shared::consumer::{self, run_batch, Classified, Consumer, Failure, Handled, Prefetched, Reader};
-use wapipe_shared::domain::events::{parse_eventbridge_body, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::outbound::{parse_request_value, Category, SendRequest};
-use wapipe_shared::domain::send_record::callback_data;
-use wapipe_shared::messaging::{LinkedPhone, Messaging};
-use wapipe_shared::ports::{Bus, Clock, Item, PortError, Queue, Store, TransactOutcome, Write, WriteOutcome};
-use wapipe_shared::publish::{park_record, Parking};
+use wapipe_core::app::consumer::{self, run_batch, Classified, Consumer, Failure, Handled, Prefetched, Reader};
+use wapipe_core::app::publish::{park_record, Parking};
+use wapipe_core::domain::events::{parse_eventbridge_body, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::outbound::{parse_request_value, Category, SendRequest};
+use wapipe_core::domain::send_record::callback_data;
+use wapipe_core::ports::messaging::{LinkedPhone, Messaging};
+use wapipe_core::ports::{Bus, Clock, Item, PortError, Queue, Store, TransactOutcome, Write, WriteOutcome};
 
 use crate::events::Ctx;
 use crate::pacing::{Budget, Pacer, Pair, Take};
 use crate::record::{self, Existing, Facts, State};
-use crate::{flow, guards, pacing, Config};
+use crate::{guards, pacing, Config};
 use futures_util::future::{join, join_all};
 
 /// One SQS record.
-pub use wapipe_shared::consumer::Record as RecordIn;
+pub use wapipe_core::app::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,9 +58,9 @@ pub enum Outcome {
 }
 
 /// One outcome per record, in input order.
-pub type BatchReport = wapipe_shared::sqs_event::BatchReport<Outcome>;
+pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
 
-impl wapipe_shared::sqs_event::Retryable for Outcome {
+impl wapipe_core::lambda::sqs_event::Retryable for Outcome {
     fn is_retry(&self) -> bool {
         matches!(self, Outcome::Retry { .. })
     }
@@ -300,7 +300,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             Ok(i) => i,
             Err(outcome) => return outcome,
         };
-        let with_token = issued.as_ref().map(|i| flow::with_flow_token(req, &i.token));
+        let with_token = issued.as_ref().map(|i| req.with_flow_token(&i.token));
         let json = match with_token.as_ref().unwrap_or(req).cloud_json(Some(&callback)) {
             Ok(j) => j,
             Err(e) => return self.reject(req, hash, Some(phone), "invalid", &e.to_string(), Some(&e.path), now).await,

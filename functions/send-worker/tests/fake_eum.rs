@@ -9,10 +9,10 @@ use aws_sdk_socialmessaging::config::{BehaviorVersion, Credentials, Region};
 use send_worker::Outcome;
 use serde_json::{json, Value};
 use support::*;
+use wapipe_core::aws::EumMessaging;
+use wapipe_core::domain::events::EventType;
+use wapipe_core::domain::send_record::callback_data;
 use wapipe_fake_eum::{EumError, FakeEum, DEFAULT_META_PHONE_ID, DEFAULT_META_WABA_ID, DEFAULT_PHONE_ID};
-use wapipe_shared::aws::EumMessaging;
-use wapipe_shared::domain::events::EventType;
-use wapipe_shared::domain::send_record::callback_data;
 
 fn messaging(fake: &FakeEum) -> EumMessaging {
     let conf = aws_sdk_socialmessaging::config::Builder::new()

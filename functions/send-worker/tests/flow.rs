@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use send_worker::Outcome;
 use serde_json::Value;
 use support::*;
-use wapipe_shared::domain::flows::token::{FlowSession, STATE_ISSUED, TOKEN_PREFIX};
-use wapipe_shared::domain::keys;
-use wapipe_shared::memory::{MemoryStore, Sandbox};
-use wapipe_shared::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingError};
-use wapipe_shared::ports::{Item, Store};
+use wapipe_core::domain::flows::token::{FlowSession, STATE_ISSUED, TOKEN_PREFIX};
+use wapipe_core::domain::keys;
+use wapipe_core::memory::{MemoryStore, Sandbox};
+use wapipe_core::ports::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingError};
+use wapipe_core::ports::{Item, Store};
 
 /// The sandbox, and at each send: the flow token of the JSON and whether its session was
 /// already in the store.

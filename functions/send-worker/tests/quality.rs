@@ -10,10 +10,11 @@ use send_worker::{Config, Outcome};
 use serde_json::json;
 use support::*;
 use time::OffsetDateTime;
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::quality::template::{apply_template_observation, TemplateObservation};
-use wapipe_shared::domain::quality::Source;
-use wapipe_shared::memory::Sandbox;
+use wapipe_core::app::quality::apply_template_observation;
+use wapipe_core::domain::keys;
+use wapipe_core::domain::quality::template::TemplateObservation;
+use wapipe_core::domain::quality::Source;
+use wapipe_core::memory::Sandbox;
 
 fn slow_config() -> Config {
     Config { degraded_marketing_mps: 2, max_inline_wait: Duration::ZERO, ..config() }
@@ -57,7 +58,7 @@ async fn red_or_flagged_numbers_send_marketing_at_the_degraded_pace() {
     e.set(keys::quality_latest(PHONE), json!({"rating": "GREEN", "flagged": true})).await;
     e.clock.advance(Duration::from_secs(10));
     assert_eq!(run_marketing(&e, "d", 4).await.0, 2);
-    assert!(e.events_of(wapipe_shared::domain::events::EventType::SendRejected).is_empty());
+    assert!(e.events_of(wapipe_core::domain::events::EventType::SendRejected).is_empty());
 }
 
 #[tokio::test]

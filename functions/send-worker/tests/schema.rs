@@ -8,7 +8,7 @@
 
 use regex::Regex;
 use serde_json::{json, Value};
-use wapipe_shared::domain::outbound::{interactive, limits, parse_request_value, TYPES};
+use wapipe_core::domain::outbound::{interactive, limits, parse_request_value, TYPES};
 
 fn schema() -> Value {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/send-request.schema.json");

@@ -8,11 +8,11 @@ use std::time::Duration;
 use send_worker::{Config, Outcome};
 use serde_json::{json, Value};
 use support::*;
-use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::memory::Sandbox;
-use wapipe_shared::messaging::MessagingError;
-use wapipe_shared::ports::Store;
+use wapipe_core::domain::events::{eventbridge_body, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::keys;
+use wapipe_core::memory::Sandbox;
+use wapipe_core::ports::messaging::MessagingError;
+use wapipe_core::ports::Store;
 
 fn throttled() -> MessagingError {
     MessagingError::answered("ThrottledRequestException", "Rate exceeded", Some(429))
@@ -110,7 +110,7 @@ async fn retries_change_the_visibility_of_the_queue_message() {
     e.user_wrote(PHONE, 60).await;
     let url = "local://send";
     e.queue.create_queue(url, Duration::from_secs(30));
-    use wapipe_shared::ports::{OutgoingMessage, Queue};
+    use wapipe_core::ports::{OutgoingMessage, Queue};
     e.queue.send(url, OutgoingMessage { body: text("v1"), ..Default::default() }).await.unwrap();
     let got = e.queue.receive(url, 10, Duration::ZERO).await.unwrap();
     let rec = send_worker::RecordIn {
@@ -225,7 +225,7 @@ async fn invalid_and_unparseable_requests_are_rejected_without_a_call() {
     // Not JSON at all: parked with the body, an event without a request id.
     let out = e.run("{nope").await;
     assert!(matches!(&out, Outcome::Rejected { request_id: None, rule, .. } if rule == "not_json"));
-    let parked = wapipe_shared::ports::Query::table(keys::parked_partition("send-worker"), "");
+    let parked = wapipe_core::ports::Query::table(keys::parked_partition("send-worker"), "");
     assert_eq!(e.store.query(parked).await.unwrap().items.len(), 1);
     assert!(e.worker.messaging.sends().is_empty());
 }
@@ -244,7 +244,7 @@ async fn an_eventbridge_send_requested_body_is_a_request_and_reuse_is_refused() 
         phone_number_id: PHONE,
     };
     let event = DomainEvent::new(EventType::SendRequested, env_, fields);
-    wapipe_shared::domain::event_catalogue::validate(&event).unwrap();
+    wapipe_core::domain::event_catalogue::validate(&event).unwrap();
     let body = eventbridge_body(&event, "123456789012", "ap-south-1", e.clock.0.lock().map(|t| *t).unwrap());
     assert!(matches!(e.run(&body).await, Outcome::Accepted { .. }));
     // Same request id, different request: refused, the record untouched.
@@ -267,7 +267,7 @@ async fn an_unknown_outcome_is_never_resent_and_resolves_from_statuses() {
     assert!(matches!(e.run(&text("u1")).await, Outcome::Retry { .. }));
     // The status tracker links the wamid from the callback data: it was sent.
     let k = keys::send_request("u1");
-    use wapipe_shared::ports::{Update, Write};
+    use wapipe_core::ports::{Update, Write};
     let link = Write::Update {
         pk: k.pk,
         sk: k.sk,
@@ -332,9 +332,9 @@ mod concurrency {
     //! send records and the events equal those of the same batch handled one record at a time.
     use super::*;
     use proptest::prelude::*;
-    use wapipe_shared::consumer::Options;
-    use wapipe_shared::messaging::{EumMessageId, LinkedPhone, Messaging};
-    use wapipe_shared::testing::{arb_concurrency, end_state, records};
+    use wapipe_core::app::consumer::Options;
+    use wapipe_core::ports::messaging::{EumMessageId, LinkedPhone, Messaging};
+    use wapipe_core::testing::{arb_concurrency, end_state, records};
 
     /// EUM answering with an id derived from the request (the sandbox's ids depend on order).
     struct Echo(Sandbox);

@@ -12,7 +12,7 @@ mod support;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use status_tracker::RecordIn;
 use support::*;
-use wapipe_shared::ports::Store;
+use wapipe_core::ports::Store;
 
 const MESSAGES: usize = 100;
 const PER_MESSAGE: &[(&str, i64)] = &[("sent", 0), ("delivered", 3), ("read", 40)];

@@ -1,9 +1,9 @@
 //! Lambda wiring: an SQS event of EventBridge bodies in, a partial batch response out.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use wapipe_shared::consumer::Record;
-use wapipe_shared::ports::{Bus, Clock, Store};
-use wapipe_shared::sqs_event::batch_response;
+use wapipe_core::app::consumer::Record;
+use wapipe_core::lambda::sqs_event::batch_response;
+use wapipe_core::ports::{Bus, Clock, Store};
 
 use crate::Tracker;
 
@@ -12,4 +12,4 @@ pub async fn handle_sqs<S: Store, B: Bus, C: Clock>(tracker: &Tracker<S, B, C>, 
 }
 
 /// What the Lambda reads from its environment, besides `Config`: the table and the bus.
-pub use wapipe_shared::config::TableAndBus as LambdaSettings;
+pub use wapipe_core::config::TableAndBus as LambdaSettings;

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 pub use tracker::{BatchReport, Outcome, RecordIn, Tracker};
 
-use wapipe_shared::consumer::Options;
-use wapipe_shared::domain::status::pricing::RateCard;
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::consumer::Options;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::status::pricing::RateCard;
 
 /// Tunables, from the environment in Lambda (`Config::from_env`).
 #[derive(Clone, Debug)]
@@ -51,7 +51,7 @@ impl Default for Config {
     }
 }
 
-pub use wapipe_shared::config::ConfigError;
+pub use wapipe_core::config::ConfigError;
 
 impl Config {
     /// `WAPIPE_RATE_CARD` (a path, or the card's JSON itself), `WAPIPE_LINK_WAIT_RECEIVES` (3),

@@ -9,12 +9,12 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use status_tracker::lambda::{handle_sqs, LambdaSettings};
 use status_tracker::{Config, Tracker};
-use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus};
-use wapipe_shared::ports::SystemClock;
+use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus};
+use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_shared::telemetry::init_lambda();
+    wapipe_core::telemetry::init_lambda();
     let settings = LambdaSettings::from_env()?;
     let config = Config::from_env()?;
     let sdk = sdk_config().await;

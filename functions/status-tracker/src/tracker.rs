@@ -9,16 +9,16 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use tracing::{debug, info_span, warn, Instrument};
 
-use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Handled, Prefetched};
-use wapipe_shared::domain::events::{DomainEvent, EventType};
-use wapipe_shared::domain::flows::token;
-use wapipe_shared::domain::keys::{self, Key};
-use wapipe_shared::domain::send_record::REQUEST_ID;
-use wapipe_shared::domain::status::analytics::{plan_click, ClickInput, ClickPlan};
-use wapipe_shared::domain::status::machine::plan_status;
-use wapipe_shared::domain::status::{StatusInput, LINKED};
-use wapipe_shared::ports::{Bus, Clock, Item, PortError, Store, TransactOutcome, Write, WriteOutcome};
-use wapipe_shared::publish::{load_event, park_record, publish_each, LoadError, Parking};
+use wapipe_core::app::consumer::{run_batch, Consumer, Ctx, Failure, Handled, Prefetched};
+use wapipe_core::app::publish::{load_event, park_record, publish_each, LoadError, Parking};
+use wapipe_core::domain::events::{DomainEvent, EventType};
+use wapipe_core::domain::flows::token;
+use wapipe_core::domain::keys::{self, Key};
+use wapipe_core::domain::send_record::REQUEST_ID;
+use wapipe_core::domain::status::analytics::{plan_click, ClickInput, ClickPlan};
+use wapipe_core::domain::status::machine::plan_status;
+use wapipe_core::domain::status::{StatusInput, LINKED};
+use wapipe_core::ports::{Bus, Clock, Item, PortError, Store, TransactOutcome, Write, WriteOutcome};
 
 use crate::Config;
 
@@ -26,7 +26,7 @@ use crate::Config;
 const FLOW_TOKEN: &str = "flow_token";
 
 /// One record of a batch: an SQS message (or a local-mode queue message).
-pub use wapipe_shared::consumer::Record as RecordIn;
+pub use wapipe_core::app::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,9 +43,9 @@ pub enum Outcome {
 }
 
 /// One outcome per record, in input order.
-pub type BatchReport = wapipe_shared::sqs_event::BatchReport<Outcome>;
+pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
 
-impl wapipe_shared::sqs_event::Retryable for Outcome {
+impl wapipe_core::lambda::sqs_event::Retryable for Outcome {
     fn is_retry(&self) -> bool {
         matches!(self, Outcome::Retry { .. })
     }

@@ -6,9 +6,9 @@ mod support;
 
 use proptest::prelude::*;
 use support::*;
-use wapipe_shared::consumer::Options;
-use wapipe_shared::ports::Store;
-use wapipe_shared::testing::{arb_concurrency, end_state, records};
+use wapipe_core::app::consumer::Options;
+use wapipe_core::ports::Store;
+use wapipe_core::testing::{arb_concurrency, end_state, records};
 
 const STATUSES: &[&str] = &["sent", "delivered", "read", "failed", "deleted"];
 

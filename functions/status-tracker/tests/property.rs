@@ -10,9 +10,9 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use support::*;
-use wapipe_shared::domain::events::EventType;
-use wapipe_shared::domain::status::view::TemplateRow;
-use wapipe_shared::ports::{Item, Store};
+use wapipe_core::domain::events::EventType;
+use wapipe_core::domain::status::view::TemplateRow;
+use wapipe_core::ports::{Item, Store};
 
 const WAMID: &str = "wamid.PROP";
 const REQUEST: &str = "req-prop";

@@ -10,20 +10,20 @@ use serde_json::json;
 use status_tracker::lambda::handle_sqs;
 use status_tracker::{Config, Outcome, Tracker};
 use support::*;
-use wapipe_shared::consumer::Record;
-use wapipe_shared::domain::event_catalogue;
-use wapipe_shared::domain::events::EventType;
-use wapipe_shared::domain::status::pricing::RateCard;
-use wapipe_shared::domain::status::view::{MessageView, PricingRow, TemplateRow};
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{FixedClock, Item, Store};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::consumer::Record;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::event_catalogue;
+use wapipe_core::domain::events::EventType;
+use wapipe_core::domain::status::pricing::RateCard;
+use wapipe_core::domain::status::view::{MessageView, PricingRow, TemplateRow};
+use wapipe_core::memory::{MemoryBus, MemoryStore};
+use wapipe_core::ports::{FixedClock, Item, Store};
 
 async fn msg(t: &MemTracker, wamid: &str) -> Item {
     t.store.get(&format!("MSG#{wamid}"), "MSG").await.unwrap().expect("message record")
 }
 
-async fn feed(t: &MemTracker, events: &[wapipe_shared::domain::events::DomainEvent]) -> Vec<Outcome> {
+async fn feed(t: &MemTracker, events: &[wapipe_core::domain::events::DomainEvent]) -> Vec<Outcome> {
     run_queue(t, events.iter().map(body).collect(), |_| async {}).await
 }
 
@@ -231,8 +231,8 @@ async fn lambda_sqs_event_reports_partial_failures_and_reads_receive_counts() {
 
 #[tokio::test]
 async fn the_join_links_the_wamid_to_the_flow_session_of_a_flow_message() {
-    use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec};
-    use wapipe_shared::ports::{Update, Write};
+    use wapipe_core::domain::flows::token::{issue_flow_token, FlowTokenSpec};
+    use wapipe_core::ports::{Update, Write};
     let t = tracker();
     let spec = FlowTokenSpec {
         flow: "1234567890",
@@ -247,7 +247,7 @@ async fn the_join_links_the_wamid_to_the_flow_session_of_a_flow_message() {
     t.store.write(issued.write).await.unwrap();
     for (rid, token) in [("rf", "tok-9"), ("rg", "tok-none")] {
         t.store.write(send_write(rid)).await.unwrap();
-        let k = wapipe_shared::domain::keys::send_request(rid);
+        let k = wapipe_core::domain::keys::send_request(rid);
         let set = Update::Set("flow_token".into(), token.into());
         t.store.write(Write::Update { pk: k.pk, sk: k.sk, updates: vec![set], cond: None }).await.unwrap();
     }

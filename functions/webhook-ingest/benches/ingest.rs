@@ -9,12 +9,12 @@
 use std::sync::Arc;
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use wapipe_shared::domain::envelope::decode_body;
-use wapipe_shared::domain::normalize::normalize;
-use wapipe_shared::domain::unit::NormalizeContext;
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::FixedClock;
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::envelope::decode_body;
+use wapipe_core::domain::ingest_plan::NormalizeContext;
+use wapipe_core::domain::normalize::normalize;
+use wapipe_core::memory::{MemoryBus, MemoryStore};
+use wapipe_core::ports::FixedClock;
 use webhook_ingest::{Config, Ingest, RecordIn};
 
 /// SQS bodies of a realistic mix: every sample in events/ (inbound, statuses, fields).
@@ -25,7 +25,7 @@ fn bodies() -> Vec<String> {
         let p = entry.expect("entry").path();
         if p.extension().is_some_and(|x| x == "json") && p.file_name().is_some_and(|n| n != "manifest.json") {
             let text = std::fs::read_to_string(&p).expect("read");
-            if let Ok(Some(b)) = wapipe_shared::domain::envelope::lambda_event_bodies(&text) {
+            if let Ok(Some(b)) = wapipe_core::domain::envelope::lambda_event_bodies(&text) {
                 out.extend(b.into_iter().map(|(_, body)| body));
             }
         }

@@ -1,5 +1,5 @@
 //! The SQS batch path: decode → dedupe → state → publish → record, per record, with partial
-//! batch failures. See `wapipe_shared::domain::unit` for why the steps run in this order.
+//! batch failures. See `wapipe_core::domain::ingest_plan` for why the steps run in this order.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -8,20 +8,20 @@ use futures_util::future::join_all;
 use time::OffsetDateTime;
 use tracing::{debug, warn};
 
-use wapipe_shared::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
-use wapipe_shared::domain::envelope::{decode_body, Inbound};
-use wapipe_shared::domain::events::{rfc3339, DomainEvent, EventType};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::normalize::normalize;
-use wapipe_shared::domain::parking::{park_unit as park_unit_of, Poison};
-use wapipe_shared::domain::unit::{NormalizeContext, Unit};
-use wapipe_shared::ports::{Bus, Clock, Item, PortError, Store, Write};
-use wapipe_shared::publish::{publish_all, run_unit, write_all};
+use wapipe_core::app::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
+use wapipe_core::app::publish::{publish_all, run_unit, write_all};
+use wapipe_core::domain::envelope::{decode_body, Inbound};
+use wapipe_core::domain::events::{rfc3339, DomainEvent, EventType};
+use wapipe_core::domain::ingest_plan::{IngestPlan, NormalizeContext};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::normalize::normalize;
+use wapipe_core::domain::parking::{park_unit as park_unit_of, Poison};
+use wapipe_core::ports::{Bus, Clock, Item, PortError, Store, Write};
 
 use crate::Config;
 
 /// One record of a batch: an SQS message, or a body from the CLI or the Function URL.
-pub use wapipe_shared::consumer::Record as RecordIn;
+pub use wapipe_core::app::consumer::Record as RecordIn;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,9 +35,9 @@ pub enum Outcome {
 }
 
 /// One outcome per record, in input order.
-pub type BatchReport = wapipe_shared::sqs_event::BatchReport<Outcome>;
+pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
 
-impl wapipe_shared::sqs_event::Retryable for Outcome {
+impl wapipe_core::lambda::sqs_event::Retryable for Outcome {
     fn is_retry(&self) -> bool {
         matches!(self, Outcome::Retry { .. })
     }
@@ -67,7 +67,7 @@ pub struct Staged {
 /// it, and the phone registry item its envelope names. Pure data, so a caller may decode on
 /// another thread ahead of ingest ([`Ingest::handle_decoded`]).
 pub struct Decoded {
-    units: Vec<Unit>,
+    units: Vec<IngestPlan>,
     parked: Option<String>,
     /// Meta phone id, the registry item, and the EUM phone ARN.
     registry: Option<(String, Write, String)>,
@@ -96,7 +96,7 @@ fn decode_record(config: &Config, r: &RecordIn, now: OffsetDateTime) -> Decoded 
 }
 
 /// The units of a record, or why it can never be processed.
-fn decode(config: &Config, r: &RecordIn, now: OffsetDateTime) -> Result<(Vec<Unit>, Inbound), String> {
+fn decode(config: &Config, r: &RecordIn, now: OffsetDateTime) -> Result<(Vec<IngestPlan>, Inbound), String> {
     let inbound = decode_body(&r.body).map_err(|e| e.to_string())?;
     let mut units = Vec::new();
     for entry in &inbound.entries {
@@ -132,9 +132,9 @@ fn registry_write(inbound: &Inbound, now: OffsetDateTime) -> Option<(String, Wri
     Some((phone.meta_phone_number_id.clone(), Write::put(item)))
 }
 
-/// Parking as a unit (`wapipe_shared::domain::parking`): the parked item (body, reason) is
+/// Parking as a unit (`wapipe_core::domain::parking`): the parked item (body, reason) is
 /// written first, then `ingest.rejected` is published, then the mark (keyed by the body's hash).
-fn park_unit(config: &Config, r: &RecordIn, reason: &str, now: OffsetDateTime) -> Unit {
+fn park_unit(config: &Config, r: &RecordIn, reason: &str, now: OffsetDateTime) -> IngestPlan {
     let poison = Poison { source: &config.source, record_id: &r.id, body: &r.body, reason, sent_at: r.sent_at };
     park_unit_of(&poison, now, config.seen_ttl_secs)
 }

@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 
 use tracing::{info, warn};
-use wapipe_shared::domain::signature::{query_param, verify_signature, verify_subscription};
-use wapipe_shared::ports::{OutgoingMessage, Queue};
+use wapipe_core::domain::signature::{query_param, verify_signature, verify_subscription};
+use wapipe_core::ports::{OutgoingMessage, Queue};
 
 /// SQS accepts up to 256 KiB per message (as deployed here); Meta's webhooks are a few KiB.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 // The request/response model is shared with the other Function URL functions.
-pub use wapipe_shared::http::{HttpRequest, HttpResponse};
+pub use wapipe_core::lambda::http::{HttpRequest, HttpResponse};
 
 /// Receives direct Meta webhooks and enqueues them for ingest.
 pub struct WebhookReceiver<Q> {

@@ -4,9 +4,9 @@
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::Value;
-use wapipe_shared::http::{from_function_url, to_function_url};
-use wapipe_shared::ports::{Bus, Clock, Queue, Store};
-use wapipe_shared::sqs_event::batch_response;
+use wapipe_core::lambda::http::{from_function_url, to_function_url};
+use wapipe_core::lambda::sqs_event::batch_response;
+use wapipe_core::ports::{Bus, Clock, Queue, Store};
 
 use crate::{Ingest, RecordIn, WebhookReceiver};
 
@@ -66,14 +66,14 @@ pub enum SettingsError {
     #[error(transparent)]
     Config(#[from] crate::ConfigError),
     #[error(transparent)]
-    Secret(#[from] wapipe_shared::aws::SecretError),
+    Secret(#[from] wapipe_core::aws::SecretError),
 }
 
 impl LambdaSettings {
     /// The settings, with the app secret and verify token read through `secrets`: from Secrets
     /// Manager when `WAPIPE_APP_SECRET_ARN` / `WAPIPE_VERIFY_TOKEN_ARN` are set (the stack),
     /// else from `WAPIPE_APP_SECRET` / `WAPIPE_VERIFY_TOKEN` (local, emulator, tests).
-    pub async fn load(secrets: &wapipe_shared::aws::SecretLoader) -> Result<LambdaSettings, SettingsError> {
+    pub async fn load(secrets: &wapipe_core::aws::SecretLoader) -> Result<LambdaSettings, SettingsError> {
         let app_secret = secrets.load("WAPIPE_APP_SECRET").await?;
         let verify_token = secrets.load("WAPIPE_VERIFY_TOKEN").await?;
         Ok(LambdaSettings::from_env(app_secret, verify_token)?)

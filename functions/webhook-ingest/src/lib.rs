@@ -11,7 +11,7 @@ pub mod lambda;
 pub use batch::{decode_records, BatchReport, Decoded, Ingest, Outcome, RecordIn};
 pub use http::{HttpRequest, HttpResponse, WebhookReceiver};
 
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
 
 /// Tunables, from the environment in Lambda (`Config::from_env`).
 #[derive(Clone, Debug)]
@@ -24,7 +24,7 @@ pub struct Config {
     pub message_ttl_secs: Option<i64>,
     pub publish: RetryPolicy,
     /// How many contacts' records finish at once (`WAPIPE_CONCURRENCY`).
-    pub run: wapipe_shared::consumer::Options,
+    pub run: wapipe_core::app::consumer::Options,
 }
 
 impl Default for Config {
@@ -34,18 +34,18 @@ impl Default for Config {
             seen_ttl_secs: 7 * 24 * 3600,
             message_ttl_secs: None,
             publish: RetryPolicy::default(),
-            run: wapipe_shared::consumer::Options::default(),
+            run: wapipe_core::app::consumer::Options::default(),
         }
     }
 }
 
-pub use wapipe_shared::config::ConfigError;
+pub use wapipe_core::config::ConfigError;
 
 impl Config {
     /// `WAPIPE_SEEN_TTL_DAYS` (default 7), `WAPIPE_MESSAGE_TTL_DAYS` (default: keep),
     /// `WAPIPE_CONCURRENCY` (default: every contact of a batch at once).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config { run: wapipe_shared::consumer::Options::from_env()?, ..Config::default() };
+        let mut c = Config { run: wapipe_core::app::consumer::Options::from_env()?, ..Config::default() };
         if let Some(d) = env_days("WAPIPE_SEEN_TTL_DAYS")? {
             c.seen_ttl_secs = d;
         }

@@ -7,14 +7,14 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use wapipe_shared::aws::{sdk_config, DynamoStore, EventBridgeBus, SecretLoader, SqsQueue};
-use wapipe_shared::ports::SystemClock;
+use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus, SecretLoader, SqsQueue};
+use wapipe_core::ports::SystemClock;
 use webhook_ingest::lambda::{handle_event, LambdaSettings};
 use webhook_ingest::{Config, Ingest, WebhookReceiver};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_shared::telemetry::init_lambda();
+    wapipe_core::telemetry::init_lambda();
     let sdk = sdk_config().await;
     let settings = LambdaSettings::load(&SecretLoader::from_env(&sdk)).await?;
     let config = Config::from_env()?;

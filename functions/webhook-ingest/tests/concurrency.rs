@@ -6,8 +6,8 @@ mod support;
 
 use proptest::prelude::*;
 use support::*;
-use wapipe_shared::consumer::Options;
-use wapipe_shared::testing::{arb_concurrency, end_state};
+use wapipe_core::app::consumer::Options;
+use wapipe_core::testing::{arb_concurrency, end_state};
 use webhook_ingest::RecordIn;
 
 const SAMPLES: &[&str] = &[

@@ -5,9 +5,9 @@ mod support;
 use std::collections::{BTreeMap, HashSet};
 
 use support::*;
-use wapipe_shared::domain::event_catalogue;
-use wapipe_shared::domain::keys;
-use wapipe_shared::ports::{Query, Store};
+use wapipe_core::domain::event_catalogue;
+use wapipe_core::domain::keys;
+use wapipe_core::ports::{Query, Store};
 use webhook_ingest::{Outcome, RecordIn};
 
 #[tokio::test]
@@ -113,7 +113,7 @@ async fn records_decoded_ahead_end_like_records_decoded_in_the_batch() {
         assert_eq!(got.outcomes, expected.outcomes, "batch {n}");
     }
     assert_eq!(ahead_store.snapshot(), inline_store.snapshot(), "same table state");
-    let ids = |bus: &wapipe_shared::memory::MemoryBus| -> Vec<String> {
+    let ids = |bus: &wapipe_core::memory::MemoryBus| -> Vec<String> {
         bus.events().iter().map(|e| e.event_id().to_string()).collect()
     };
     assert_eq!(ids(&ahead_bus), ids(&inline_bus), "the same events, in the same order");

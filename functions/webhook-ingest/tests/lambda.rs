@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use support::*;
-use wapipe_shared::memory::MemoryQueue;
+use wapipe_core::memory::MemoryQueue;
 use webhook_ingest::lambda::handle_event;
 use webhook_ingest::WebhookReceiver;
 

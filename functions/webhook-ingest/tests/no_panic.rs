@@ -5,12 +5,12 @@ mod support;
 use proptest::prelude::*;
 use serde_json::Value;
 use support::*;
-use wapipe_shared::domain::envelope::decode_body;
+use wapipe_core::domain::envelope::decode_body;
 use webhook_ingest::{Outcome, RecordIn};
 
 /// JSON steered towards the envelope and webhook field names.
 fn json_value() -> impl Strategy<Value = Value> {
-    wapipe_shared::testing::arb_json(&[
+    wapipe_core::testing::arb_json(&[
         "whatsAppWebhookEntry",
         "Message",
         "Type",

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::json;
-use wapipe_shared::domain::signature::sign;
-use wapipe_shared::memory::MemoryQueue;
+use wapipe_core::domain::signature::sign;
+use wapipe_core::memory::MemoryQueue;
 use webhook_ingest::lambda::handle_url;
 use webhook_ingest::{HttpRequest, WebhookReceiver};
 
@@ -83,7 +83,7 @@ async fn get_verification_answers_the_challenge_only_with_the_right_token() {
 #[tokio::test]
 async fn a_queue_failure_answers_503_so_meta_retries() {
     let (r, q) = receiver();
-    q.faults().fail_next(wapipe_shared::memory::ANY_OP);
+    q.faults().fail_next(wapipe_core::memory::ANY_OP);
     let res = r.handle(&post(BODY, Some(&sign(SECRET.as_bytes(), BODY.as_bytes())))).await;
     assert_eq!(res.status, 503);
 }

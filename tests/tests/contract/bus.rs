@@ -5,10 +5,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use wapipe_shared::aws::EventBridgeBus;
-use wapipe_shared::domain::events::{DomainEvent, EventType, SOURCE};
-use wapipe_shared::memory::MemoryBus;
-use wapipe_shared::ports::{Bus, EntryResult, PortResult};
+use wapipe_core::aws::EventBridgeBus;
+use wapipe_core::domain::events::{DomainEvent, EventType, SOURCE};
+use wapipe_core::memory::MemoryBus;
+use wapipe_core::ports::{Bus, EntryResult, PortResult};
 use wapipe_tests::read_envelopes;
 
 /// (source, detail-type, detail) of a delivered event.

@@ -10,8 +10,8 @@ mod bus;
 mod queue;
 mod store;
 
-use wapipe_shared::aws::{DynamoStore, EventBridgeBus, SqsQueue};
-use wapipe_shared::memory::{MemoryBus, MemoryQueue, MemoryStore};
+use wapipe_core::aws::{DynamoStore, EventBridgeBus, SqsQueue};
+use wapipe_core::memory::{MemoryBus, MemoryQueue, MemoryStore};
 use wapipe_tests::{create_bus_to_queue, create_queue, create_table, emulator_config, require_emulator};
 
 use bus::EmulatorBus;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use wapipe_shared::ports::{OutgoingMessage, Queue, QueueMessage};
+use wapipe_core::ports::{OutgoingMessage, Queue, QueueMessage};
 
 pub async fn receive_within<Q: Queue>(q: &Q, url: &str, within: Duration) -> Vec<QueueMessage> {
     let deadline = tokio::time::Instant::now() + within;
@@ -49,7 +49,7 @@ pub async fn queue_visibility_cycle<Q: Queue>((q, url): (Q, String)) {
 /// `depth`: visible, in flight and delayed messages are counted apart (the DLQ view of
 /// `wapipe dlq list`). SQS's counts are approximate, so they are polled until they settle.
 pub async fn queue_depth_counts<Q: Queue>((q, url): (Q, String)) {
-    use wapipe_shared::ports::QueueDepth;
+    use wapipe_core::ports::QueueDepth;
     let send = |delay: Option<Duration>| OutgoingMessage { body: "d".into(), delay, attributes: BTreeMap::new() };
     assert_eq!(q.depth(&url).await.expect("depth"), QueueDepth::default(), "empty");
     q.send(&url, send(None)).await.expect("send");

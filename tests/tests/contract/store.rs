@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
-use wapipe_shared::domain::keys::{GSI1PK, GSI1SK};
-use wapipe_shared::ports::{
+use wapipe_core::domain::keys::{GSI1PK, GSI1SK};
+use wapipe_core::ports::{
     Cond, Index, Item, Key, Page, Query, Store, TransactOutcome, Update, Updated, Write, WriteOutcome,
 };
 

@@ -9,14 +9,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use rsa::rand_core::OsRng;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-use wapipe_shared::aws::DynamoStore;
-use wapipe_shared::domain::flows::crypto::{decrypt_response, encrypt_request_as_meta, parse_public_key};
-use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec};
-use wapipe_shared::domain::keys;
-use wapipe_shared::domain::outbound::parse_request;
-use wapipe_shared::domain::send_record::callback_data;
-use wapipe_shared::domain::signature::sign;
-use wapipe_shared::ports::Store;
+use wapipe_core::aws::DynamoStore;
+use wapipe_core::domain::flows::crypto::{decrypt_response, encrypt_request_as_meta, parse_public_key};
+use wapipe_core::domain::flows::token::{issue_flow_token, FlowTokenSpec};
+use wapipe_core::domain::keys;
+use wapipe_core::domain::outbound::parse_request;
+use wapipe_core::domain::send_record::callback_data;
+use wapipe_core::domain::signature::sign;
+use wapipe_core::ports::Store;
 
 use super::{eum_message, http, publish, wait_for_event, wait_for_item, World, APP_SECRET, WAIT};
 

@@ -11,9 +11,9 @@ use std::time::Duration;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-use wapipe_shared::domain::event_catalogue::catalogue;
-use wapipe_shared::domain::events::{eventbridge_body, DomainEvent, EventType};
-use wapipe_shared::domain::keys;
+use wapipe_core::domain::event_catalogue::catalogue;
+use wapipe_core::domain::events::{eventbridge_body, DomainEvent, EventType};
+use wapipe_core::domain::keys;
 
 use super::cases::{EUM_PHONE_ID, PHONE};
 use super::{http, stack, wait_for_event, wait_for_item, World};

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
+use wapipe_core::domain::keys;
 use wapipe_fake_gateway::FakeGateway;
-use wapipe_shared::domain::keys;
 
 use super::cases::{s, wait_until, CUSTOMER, PHONE};
 use super::{eum_message, publish, stack, wait_for_event, wait_for_item, World};

@@ -10,11 +10,11 @@ use rsa::rand_core::OsRng;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
-use wapipe_shared::domain::flows::crypto::{decrypt_response, encrypt_request_as_meta, KeyRing, ResponseCipher};
-use wapipe_shared::domain::flows::token::{issue_flow_token, FlowTokenSpec};
-use wapipe_shared::domain::signature::sign;
-use wapipe_shared::memory::MemoryStore;
-use wapipe_shared::ports::{FixedClock, Store};
+use wapipe_core::domain::flows::crypto::{decrypt_response, encrypt_request_as_meta, KeyRing, ResponseCipher};
+use wapipe_core::domain::flows::token::{issue_flow_token, FlowTokenSpec};
+use wapipe_core::domain::signature::sign;
+use wapipe_core::memory::MemoryStore;
+use wapipe_core::ports::{FixedClock, Store};
 
 pub const SECRET: &[u8] = b"test_app_secret";
 pub const PHONE: &str = "106540352242922";

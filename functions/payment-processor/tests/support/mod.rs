@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex};
 
 use payment_processor::{Config, Outcome, Processor, RecordIn};
 use serde_json::{json, Map, Value};
-use wapipe_shared::domain::event_catalogue;
-use wapipe_shared::domain::events::{event_id, eventbridge_body, from_epoch_secs, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::outbound::parse_request_value;
-use wapipe_shared::domain::payments::order::{create_order, new_order, order_details_of};
-use wapipe_shared::gateway::{Gateway, GatewayError, GatewayStatus, RefundAnswer, RefundCall};
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{FixedClock, Store};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::event_catalogue;
+use wapipe_core::domain::events::{event_id, eventbridge_body, from_epoch_secs, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::outbound::parse_request_value;
+use wapipe_core::domain::payments::order::{create_order, new_order, order_details_of};
+use wapipe_core::memory::{MemoryBus, MemoryStore};
+use wapipe_core::ports::gateway::{Gateway, GatewayError, GatewayStatus, RefundAnswer, RefundCall};
+use wapipe_core::ports::{FixedClock, Store};
 
 pub const T0: i64 = 1_758_182_494;
 pub const TOTAL: i64 = 45_000;
@@ -97,7 +97,7 @@ fn object(v: Value) -> Map<String, Value> {
 
 pub fn body(t: EventType, fields: Value) -> String {
     let b = raw_body(t, fields);
-    let e = wapipe_shared::domain::events::parse_eventbridge_body(&b).expect("a body");
+    let e = wapipe_core::domain::events::parse_eventbridge_body(&b).expect("a body");
     event_catalogue::validate(&e).expect("inputs follow the catalogue");
     b
 }
@@ -171,7 +171,7 @@ pub fn rejections(p: &MemProcessor) -> Vec<String> {
 
 /// The order's ledger: (state, captured, reserved, remaining, refunded).
 pub async fn ledger(p: &MemProcessor, reference: &str) -> (String, i64, i64, i64, i64) {
-    let k = wapipe_shared::domain::keys::payment(reference);
+    let k = wapipe_core::domain::keys::payment(reference);
     let o = p.store.get(&k.pk, &k.sk).await.unwrap().expect("order");
     let n = |f: &str| o.get_i64(f).unwrap_or(-1);
     (o.get_str("state").unwrap().to_string(), n("captured"), n("reserved"), n("remaining"), n("refunded"))

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 use status_tracker::{Config, Outcome, RecordIn, Tracker};
-use wapipe_shared::domain::events::{event_id, eventbridge_body, from_epoch_secs, DomainEvent, Envelope, EventType};
-use wapipe_shared::domain::send_record;
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::{FixedClock, Item, Query, Store, Update, Write};
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::domain::events::{event_id, eventbridge_body, from_epoch_secs, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::send_record;
+use wapipe_core::memory::{MemoryBus, MemoryStore};
+use wapipe_core::ports::{FixedClock, Item, Query, Store, Update, Write};
 
 pub const T0: i64 = 1_758_171_395;
 pub const WABA: &str = "1393727385109399";
@@ -93,7 +93,7 @@ pub fn record(id: &str, body: String, receive_count: u32) -> RecordIn {
 
 /// The send worker's record of a template send, written as it writes it (an update).
 pub fn send_write(request_id: &str) -> Write {
-    let k = wapipe_shared::domain::keys::send_request(request_id);
+    let k = wapipe_core::domain::keys::send_request(request_id);
     let set = |a: &str, v: &str| Update::Set(a.into(), v.into());
     Write::Update {
         pk: k.pk,

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
-use wapipe_shared::memory::{MemoryBus, MemoryStore};
-use wapipe_shared::ports::FixedClock;
-use wapipe_shared::publish::RetryPolicy;
+use wapipe_core::app::publish::RetryPolicy;
+use wapipe_core::memory::{MemoryBus, MemoryStore};
+use wapipe_core::ports::FixedClock;
 use webhook_ingest::{Config, Ingest, RecordIn};
 
 pub type TestIngest = Ingest<Arc<MemoryStore>, Arc<MemoryBus>, FixedClock>;
@@ -33,7 +33,7 @@ pub fn manifest() -> BTreeMap<String, Expect> {
 /// The records of a sample file (SQS or SNS Lambda event, or one bare body).
 pub fn records(rel: &str) -> Vec<RecordIn> {
     let text = std::fs::read_to_string(events_dir().join(rel)).expect("sample file");
-    match wapipe_shared::domain::envelope::lambda_event_bodies(&text) {
+    match wapipe_core::domain::envelope::lambda_event_bodies(&text) {
         Ok(Some(bodies)) => bodies
             .into_iter()
             .enumerate()

@@ -1,0 +1,384 @@
+//! [`Admin`] on EUM Social (`aws-sdk-socialmessaging`).
+//!
+//! Unlike the send path, the SDK's standard retries stay on: every admin operation is safe to
+//! repeat (a create repeated after a lost answer is refused by Meta as a duplicate name and
+//! language, or a duplicate flow name, rather than done twice).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_socialmessaging::config::timeout::TimeoutConfig;
+use aws_sdk_socialmessaging::primitives::Blob;
+use aws_sdk_socialmessaging::types::{
+    MetaFlowCategory, MetaLibraryTemplate, S3File, S3PresignedUrl, WhatsAppBusinessAccountEventDestination,
+    WhatsAppCallSettings,
+};
+use aws_sdk_socialmessaging::Client;
+
+use super::socialmessaging::to_messaging_error;
+use crate::ports::admin::*;
+use crate::ports::messaging::MessagingError;
+
+mod flows;
+
+/// Bound on one admin call (uploads from S3 are done by EUM, but may take a while).
+pub const ADMIN_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// EUM Social's admin operations through the official SDK.
+#[derive(Clone, Debug)]
+pub struct EumAdmin {
+    client: Client,
+}
+
+impl EumAdmin {
+    pub fn new(client: Client) -> EumAdmin {
+        EumAdmin { client }
+    }
+
+    /// A client from the shared configuration (standard retries) with a call timeout.
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> EumAdmin {
+        let config = aws_sdk_socialmessaging::config::Builder::from(conf)
+            .timeout_config(TimeoutConfig::builder().operation_timeout(ADMIN_CALL_TIMEOUT).build())
+            .build();
+        EumAdmin::new(Client::from_conf(config))
+    }
+}
+
+pub(super) fn eum<E>(
+    e: aws_sdk_socialmessaging::error::SdkError<E, aws_sdk_socialmessaging::config::http::HttpResponse>,
+) -> AdminError
+where
+    E: aws_sdk_socialmessaging::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    AdminError::Eum(to_messaging_error(&e))
+}
+
+pub(super) fn build_err(e: impl std::fmt::Display) -> AdminError {
+    AdminError::Eum(MessagingError::not_sent("ConfigurationError", e.to_string(), false))
+}
+
+fn s3_file(bucket: &str, key: &str) -> Result<S3File, AdminError> {
+    S3File::builder().bucket_name(bucket).key(key).build().map_err(build_err)
+}
+
+/// The SDK requires the headers map even when the URL was signed without extra headers.
+fn presigned(url: &str, headers: &BTreeMap<String, String>) -> Result<S3PresignedUrl, AdminError> {
+    let map = headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    S3PresignedUrl::builder().url(url).set_headers(Some(map)).build().map_err(build_err)
+}
+
+pub(super) fn page_size(max: Option<u32>) -> Option<i32> {
+    max.map(|m| m.clamp(1, 100) as i32)
+}
+
+pub(super) fn some(s: Option<&str>) -> Option<String> {
+    s.filter(|t| !t.is_empty()).map(str::to_string)
+}
+
+pub(super) fn categories(list: &[String]) -> Vec<MetaFlowCategory> {
+    list.iter().map(|c| MetaFlowCategory::from(c.as_str())).collect()
+}
+
+pub(super) fn category_names(list: &[MetaFlowCategory]) -> Vec<String> {
+    list.iter().map(|c| c.as_str().to_string()).collect()
+}
+
+impl Admin for EumAdmin {
+    async fn list_templates(&self, waba_id: &str, next: Option<&str>, max: Option<u32>) -> AdminResult<TemplatePage> {
+        let out = self
+            .client
+            .list_whats_app_message_templates()
+            .id(waba_id)
+            .set_next_token(next.map(str::to_string))
+            .set_max_results(page_size(max))
+            .send()
+            .await
+            .map_err(eum)?;
+        let templates = out
+            .templates()
+            .iter()
+            .map(|t| TemplateSummary {
+                name: t.template_name().unwrap_or_default().to_string(),
+                meta_template_id: t.meta_template_id().unwrap_or_default().to_string(),
+                status: t.template_status().unwrap_or_default().to_string(),
+                quality_score: t.template_quality_score().unwrap_or_default().to_string(),
+                language: t.template_language().unwrap_or_default().to_string(),
+                category: t.template_category().unwrap_or_default().to_string(),
+            })
+            .collect();
+        Ok(TemplatePage { templates, next_token: some(out.next_token()) })
+    }
+
+    async fn get_template(&self, waba_id: &str, which: &TemplateRef) -> AdminResult<String> {
+        let mut req = self.client.get_whats_app_message_template().id(waba_id);
+        req = match which {
+            TemplateRef::MetaId(id) => req.meta_template_id(id),
+            TemplateRef::NameLanguage { name, language } => req.template_name(name).template_language_code(language),
+        };
+        let out = req.send().await.map_err(eum)?;
+        Ok(out.template().unwrap_or_default().to_string())
+    }
+
+    async fn create_template(&self, waba_id: &str, definition: &[u8]) -> AdminResult<CreatedTemplate> {
+        let out = self
+            .client
+            .create_whats_app_message_template()
+            .id(waba_id)
+            .template_definition(Blob::new(definition.to_vec()))
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(CreatedTemplate {
+            meta_template_id: out.meta_template_id().unwrap_or_default().to_string(),
+            status: out.template_status().unwrap_or_default().to_string(),
+            category: out.category().unwrap_or_default().to_string(),
+        })
+    }
+
+    async fn update_template(&self, waba_id: &str, which: &TemplateRef, u: &TemplateUpdate) -> AdminResult<()> {
+        let mut req = self.client.update_whats_app_message_template().id(waba_id);
+        req = match which {
+            TemplateRef::MetaId(id) => req.meta_template_id(id),
+            TemplateRef::NameLanguage { name, language } => req.template_name(name).template_language_code(language),
+        };
+        if let Some(c) = &u.components {
+            let bytes = serde_json::to_vec(c).map_err(|e| AdminError::invalid("components", e.to_string()))?;
+            req = req.template_components(Blob::new(bytes));
+        }
+        req.set_parameter_format(u.parameter_format.clone())
+            .set_template_category(u.category.clone())
+            .set_cta_url_link_tracking_opted_out(u.cta_url_link_tracking_opted_out)
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(())
+    }
+
+    async fn delete_template(&self, waba_id: &str, name: &str, scope: &DeleteScope) -> AdminResult<()> {
+        let req = self.client.delete_whats_app_message_template().id(waba_id).template_name(name);
+        let req = match scope {
+            DeleteScope::OneLanguage { meta_template_id } => req.meta_template_id(meta_template_id),
+            DeleteScope::AllLanguages => req.delete_all_languages(true),
+        };
+        req.send().await.map_err(eum)?;
+        Ok(())
+    }
+
+    async fn list_library(
+        &self,
+        waba_id: &str,
+        filters: &BTreeMap<String, String>,
+        next: Option<&str>,
+    ) -> AdminResult<LibraryPage> {
+        let mut req =
+            self.client.list_whats_app_template_library().id(waba_id).set_next_token(next.map(str::to_string));
+        for (k, v) in filters {
+            req = req.filters(k, v);
+        }
+        let out = req.send().await.map_err(eum)?;
+        let templates = out
+            .meta_library_templates()
+            .iter()
+            .map(|t| LibraryTemplate {
+                name: t.template_name().unwrap_or_default().to_string(),
+                language: t.template_language().unwrap_or_default().to_string(),
+                category: t.template_category().unwrap_or_default().to_string(),
+                topic: t.template_topic().unwrap_or_default().to_string(),
+                use_case: t.template_use_case().unwrap_or_default().to_string(),
+                body: t.template_body().unwrap_or_default().to_string(),
+                id: t.template_id().unwrap_or_default().to_string(),
+            })
+            .collect();
+        Ok(LibraryPage { templates, next_token: some(out.next_token()) })
+    }
+
+    async fn create_from_library(&self, waba_id: &str, from: &FromLibrary) -> AdminResult<CreatedTemplate> {
+        let lib = MetaLibraryTemplate::builder()
+            .template_name(&from.template_name)
+            .library_template_name(&from.library_template_name)
+            .template_category(&from.category)
+            .template_language(&from.language)
+            .build()
+            .map_err(build_err)?;
+        let out = self
+            .client
+            .create_whats_app_message_template_from_library()
+            .id(waba_id)
+            .meta_library_template(lib)
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(CreatedTemplate {
+            meta_template_id: out.meta_template_id().unwrap_or_default().to_string(),
+            status: out.template_status().unwrap_or_default().to_string(),
+            category: out.category().unwrap_or_default().to_string(),
+        })
+    }
+
+    async fn template_media(&self, waba_id: &str, bucket: &str, key: &str) -> AdminResult<String> {
+        let out = self
+            .client
+            .create_whats_app_message_template_media()
+            .id(waba_id)
+            .source_s3_file(s3_file(bucket, key)?)
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(out.meta_header_handle().unwrap_or_default().to_string())
+    }
+
+    async fn upload_media(&self, phone_id: &str, source: &S3Location) -> AdminResult<String> {
+        let req = self.client.post_whats_app_message_media().origination_phone_number_id(phone_id);
+        let req = match source {
+            S3Location::File { bucket, key } => req.source_s3_file(s3_file(bucket, key)?),
+            S3Location::Presigned { url, headers } => req.source_s3_presigned_url(presigned(url, headers)?),
+        };
+        let out = req.send().await.map_err(eum)?;
+        Ok(out.media_id().unwrap_or_default().to_string())
+    }
+
+    async fn get_media(&self, phone_id: &str, media_id: &str, to: Option<&S3Location>) -> AdminResult<MediaInfo> {
+        let req = self.client.get_whats_app_message_media().origination_phone_number_id(phone_id).media_id(media_id);
+        let req = match to {
+            None => req.metadata_only(true),
+            Some(S3Location::File { bucket, key }) => req.destination_s3_file(s3_file(bucket, key)?),
+            Some(S3Location::Presigned { url, headers }) => req.destination_s3_presigned_url(presigned(url, headers)?),
+        };
+        let out = req.send().await.map_err(eum)?;
+        Ok(MediaInfo {
+            mime_type: out.mime_type().unwrap_or_default().to_string(),
+            file_size_kb: out.file_size().unwrap_or_default(),
+        })
+    }
+
+    async fn delete_media(&self, phone_id: &str, media_id: &str) -> AdminResult<bool> {
+        let out = self
+            .client
+            .delete_whats_app_message_media()
+            .origination_phone_number_id(phone_id)
+            .media_id(media_id)
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(out.success().unwrap_or(false))
+    }
+
+    async fn create_flow(&self, waba_id: &str, flow: &NewFlow) -> AdminResult<(String, Vec<String>)> {
+        self.eum_create_flow(waba_id, flow).await
+    }
+
+    async fn update_flow(&self, waba_id: &str, flow_id: &str, u: &FlowUpdate) -> AdminResult<()> {
+        self.eum_update_flow(waba_id, flow_id, u).await
+    }
+
+    async fn update_flow_assets(&self, waba_id: &str, flow_id: &str, flow_json: &[u8]) -> AdminResult<Vec<String>> {
+        let out = self
+            .client
+            .update_whats_app_flow_assets()
+            .id(waba_id)
+            .flow_id(flow_id)
+            .flow_json(Blob::new(flow_json.to_vec()))
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(out.validation_errors().to_vec())
+    }
+
+    async fn publish_flow(&self, waba_id: &str, flow_id: &str) -> AdminResult<()> {
+        self.client.publish_whats_app_flow().id(waba_id).flow_id(flow_id).send().await.map_err(eum)?;
+        Ok(())
+    }
+
+    async fn deprecate_flow(&self, waba_id: &str, flow_id: &str) -> AdminResult<()> {
+        self.client.deprecate_whats_app_flow().id(waba_id).flow_id(flow_id).send().await.map_err(eum)?;
+        Ok(())
+    }
+
+    async fn delete_flow(&self, waba_id: &str, flow_id: &str) -> AdminResult<()> {
+        self.client.delete_whats_app_flow().id(waba_id).flow_id(flow_id).send().await.map_err(eum)?;
+        Ok(())
+    }
+
+    async fn list_flows(&self, waba_id: &str, next: Option<&str>, max: Option<u32>) -> AdminResult<FlowPage> {
+        self.eum_list_flows(waba_id, next, max).await
+    }
+
+    async fn get_flow(&self, waba_id: &str, flow_id: &str) -> AdminResult<FlowInfo> {
+        self.eum_get_flow(waba_id, flow_id).await
+    }
+
+    async fn preview_flow(&self, waba_id: &str, flow_id: &str, invalidate: bool) -> AdminResult<FlowPreview> {
+        self.eum_preview_flow(waba_id, flow_id, invalidate).await
+    }
+
+    async fn list_flow_assets(&self, waba_id: &str, flow_id: &str) -> AdminResult<Vec<FlowAsset>> {
+        self.eum_list_flow_assets(waba_id, flow_id).await
+    }
+
+    async fn put_call_settings(&self, phone_id: &str, settings: &CallSettings) -> AdminResult<String> {
+        let call = WhatsAppCallSettings::builder()
+            .call_enabled(settings.call_enabled)
+            .set_call_icon_visibility(settings.call_icon_visibility.clone())
+            .set_callback_permission_status(settings.callback_permission_status.clone())
+            .build()
+            .map_err(build_err)?;
+        let out = self
+            .client
+            .update_linked_whats_app_business_account_phone_number()
+            .id(phone_id)
+            .call_settings(call)
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(out.phone_number_id().to_string())
+    }
+
+    async fn put_event_destinations(
+        &self,
+        waba_id: &str,
+        destinations: &[(String, Option<String>)],
+    ) -> AdminResult<()> {
+        let mut list = Vec::new();
+        for (arn, role) in destinations {
+            let d = WhatsAppBusinessAccountEventDestination::builder()
+                .event_destination_arn(arn)
+                .set_role_arn(role.clone())
+                .build()
+                .map_err(build_err)?;
+            list.push(d);
+        }
+        self.client
+            .put_whats_app_business_account_event_destinations()
+            .id(waba_id)
+            .set_event_destinations(Some(list))
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(())
+    }
+
+    async fn get_public_key(&self, phone_id: &str) -> AdminResult<PublicKey> {
+        let out = self
+            .client
+            .get_whats_app_business_public_key()
+            .origination_phone_number_id(phone_id)
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(PublicKey {
+            pem: out.business_public_key().unwrap_or_default().to_string(),
+            signature_status: out.business_public_key_signature_status().unwrap_or_default().to_string(),
+        })
+    }
+
+    async fn put_public_key(&self, phone_id: &str, pem: &str) -> AdminResult<()> {
+        self.client
+            .put_whats_app_business_public_key()
+            .origination_phone_number_id(phone_id)
+            .business_public_key(pem.trim())
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(())
+    }
+}

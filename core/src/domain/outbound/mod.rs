@@ -1,0 +1,278 @@
+//! Outbound messages: the send request (docs/ARCHITECTURE.md §4), a typed model of every message kind
+//! WhatsApp's Cloud API sends, validated against WhatsApp's limits (docs/PROTOCOL.md §5, [`limits`])
+//! before any call, and serialised to the exact Cloud API JSON that EUM's
+//! `SendWhatsAppMessage` takes as its `message` blob.
+//!
+//! ```text
+//! parse_request(body) ─► SendRequest ─► validate() ─► cloud_json(callback) ─► EUM
+//!                  └─ FieldError { path: "message.interactive.action.buttons[3]", limit: "at most 3 reply buttons" }
+//! ```
+//! The JSON Schema of the request is `docs/send-request.schema.json`; a test keeps both in step.
+
+pub mod blocks;
+pub mod catalog;
+pub mod interactive;
+pub mod limits;
+mod parse;
+pub mod payments;
+pub mod template;
+pub mod text_media;
+pub mod validate;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub use interactive::Interactive;
+pub use parse::{parse_request, parse_request_value};
+pub use template::{Category, Template};
+pub use validate::FieldError;
+
+use text_media::{Contact, Location, Media, MediaKind, Reaction, Text};
+use validate::{Checked, FieldPath};
+
+/// A request to send one WhatsApp message (the public input of the send worker).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SendRequest {
+    /// Caller-chosen idempotency key: one WhatsApp message per request id, ever.
+    pub request_id: String,
+    /// The business number: Meta `phone_number_id`, EUM `phone-number-id-…`, or its ARN.
+    pub from: String,
+    /// The recipient, E.164 with `+`.
+    pub to: String,
+    pub message: OutboundMessage,
+    #[serde(skip_serializing_if = "SendOptions::is_empty")]
+    pub options: SendOptions,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendOptions {
+    /// Reply to this wamid (`context.message_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// Templates: send only inside the 24-hour window when true. Free-form messages always
+    /// need the window, whatever this says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_window: Option<bool>,
+    /// RFC 3339: do not send before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    /// The template's category when the caller knows it (the template state cache wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    /// Caller's labels, echoed in the send events (at most 10; keys ≤ 128, values ≤ 256).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl SendOptions {
+    pub fn is_empty(&self) -> bool {
+        *self == SendOptions::default()
+    }
+}
+
+/// One outbound message, by Cloud API `type`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutboundMessage {
+    Text { text: Text },
+    Image { image: Media },
+    Video { video: Media },
+    Audio { audio: Media },
+    Document { document: Media },
+    Sticker { sticker: Media },
+    Location { location: Location },
+    Contacts { contacts: Vec<Contact> },
+    Reaction { reaction: Reaction },
+    Interactive { interactive: Box<Interactive> },
+    Template { template: Template },
+}
+
+/// Cloud API message types (`message.type`).
+pub const TYPES: &[&str] = &[
+    "text",
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "reaction",
+    "interactive",
+    "template",
+];
+
+impl OutboundMessage {
+    /// `message.type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            OutboundMessage::Text { .. } => "text",
+            OutboundMessage::Image { .. } => "image",
+            OutboundMessage::Video { .. } => "video",
+            OutboundMessage::Audio { .. } => "audio",
+            OutboundMessage::Document { .. } => "document",
+            OutboundMessage::Sticker { .. } => "sticker",
+            OutboundMessage::Location { .. } => "location",
+            OutboundMessage::Contacts { .. } => "contacts",
+            OutboundMessage::Reaction { .. } => "reaction",
+            OutboundMessage::Interactive { .. } => "interactive",
+            OutboundMessage::Template { .. } => "template",
+        }
+    }
+
+    /// The kind, for records and events: the type, or `interactive.<type>` (`interactive.button`).
+    pub fn kind(&self) -> String {
+        match self {
+            OutboundMessage::Interactive { interactive } => format!("interactive.{}", interactive.type_name()),
+            m => m.type_name().to_string(),
+        }
+    }
+
+    /// The template, when this is one.
+    pub fn template(&self) -> Option<&Template> {
+        match self {
+            OutboundMessage::Template { template } => Some(template),
+            _ => None,
+        }
+    }
+
+    /// Free-form messages need the 24-hour customer service window; templates do not.
+    pub fn needs_window(&self) -> bool {
+        self.template().is_none()
+    }
+
+    /// Check every limit; `category` refines template rules (authentication codes).
+    pub fn validate(&self, p: &FieldPath<'_>, category: Option<Category>) -> Checked {
+        let k = p.key(self.type_name());
+        match self {
+            OutboundMessage::Text { text } => text.validate(&k),
+            OutboundMessage::Image { image } => image.validate(&k, MediaKind::Image),
+            OutboundMessage::Video { video } => video.validate(&k, MediaKind::Video),
+            OutboundMessage::Audio { audio } => audio.validate(&k, MediaKind::Audio),
+            OutboundMessage::Document { document } => document.validate(&k, MediaKind::Document),
+            OutboundMessage::Sticker { sticker } => sticker.validate(&k, MediaKind::Sticker),
+            OutboundMessage::Location { location } => location.validate(&k),
+            OutboundMessage::Contacts { contacts } => text_media::validate_contacts(&k, contacts),
+            OutboundMessage::Reaction { reaction } => reaction.validate(&k),
+            OutboundMessage::Interactive { interactive } => interactive.validate(&k),
+            OutboundMessage::Template { template } => template.validate(&k, category),
+        }
+    }
+}
+
+/// The Cloud API envelope around a message (docs/PROTOCOL.md §5.1).
+#[derive(Serialize)]
+struct Wire<'a> {
+    messaging_product: &'static str,
+    recipient_type: &'static str,
+    to: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<WireContext<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    biz_opaque_callback_data: Option<&'a str>,
+    #[serde(flatten)]
+    message: &'a OutboundMessage,
+}
+
+#[derive(Serialize)]
+struct WireContext<'a> {
+    message_id: &'a str,
+}
+
+impl SendRequest {
+    /// The parameters of an interactive flow message; `None` for any other message.
+    pub fn flow_params(&self) -> Option<&interactive::FlowParams> {
+        match &self.message {
+            OutboundMessage::Interactive { interactive } => match interactive.as_ref() {
+                Interactive::Flow(f) => Some(&f.action.parameters),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The request with `token` as its flow token (unchanged when it is not a flow message).
+    pub fn with_flow_token(&self, token: &str) -> SendRequest {
+        let mut out = self.clone();
+        if let OutboundMessage::Interactive { interactive } = &mut out.message {
+            if let Interactive::Flow(f) = interactive.as_mut() {
+                f.action.parameters.flow_token = Some(token.to_string());
+            }
+        }
+        out
+    }
+
+    /// Every check of docs/PROTOCOL.md §5 and of the request itself, first failure returned.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        self.validate_with(None)
+    }
+
+    /// As [`SendRequest::validate`], with the template category when known from elsewhere.
+    pub fn validate_with(&self, category: Option<Category>) -> Result<(), FieldError> {
+        let id = FieldPath::root("request_id");
+        validate::required(&id, &self.request_id)?;
+        if !crate::domain::send_record::fits_callback(&self.request_id) {
+            let max = limits::CALLBACK_DATA - crate::domain::send_record::CALLBACK_PREFIX.len();
+            return Err(id.err(format!("at most {max} bytes (it travels in biz_opaque_callback_data)")));
+        }
+        if self.request_id.chars().any(char::is_control) {
+            return Err(id.err("no control characters"));
+        }
+        let from = FieldPath::root("from");
+        validate::required(&from, &self.from)?;
+        let numeric = self.from.bytes().all(|b| b.is_ascii_digit());
+        if !(numeric || self.from.starts_with("phone-number-id-") || self.from.starts_with("arn:")) {
+            return Err(from.err("a Meta phone_number_id (digits), an EUM phone-number-id-… or its ARN"));
+        }
+        validate::e164(&FieldPath::root("to"), &self.to)?;
+        let o = FieldPath::root("options");
+        if let Some(r) = &self.options.reply_to {
+            validate::required(&o.key("reply_to"), r)?;
+        }
+        if let Some(t) = &self.options.not_before {
+            if OffsetDateTime::parse(t, &Rfc3339).is_err() {
+                return Err(o.key("not_before").err("an RFC 3339 time"));
+            }
+        }
+        let tags = o.key("tags");
+        validate::count(&tags, self.options.tags.len(), 0, 10, "tags")?;
+        for (k, v) in &self.options.tags {
+            validate::text(&tags, k, 128)?;
+            validate::at_most(&tags, v, 256)?;
+        }
+        self.message.validate(&FieldPath::root("message"), category.or(self.options.category))
+    }
+
+    /// `not_before` as a time, when given and valid.
+    pub fn not_before(&self) -> Option<OffsetDateTime> {
+        self.options.not_before.as_deref().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+    }
+
+    /// The exact Cloud API JSON for EUM's `message` blob. `callback` is the
+    /// `biz_opaque_callback_data` (the send worker passes `send_record::callback_data`).
+    pub fn cloud_json(&self, callback: Option<&str>) -> Result<Vec<u8>, FieldError> {
+        let wire = Wire {
+            messaging_product: "whatsapp",
+            recipient_type: "individual",
+            to: &self.to,
+            context: self.options.reply_to.as_deref().map(|message_id| WireContext { message_id }),
+            biz_opaque_callback_data: callback,
+            message: &self.message,
+        };
+        let bytes =
+            serde_json::to_vec(&wire).map_err(|e| FieldError::new("message", format!("not serialisable: {e}")))?;
+        if bytes.len() > limits::MESSAGE_BYTES {
+            return Err(FieldError::new("message", format!("at most {} bytes as JSON", limits::MESSAGE_BYTES)));
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod kinds_tests;
+#[cfg(test)]
+mod limits_tests;

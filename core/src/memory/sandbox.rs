@@ -1,0 +1,293 @@
+//! The sandbox messaging adapter for local mode and tests: records every send and plays back
+//! Meta's statuses for it — `sent → delivered → read`, or `failed` with a chosen error code —
+//! as EUM SNS notification bodies (SNS `Message` ← EUM event ← `whatsAppWebhookEntry`), which
+//! local mode puts on the ingest queue so they flow through ingest and the bus exactly like
+//! real ones. Statuses echo the message's `biz_opaque_callback_data`, as Meta does.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::latency::{Latency, LatencySlot, Service};
+use crate::domain::events::rfc3339;
+use crate::ports::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingError};
+
+/// The sample business number of `events/` (Meta ids and EUM ARNs).
+pub const SANDBOX_ACCOUNT: &str = "123456789012";
+pub const SANDBOX_REGION: &str = "ap-south-1";
+
+/// What Meta does with a message after EUM accepted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Playback {
+    /// sent → delivered → read.
+    Read,
+    /// sent → delivered.
+    Delivered,
+    /// failed with this Meta error code and title (no `sent` before it).
+    Failed { code: i64, title: String },
+}
+
+/// One message the sandbox accepted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SandboxSend {
+    pub eum_message_id: String,
+    /// The wamid Meta would assign (used in the played-back statuses).
+    pub wamid: String,
+    pub origination_phone_number_id: String,
+    pub meta_api_version: String,
+    /// The decoded Cloud API JSON.
+    pub message: Value,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    sends: Vec<SandboxSend>,
+    /// SNS notification bodies not yet taken.
+    pending: Vec<String>,
+    fail_next: VecDeque<MessagingError>,
+    playback_by_recipient: HashMap<String, Playback>,
+    counter: u64,
+    /// Per-process nonce: ids differ between runs that share a state file.
+    nonce: String,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Sandbox {
+    phones: Vec<LinkedPhone>,
+    default_playback: Playback,
+    state: Mutex<State>,
+    latency: LatencySlot,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox::new()
+    }
+}
+
+impl Sandbox {
+    /// One linked number: the sample business number of `events/`.
+    pub fn new() -> Sandbox {
+        Sandbox {
+            phones: vec![LinkedPhone {
+                eum_phone_number_id: "phone-number-id-4db8a4cce7e7d3cbc3ec62a721b7ded3".into(),
+                arn: format!(
+                    "arn:aws:social-messaging:{SANDBOX_REGION}:{SANDBOX_ACCOUNT}:phone-number-id/4db8a4cce7e7d3cbc3ec62a721b7ded3"
+                ),
+                meta_phone_number_id: "106540352242922".into(),
+                waba_id: "102290129340398".into(),
+            }],
+            default_playback: Playback::Read,
+            state: Mutex::new(State {
+                nonce: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos().to_string())
+                    .unwrap_or_default(),
+                ..State::default()
+            }),
+            latency: LatencySlot::default(),
+        }
+    }
+
+    /// Simulate EUM's latency on every call from now on.
+    pub fn set_latency(&self, latency: std::sync::Arc<Latency>) {
+        self.latency.set(latency);
+    }
+
+    /// Add a linked number.
+    pub fn with_phone(mut self, phone: LinkedPhone) -> Sandbox {
+        self.phones.push(phone);
+        self
+    }
+
+    /// What happens to messages whose recipient has no playback of its own.
+    pub fn with_playback(mut self, playback: Playback) -> Sandbox {
+        self.default_playback = playback;
+        self
+    }
+
+    /// What happens to messages to `to` (E.164, with `+`).
+    pub fn set_playback(&self, to: &str, playback: Playback) {
+        self.lock().playback_by_recipient.insert(to.to_string(), playback);
+    }
+
+    /// The next send fails with `error` (queued: several calls queue several failures).
+    pub fn fail_next(&self, error: MessagingError) {
+        self.lock().fail_next.push_back(error);
+    }
+
+    /// Every accepted send, in order.
+    pub fn sends(&self) -> Vec<SandboxSend> {
+        self.lock().sends.clone()
+    }
+
+    /// Status notifications (SNS notification JSON) produced since the last call, in order.
+    pub fn take_notifications(&self) -> Vec<String> {
+        std::mem::take(&mut self.lock().pending)
+    }
+
+    pub fn phones(&self) -> &[LinkedPhone] {
+        &self.phones
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn uuid_like(n: u64, seed: &str) -> String {
+    let h = hex::encode(Sha256::digest(format!("{seed}:{n}").as_bytes()));
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// The statuses Meta would send for one message, as SNS notification bodies.
+pub fn status_notifications(
+    phone: &LinkedPhone,
+    send: &SandboxSend,
+    playback: &Playback,
+    now: OffsetDateTime,
+) -> Vec<String> {
+    let to = send.message.get("to").and_then(Value::as_str).unwrap_or_default();
+    let recipient = to.trim_start_matches('+');
+    let callback = send.message.get("biz_opaque_callback_data").cloned();
+    let steps: Vec<(&str, Option<Value>)> = match playback {
+        Playback::Read => vec![("sent", None), ("delivered", None), ("read", None)],
+        Playback::Delivered => vec![("sent", None), ("delivered", None)],
+        Playback::Failed { code, title } => vec![(
+            "failed",
+            Some(json!([{"code": code, "title": title, "message": title, "error_data": {"details": title}}])),
+        )],
+    };
+    let category =
+        if send.message.get("type").and_then(Value::as_str) == Some("template") { "utility" } else { "service" };
+    let base = now.unix_timestamp();
+    steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, (status, errors))| {
+            let mut st = serde_json::Map::new();
+            st.insert("id".into(), json!(send.wamid));
+            st.insert("status".into(), json!(status));
+            st.insert("timestamp".into(), json!((base + i as i64).to_string()));
+            st.insert("recipient_id".into(), json!(recipient));
+            if let Some(cb) = &callback {
+                st.insert("biz_opaque_callback_data".into(), cb.clone());
+            }
+            if let Some(e) = errors {
+                st.insert("errors".into(), e);
+            } else {
+                let conversation = crate::domain::events::hex_prefix(&Sha256::digest(recipient.as_bytes()));
+                st.insert("conversation".into(), json!({"id": conversation, "origin": {"type": category}}));
+                st.insert(
+                    "pricing".into(),
+                    json!({"billable": true, "pricing_model": "PMP", "category": category, "type": "regular"}),
+                );
+            }
+            let st = Value::Object(st);
+            let entry = json!({"id": phone.waba_id, "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "918041234567", "phone_number_id": phone.meta_phone_number_id},
+                "statuses": [st]}}]});
+            let at = now + time::Duration::seconds(i as i64);
+            let eum = json!({
+                "context": {
+                    "MetaWabaIds": [{"wabaId": phone.waba_id, "arn": format!("arn:aws:social-messaging:{SANDBOX_REGION}:{SANDBOX_ACCOUNT}:waba/sandbox")}],
+                    "MetaPhoneNumberIds": [{"metaPhoneNumberId": phone.meta_phone_number_id, "arn": phone.arn}],
+                },
+                "whatsAppWebhookEntry": entry.to_string(),
+                "aws_account_id": SANDBOX_ACCOUNT,
+                "message_timestamp": rfc3339(at),
+            });
+            json!({
+                "Type": "Notification",
+                "MessageId": uuid_like(i as u64, &send.wamid),
+                "TopicArn": format!("arn:aws:sns:{SANDBOX_REGION}:{SANDBOX_ACCOUNT}:wapipe-eum-events"),
+                "Message": eum.to_string(),
+                "Timestamp": rfc3339(at),
+            })
+            .to_string()
+        })
+        .collect()
+}
+
+impl Messaging for Sandbox {
+    async fn send(
+        &self,
+        origination: &str,
+        version: &str,
+        message_json: &[u8],
+    ) -> Result<EumMessageId, MessagingError> {
+        self.latency.wait(Service::Eum).await;
+        let mut st = self.lock();
+        if let Some(e) = st.fail_next.pop_front() {
+            return Err(e);
+        }
+        let Some(phone) = self.phones.iter().find(|p| p.is(origination)).cloned() else {
+            return Err(MessagingError::answered("ResourceNotFoundException", "phone number not found", Some(404)));
+        };
+        let message: Value = serde_json::from_slice(message_json)
+            .map_err(|_| MessagingError::answered("ValidationException", "(#100) message is not JSON", Some(400)))?;
+        if message.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
+            return Err(MessagingError::answered("ValidationException", "(#100) messaging_product", Some(400)));
+        }
+        st.counter += 1;
+        let eum_message_id = uuid_like(st.counter, &format!("sandbox-eum-{}", st.nonce));
+        let wamid = format!("wamid.SANDBOX{}", &hex::encode(Sha256::digest(eum_message_id.as_bytes()))[..32]);
+        let send = SandboxSend {
+            eum_message_id: eum_message_id.clone(),
+            wamid,
+            origination_phone_number_id: origination.to_string(),
+            meta_api_version: version.to_string(),
+            message,
+        };
+        let to = send.message.get("to").and_then(Value::as_str).unwrap_or_default();
+        let playback = st.playback_by_recipient.get(to).cloned().unwrap_or_else(|| self.default_playback.clone());
+        let notes = status_notifications(&phone, &send, &playback, OffsetDateTime::now_utc());
+        st.pending.extend(notes);
+        st.sends.push(send);
+        Ok(EumMessageId(eum_message_id))
+    }
+
+    async fn linked_phones(&self) -> Result<Vec<LinkedPhone>, MessagingError> {
+        self.latency.wait(Service::Eum).await;
+        Ok(self.phones.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::envelope::decode_body;
+
+    #[tokio::test]
+    async fn records_sends_and_plays_back_decodable_statuses() {
+        let s = Sandbox::new();
+        s.set_playback("+919800000000", Playback::Failed { code: 131026, title: "Message undeliverable".into() });
+        let msg = json!({"messaging_product": "whatsapp", "to": "+919876543210", "type": "text", "text": {"body": "hi"},
+                         "biz_opaque_callback_data": "wapipe:r1"});
+        let id = s.send("106540352242922", "v20.0", msg.to_string().as_bytes()).await.unwrap();
+        assert_eq!(s.sends()[0].eum_message_id, id.0);
+        let notes = s.take_notifications();
+        assert_eq!(notes.len(), 3);
+        for n in &notes {
+            let inbound = decode_body(n).expect("decodes like a real notification");
+            let text = serde_json::to_string(&inbound.entries).unwrap_or_default();
+            assert!(text.contains("wapipe:r1"), "callback data echoed");
+        }
+        let failing =
+            json!({"messaging_product": "whatsapp", "to": "+919800000000", "type": "text", "text": {"body": "x"}});
+        s.send("phone-number-id-4db8a4cce7e7d3cbc3ec62a721b7ded3", "v20.0", failing.to_string().as_bytes())
+            .await
+            .unwrap();
+        let notes = s.take_notifications();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("131026"));
+        s.fail_next(MessagingError::answered("ThrottledRequestException", "Rate exceeded", Some(429)));
+        assert!(s.send("106540352242922", "v20.0", b"{}").await.is_err());
+        assert!(s.send("999", "v20.0", msg.to_string().as_bytes()).await.is_err());
+    }
+}
