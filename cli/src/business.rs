@@ -155,7 +155,7 @@ pub async fn run_catalog(command: CatalogCommand, state: Option<&Path>) -> Resul
 }
 
 async fn catalog_inner(command: CatalogCommand, state: Option<&Path>) -> Result<u8, Failure> {
-    let now = time::OffsetDateTime::now_utc();
+    let now = crate::clock::now()?;
     match command {
         CatalogCommand::Put { file, catalog_id, table, json } => {
             let v = read_json(&file)?;
@@ -230,7 +230,7 @@ pub async fn run_groups(command: GroupsCommand, state: Option<&Path>) -> Result<
 }
 
 async fn groups_inner(command: GroupsCommand, state: Option<&Path>) -> Result<u8, Failure> {
-    let now = time::OffsetDateTime::now_utc();
+    let now = crate::clock::now()?;
     match command {
         GroupsCommand::Create {
             phone_number_id,
@@ -335,7 +335,7 @@ async fn calling_inner(command: CallingCommand, state: Option<&Path>) -> Result<
                 };
                 eum.admin().await.put_call_settings(&phone, &eum_settings).await?;
             }
-            let now = time::OffsetDateTime::now_utc();
+            let now = crate::clock::now()?;
             on_store!(table.as_deref(), state, |s| calling::record_settings(s, &phone, &settings, apply, now).await)
                 .map_err(business)?;
             let how = if apply { " and set through EUM" } else { " (local only; --apply sets them through EUM)" };

@@ -5,7 +5,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use wapipe_core::capabilities::{self, Capability, Support, CAPABILITIES};
 
-use crate::operator::{print_json, print_table, Failure, EXIT_NOT_FOUND};
+use crate::exit;
+use crate::operator::{print_json, print_table, Failure};
 
 #[derive(Args)]
 #[command(after_help = "Examples:
@@ -106,7 +107,7 @@ fn run_inner(args: CapabilitiesArgs) -> Result<u8, Failure> {
         .collect();
     print_table(&["ID", "AREA", "FEATURE", "STATE", "SERVED BY"], &table);
     println!("{} feature(s); `wapipe capabilities show ID` prints one with its runbook", rows.len());
-    Ok(if rows.is_empty() { EXIT_NOT_FOUND } else { 0 })
+    Ok(if rows.is_empty() { exit::NOT_FOUND } else { exit::DONE })
 }
 
 fn show(c: &Capability) {

@@ -21,6 +21,7 @@ use wapipe_core::domain::keys::{self, Key};
 use wapipe_core::domain::routes::Consumer;
 use wapipe_core::ports::{Bus, Clock, Item, Query, Queue, Store, SystemClock};
 
+use crate::exit;
 use crate::local::{consumer_queue, Local};
 
 /// Where the queues and the table are.
@@ -222,7 +223,7 @@ async fn replay<Q: Queue, S: Store, B: Bus, C: Clock>(
     } else {
         print_report(&report);
     }
-    Ok(if report.failed() > 0 { 1 } else { 0 })
+    Ok(if report.failed() > 0 { exit::UNFINISHED } else { exit::DONE })
 }
 
 fn print_report(r: &DrainReport) {
@@ -339,7 +340,7 @@ async fn unpark_all<Q: Queue, S: Store, B: Bus, C: Clock>(
         let verb = if dry_run { "would unpark" } else { "unparked" };
         println!("{queue}: {verb} {} of {} parked message(s), {failed} failed", done.len() - failed, items.len());
     }
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(if failed > 0 { exit::UNFINISHED } else { exit::DONE })
 }
 
 #[cfg(test)]

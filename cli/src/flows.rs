@@ -18,6 +18,7 @@ use wapipe_core::domain::routes::Consumer;
 use wapipe_core::memory::MemoryStore;
 use wapipe_core::ports::{Index, Item, Query, Store, SystemClock, WriteOutcome};
 
+use crate::exit;
 use crate::local::{Local, LocalFn};
 
 pub const PRIVATE_KEY_FILE: &str = "flow-private-key.pem";
@@ -121,7 +122,7 @@ pub async fn run(command: FlowsCommand, state: Option<&Path>) -> Result<u8, Stri
             let admin = crate::operator::EumOpts { endpoint_url }.admin().await;
             let status = upload_key(&admin, &phone_number_id, &pem).await?;
             println!("public key registered for {phone_number_id}; signature status: {status}");
-            Ok(if status == "VALID" { 0 } else { 1 })
+            Ok(if status == "VALID" { exit::DONE } else { exit::INVALID })
         }
         FlowsCommand::Token { flow, phone_number_id, to, ttl_hours, table } => {
             let spec = FlowTokenSpec {
@@ -133,7 +134,7 @@ pub async fn run(command: FlowsCommand, state: Option<&Path>) -> Result<u8, Stri
                 token: None,
                 ttl: Some(time::Duration::hours(ttl_hours)),
             };
-            let issued = issue_flow_token(&spec, time::OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
+            let issued = issue_flow_token(&spec, crate::clock::now()?).map_err(|e| e.to_string())?;
             let outcome = match table {
                 Some(t) => dynamo(&t).await.write(issued.write.clone()).await,
                 None => {

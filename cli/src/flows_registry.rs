@@ -153,7 +153,7 @@ fn checked_flow_json(file: &Path, endpoint_uri: Option<&str>) -> Result<Vec<u8>,
 
 /// Upsert the local record; an older observation never overwrites a newer one.
 async fn record<S: Store>(store: &S, waba: &str, flow_id: &str, fields: Value) -> Result<(), Failure> {
-    let now = time::OffsetDateTime::now_utc();
+    let now = crate::clock::now()?;
     let ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let key = keys::flow_registry(waba, flow_id);
     let mut updates = vec![

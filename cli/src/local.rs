@@ -95,6 +95,8 @@ pub struct Local {
     state_file: Option<PathBuf>,
     /// The simulated latency, when `--latency` is given.
     pub latency: Option<Arc<Latency>>,
+    /// The command line's one clock ([`crate::clock`]).
+    pub clock: crate::clock::CliClock,
 }
 
 impl Local {
@@ -145,6 +147,7 @@ impl Local {
             consumers: Vec::new(),
             state_file: state.map(Path::to_path_buf),
             latency: None,
+            clock: crate::clock::clock()?,
         };
         local.register(Arc::new(LocalFn::new(Consumer::StatusTracker, tracker)));
         Ok(local)
@@ -184,7 +187,7 @@ impl Local {
             Ok(mut o) => std::mem::take(&mut *o),
             Err(_) => return,
         };
-        let now = time::OffsetDateTime::now_utc();
+        let now = wapipe_core::ports::Clock::now(&self.clock);
         for e in &events {
             for c in consumers_of(e.detail_type) {
                 if self.consumers.iter().any(|l| l.consumer() == c) {

@@ -2,6 +2,7 @@
 //! clients, the WABA to act on, where local records live (local state or `--table`), output
 //! helpers, and errors that say what to do next with a documented exit code.
 
+use crate::exit;
 use clap::Args;
 use serde::Serialize;
 use wapipe_core::app::paging::all_wabas;
@@ -9,16 +10,6 @@ use wapipe_core::aws::{sdk_config, DynamoStore, EumAccounts, EumAdmin};
 use wapipe_core::capabilities::NotSupported;
 use wapipe_core::ports::admin::AdminError;
 use wapipe_core::ports::messaging::MessagingError;
-
-/// Exit codes of the operator commands (0 done, 2 bad usage; also in `wapipe --help`).
-/// The input has problems (each printed with its JSON path); nothing was sent.
-pub const EXIT_INVALID: u8 = 1;
-/// EUM answered with an error.
-pub const EXIT_EUM: u8 = 3;
-/// The thing asked for does not exist.
-pub const EXIT_NOT_FOUND: u8 = 4;
-/// EUM cannot do this: the runbook was printed.
-pub const EXIT_NOT_SUPPORTED: u8 = 5;
 
 /// Options of every command that calls EUM Social.
 #[derive(Args, Clone, Debug, Default)]
@@ -105,21 +96,21 @@ impl Failure {
                     eprintln!("invalid: {p}");
                 }
                 eprintln!("nothing was sent to EUM; fix the problems above and run the command again");
-                EXIT_INVALID
+                exit::INVALID
             }
             Failure::Eum(e) => {
                 eprintln!("wapipe: EUM refused: {e}");
                 eprintln!("next: {}", next_step(e));
-                EXIT_EUM
+                exit::REFUSED
             }
             Failure::NotFound(m) => {
                 eprintln!("wapipe: {m}");
-                EXIT_NOT_FOUND
+                exit::NOT_FOUND
             }
             Failure::NotSupported(n) => {
                 eprintln!("wapipe: {n}");
                 eprint!("{}", n.steps_text());
-                EXIT_NOT_SUPPORTED
+                exit::NOT_SUPPORTED
             }
         }
     }

@@ -21,6 +21,7 @@ use wapipe_core::domain::payments::{OrderState, RefundState};
 use wapipe_core::domain::routes::Consumer;
 use wapipe_core::ports::{Bus, Index, Query, Store, SystemClock};
 
+use crate::exit;
 use crate::local::{Local, LocalFn};
 
 #[derive(Subcommand)]
@@ -175,7 +176,7 @@ fn order_json(o: &OrderView, refunds: &[RefundView]) -> Value {
 async fn show<S: Store>(s: &S, reference_id: &str, json: bool) -> Result<u8, String> {
     let Some((o, refunds)) = read_order(s, reference_id).await? else {
         eprintln!("wapipe: no order {reference_id}");
-        return Ok(4);
+        return Ok(exit::NOT_FOUND);
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&order_json(&o, &refunds)).map_err(|e| e.to_string())?);
@@ -222,13 +223,12 @@ async fn list<S: Store>(s: &S, state: &str, refunds: bool, json: bool) -> Result
     Ok(0)
 }
 
-fn command_event(t: EventType, fields: Value, waba: &str, phone: &str) -> DomainEvent {
+fn command_event(t: EventType, fields: Value, waba: &str, phone: &str, now: time::OffsetDateTime) -> DomainEvent {
     let fields: Map<String, Value> = match fields {
         Value::Object(m) => m.into_iter().filter(|(_, v)| !v.is_null()).collect(),
         _ => Map::new(),
     };
     let id = event_id(t, &[&Value::Object(fields.clone()).to_string()]);
-    let now = time::OffsetDateTime::now_utc();
     DomainEvent::new(t, Envelope { event_id: id, occurred_at: now, waba_id: waba, phone_number_id: phone }, fields)
 }
 
@@ -247,9 +247,9 @@ async fn command_run(
         let store = DynamoStore::from_conf(&sdk, table);
         let Some((o, _)) = read_order(&store, reference_id).await? else {
             eprintln!("wapipe: refused: unknown_reference: no order {reference_id}");
-            return Ok(3);
+            return Ok(exit::REFUSED);
         };
-        let event = command_event(t, fields, &o.waba_id, &o.phone_number_id);
+        let event = command_event(t, fields, &o.waba_id, &o.phone_number_id, crate::clock::now()?);
         let bus = EventBridgeBus::from_conf(&sdk, bus_name);
         for r in publish_all(&bus, &store, &[event], &RetryPolicy::default()).await {
             r.map_err(|e| e.to_string())?;
@@ -264,7 +264,7 @@ async fn command_run(
         Some((o, _)) => (o.waba_id, o.phone_number_id),
         None => (String::new(), String::new()),
     };
-    let event = command_event(t, fields, &waba, &phone);
+    let event = command_event(t, fields, &waba, &phone, wapipe_core::ports::Clock::now(&local.clock));
     local.bus.put_events(&[event]).await.map_err(|e| e.to_string())?;
     local.drain().await;
     local.save()?;
@@ -277,12 +277,12 @@ async fn command_run(
     if let Some(r) = new.iter().find(|e| e.detail_type == EventType::PaymentRejected) {
         let text = |field: &str| r.detail.get(field).and_then(Value::as_str);
         eprintln!("wapipe: refused: {}: {}", text("reason").unwrap_or("?"), text("message").unwrap_or_default());
-        return Ok(3);
+        return Ok(exit::REFUSED);
     }
     let answers: Vec<&&DomainEvent> = new.iter().filter(|e| e.detail_type != t).collect();
     if answers.is_empty() {
         eprintln!("wapipe: no answer yet: the processor will retry the command (see `wapipe payments show`)");
-        return Ok(1);
+        return Ok(exit::UNFINISHED);
     }
     for e in answers {
         let what = e.detail.get("state").and_then(Value::as_str).unwrap_or_default();

@@ -200,7 +200,7 @@ async fn run_inner(command: PhonesCommand, state: Option<&Path>) -> Result<u8, F
             if !acknowledged {
                 return Err(Failure::NotSupported(not_supported(cap)));
             }
-            let at = rfc3339(time::OffsetDateTime::now_utc());
+            let at = rfc3339(crate::clock::now()?);
             let k = keys::runbook_ack(id, &at, &subject);
             let item = Item::new(k.pk, k.sk)
                 .with("capability", id)

@@ -86,7 +86,7 @@ pub fn business(e: BusinessError) -> Failure {
 }
 
 async fn run_inner(command: ProfileCommand, state: Option<&Path>) -> Result<u8, Failure> {
-    let now = time::OffsetDateTime::now_utc();
+    let now = crate::clock::now()?;
     match command {
         ProfileCommand::Show { target } => {
             let json = target.json;

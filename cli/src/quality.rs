@@ -21,6 +21,7 @@ use wapipe_core::domain::routes::Consumer;
 use wapipe_core::memory::{MemoryBus, MemoryStore, Sandbox, SandboxAccounts};
 use wapipe_core::ports::{Query, Store, SystemClock};
 
+use crate::exit;
 use crate::local::{Local, LocalFn};
 
 #[derive(Subcommand)]
@@ -55,7 +56,7 @@ pub enum QualityCommand {
 pub async fn run(command: QualityCommand, state: Option<&Path>) -> Result<u8, String> {
     match command {
         QualityCommand::Show { phone, since, json, plot, table } => {
-            let since = since.as_deref().map(|s| parse_since(s, OffsetDateTime::now_utc())).transpose()?;
+            let since = since.as_deref().map(|s| parse_since(s, crate::clock::now()?)).transpose()?;
             let rows = match table {
                 Some(t) => history(&DynamoStore::from_conf(&sdk_config().await, t), &phone, since).await?,
                 None => history(&*Local::open(state)?.store, &phone, since).await?,
@@ -69,7 +70,7 @@ pub async fn run(command: QualityCommand, state: Option<&Path>) -> Result<u8, St
             } else {
                 print_table(&phone, &rows);
             }
-            Ok(if rows.is_empty() { 4 } else { 0 })
+            Ok(if rows.is_empty() { exit::NOT_FOUND } else { exit::DONE })
         }
         QualityCommand::Snapshot { rating, json } => {
             let local = Local::open(state)?;
@@ -93,7 +94,7 @@ pub async fn run(command: QualityCommand, state: Option<&Path>) -> Result<u8, St
                     report.errors.len()
                 );
             }
-            Ok(if report.errors.is_empty() { 0 } else { 1 })
+            Ok(if report.errors.is_empty() { exit::DONE } else { exit::UNFINISHED })
         }
     }
 }

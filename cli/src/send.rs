@@ -21,6 +21,7 @@ use wapipe_core::domain::send_record::callback_data;
 use wapipe_core::memory::{MemoryBus, MemoryQueue, MemoryStore, Playback, Sandbox};
 use wapipe_core::ports::{OutgoingMessage, Queue, Store, SystemClock, Update, Write};
 
+use crate::exit;
 use crate::local::{consumer_queue, Local, LocalFn, INGEST_QUEUE};
 
 type LocalWorker = SendWorker<Arc<MemoryStore>, Arc<MemoryBus>, Arc<Sandbox>, Arc<MemoryQueue>, SystemClock>;
@@ -52,7 +53,7 @@ fn read(file: &Path) -> Result<String, String> {
     std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))
 }
 
-/// `wapipe message check FILE`: 0 and the Cloud API JSON, or 1 and the field error.
+/// `wapipe message check FILE`: 0 and the Cloud API JSON, or 1 (invalid) and the field error.
 pub fn check(file: &Path) -> Result<u8, String> {
     let body = read(file)?;
     match parse_request(&body).and_then(|r| r.validate().map(|()| r)) {
@@ -62,7 +63,7 @@ pub fn check(file: &Path) -> Result<u8, String> {
                 Ok(j) => j,
                 Err(e) => {
                     eprintln!("invalid: {e}");
-                    return Ok(1);
+                    return Ok(exit::INVALID);
                 }
             };
             let v: Value = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
@@ -71,7 +72,7 @@ pub fn check(file: &Path) -> Result<u8, String> {
         }
         Err(e) => {
             eprintln!("invalid: {e}");
-            Ok(1)
+            Ok(exit::INVALID)
         }
     }
 }
@@ -81,7 +82,7 @@ pub async fn send_to_queue(file: &Path, queue_url: &str) -> Result<u8, String> {
     let body = read(file)?;
     if let Err(e) = parse_request(&body).and_then(|r| r.validate()) {
         eprintln!("invalid: {e}");
-        return Ok(1);
+        return Ok(exit::INVALID);
     }
     let sdk = wapipe_core::aws::sdk_config().await;
     let queue = wapipe_core::aws::SqsQueue::from_conf(&sdk);
@@ -142,11 +143,11 @@ pub async fn send_local(local: &mut Local, file: &Path, opts: LocalSend) -> Resu
     let events: Vec<DomainEvent> = local.bus.events().into_iter().skip(before).collect();
     print_life(&events, opts.json)?;
     let outcome = events.iter().find_map(|e| match e.detail_type.as_str() {
-        "whatsapp.send.accepted" => Some(0),
-        "whatsapp.send.rejected" | "whatsapp.send.failed" => Some(3),
+        "whatsapp.send.accepted" => Some(exit::DONE),
+        "whatsapp.send.rejected" | "whatsapp.send.failed" => Some(exit::REFUSED),
         _ => None,
     });
-    Ok(outcome.unwrap_or(1))
+    Ok(outcome.unwrap_or(exit::UNFINISHED))
 }
 
 async fn drain_ingest(local: &Local) -> Result<(), String> {
@@ -181,7 +182,7 @@ async fn open_window(local: &Local, sandbox: &Sandbox, body: &str) -> Result<(),
     let phone = sandbox.phones().iter().find(|p| p.is(from)).map(|p| p.meta_phone_number_id.clone());
     let phone = phone.unwrap_or_else(|| from.to_string());
     let k = keys::contact_window(&phone, to.trim_start_matches('+'));
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = crate::clock::now()?.unix_timestamp();
     let w = Write::Update {
         pk: k.pk,
         sk: k.sk,

@@ -17,6 +17,7 @@ use wapipe_core::domain::status::{day_of, DIRECTION, OUTBOUND};
 use wapipe_core::memory::MemoryStore;
 use wapipe_core::ports::{Index, Item, Query, Store};
 
+use crate::exit;
 use crate::local::Local;
 
 /// Days `wapipe analytics` shows from the AWS table without `--day`: today and the six before.
@@ -66,7 +67,7 @@ pub async fn run_status(id: &str, json: bool, table: Option<String>, state: Opti
         }
         Found::Nothing => {
             eprintln!("wapipe: no outbound message or send request {id}");
-            return Ok(4);
+            return Ok(exit::NOT_FOUND);
         }
     }
     Ok(0)
@@ -153,7 +154,7 @@ pub async fn run_analytics(
             let days = match day {
                 Some(d) => vec![d],
                 None => {
-                    let today = time::OffsetDateTime::now_utc().unix_timestamp();
+                    let today = crate::clock::now()?.unix_timestamp();
                     (0..RECENT_DAYS).map(|n| day_of(today - n * 86_400)).collect()
                 }
             };

@@ -361,7 +361,7 @@ async fn list(
     if sync {
         // The cache is keyed by Meta's WABA id (as the webhooks carry it).
         let meta_waba = waba.eum.accounts().await.get_waba(&id).await.map_err(Failure::Eum)?.summary.meta_waba_id;
-        let now = time::OffsetDateTime::now_utc();
+        let now = crate::clock::now()?;
         let count = on_store!(table.as_deref(), state, |store| sync_cache(store, &meta_waba, &templates, now).await)?;
         synced = Some(count);
     }

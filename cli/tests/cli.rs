@@ -112,7 +112,7 @@ fn bad_input_exits_non_zero_with_a_clear_error() {
 
     let bad = events_dir().join("bad");
     let out = wapipe().args(["replay", bad.to_str().unwrap(), "--strict"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(3), "--strict fails on parked records");
+    assert_eq!(out.status.code(), Some(7), "--strict fails on parked records (exit::PARKED)");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! One routing truth: shared/src/routes.rs `ROUTES` says which domain events reach which wapipe
+//! One routing truth: core/src/domain/routes.rs `ROUTES` says which domain events reach which wapipe
 //! consumer. This checks that infra/template.yaml's EventBridge rules say the same for every
 //! consumer the stack deploys (and nothing more), and that local mode routes through the same
 //! table (`routes::consumers_of`) rather than a copy of it.
@@ -174,7 +174,11 @@ fn the_template_rules_are_the_routes_of_the_consumers_it_deploys() {
                     route.rule,
                     route.consumer.function()
                 );
-                assert_eq!(rule.detail_types, want, "{}: detail-types differ from shared/src/routes.rs", route.rule);
+                assert_eq!(
+                    rule.detail_types, want,
+                    "{}: detail-types differ from core/src/domain/routes.rs",
+                    route.rule
+                );
                 assert_eq!(
                     rule.target_queue,
                     format!("{}Queue", pascal(route.consumer.function())),

@@ -1,4 +1,4 @@
-//! The secrets loader (shared/src/aws/secrets.rs) against Secrets Manager in the emulator:
+//! The secrets loader (core/src/aws/secrets.rs) against Secrets Manager in the emulator:
 //! `<NAME>_ARN` reads the secret, `<NAME>` is the plain fallback, a missing secret fails init.
 
 use wapipe_core::aws::{SecretError, SecretLoader, SecretSource};

@@ -1,7 +1,7 @@
 //! In-memory adapters of the ports: local mode and fast tests.
 //!
 //! They follow the AWS services' semantics closely enough that the same contract suite
-//! (`tests/tests/contract.rs`) passes on them and on the AWS adapters against the emulator,
+//! (`tests/tests/contract/`) passes on them and on the AWS adapters against the emulator,
 //! and each carries a [`Faults`] handle to inject throttling and failures.
 
 mod bus;
