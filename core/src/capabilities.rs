@@ -34,14 +34,26 @@ pub struct Runbook {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Support {
     /// Through these EUM Social operations (docs/PROTOCOL.md §2.2 names).
-    Eum { operations: &'static [&'static str] },
+    Eum {
+        /// The EUM operation names (`SendWhatsAppMessage`, `CreateWhatsAppFlow`, …).
+        operations: &'static [&'static str],
+    },
     /// Done by the wapipe stack itself; no EUM call is needed (webhook ingest, the flow
     /// endpoint, retries). `component` names the function or module.
-    Stack { component: &'static str },
+    Stack {
+        /// Where it is done: a function (`functions/webhook-ingest`) or a `wapipe` command.
+        component: &'static str,
+    },
     /// Kept in wapipe's own table only; the real WhatsApp-side change is manual (runbook).
-    LocalOnly { runbook: &'static Runbook },
+    LocalOnly {
+        /// The manual change in WhatsApp, and how wapipe records that it was made.
+        runbook: &'static Runbook,
+    },
     /// Neither EUM nor wapipe can do it; the runbook says who can.
-    NotSupported { runbook: &'static Runbook },
+    NotSupported {
+        /// What an operator does instead, and where.
+        runbook: &'static Runbook,
+    },
 }
 
 impl Support {
@@ -55,6 +67,7 @@ impl Support {
         }
     }
 
+    /// The runbook of a `local_only` or `not_supported` feature; `None` for the others.
     pub fn runbook(&self) -> Option<&'static Runbook> {
         match self {
             Support::LocalOnly { runbook } | Support::NotSupported { runbook } => Some(runbook),
@@ -72,6 +85,7 @@ pub struct Capability {
     pub feature: &'static str,
     /// The matrix section it comes from.
     pub area: &'static str,
+    /// How it is served (serialised inline: a `state` field and that state's fields).
     #[serde(flatten)]
     pub support: Support,
     /// What wapipe does about it (command, module, caveat).
@@ -89,8 +103,11 @@ impl Capability {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{feature} is not supported through AWS End User Messaging Social ({id}); {}", hint(.id, .runbook))]
 pub struct NotSupported {
+    /// The row's [`Capability::id`] (`unknown` for an id the registry does not have).
     pub id: &'static str,
+    /// The feature as the source documents name it.
     pub feature: &'static str,
+    /// What an operator does instead.
     pub runbook: &'static Runbook,
 }
 

@@ -4,7 +4,9 @@
 #[derive(Debug, thiserror::Error)]
 #[error("environment variable {name}: {problem}")]
 pub struct ConfigError {
+    /// The environment variable at fault (`WAPIPE_TABLE`, …).
     pub name: &'static str,
+    /// What is wrong with it (`required`, or why its value is refused).
     pub problem: String,
 }
 

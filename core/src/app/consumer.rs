@@ -39,6 +39,7 @@ use crate::ports::{Item, Key, PortError, PortResult, QueueMessage, Store};
 pub struct Record {
     /// SQS `messageId` (stable across redeliveries), or a caller-chosen id.
     pub id: String,
+    /// The message body, as sent.
     pub body: String,
     /// SQS `SentTimestamp`: when the message was first sent (keys parked records).
     pub sent_at: Option<OffsetDateTime>,
@@ -103,6 +104,7 @@ pub fn queue_url_from_arn(arn: &str) -> Option<String> {
 
 /// Whether trying again can help: the class an error keeps from the adapter to the report.
 pub trait Classified {
+    /// True when the same work may succeed later (throttling, timeouts, 5xx).
     fn is_transient(&self) -> bool;
 }
 
@@ -128,16 +130,26 @@ impl Classified for Deferred {
 #[derive(Debug)]
 pub enum Failure<E> {
     /// It can never succeed: park it with this reason (names the field where there is one).
-    Park { reason: String },
+    Park {
+        /// Why it can never succeed; stored with the parked record.
+        reason: String,
+    },
     /// It may succeed later. `delay`: when to deliver it again (the queue's own visibility
     /// timeout when `None`).
-    Retry { error: E, delay: Option<Duration> },
+    Retry {
+        /// What went wrong; logged with its class and kept in the report.
+        error: E,
+        /// When to deliver the record again; `None` for the queue's visibility timeout.
+        delay: Option<Duration>,
+    },
 }
 
 impl<E> Failure<E> {
+    /// A [`Failure::Park`] with this reason.
     pub fn park(reason: impl Into<String>) -> Self {
         Failure::Park { reason: reason.into() }
     }
+    /// A [`Failure::Retry`] to deliver again after `delay`.
     pub fn retry_after(error: E, delay: Duration) -> Self {
         Failure::Retry { error, delay: Some(delay) }
     }
@@ -152,19 +164,24 @@ impl<E> From<E> for Failure<E> {
 /// What the runtime made of one record.
 #[derive(Debug)]
 pub enum Handled<D, E> {
+    /// Handled: the handler's result.
     Done(D),
     /// Parked with this reason (and acknowledged).
     Parked {
+        /// Why it was parked, as stored with it.
         reason: String,
     },
     /// In `batchItemFailures`: SQS delivers it again (after `delay` when set).
     Retry {
+        /// What went wrong: the handler's error, or why parking failed.
         error: E,
+        /// When SQS should deliver it again; `None` for the queue's visibility timeout.
         delay: Option<Duration>,
     },
 }
 
 impl<D, E> Handled<D, E> {
+    /// True for [`Handled::Retry`]: the record goes into `batchItemFailures`.
     pub fn is_retry(&self) -> bool {
         matches!(self, Handled::Retry { .. })
     }
@@ -183,7 +200,9 @@ pub struct Ctx<'a, P> {
 
 /// A function that consumes SQS records.
 pub trait Consumer: Sync {
+    /// What handling one record yields (kept in the report).
     type Done: Send;
+    /// Why a record failed: logged with its class ([`Classified`]) and kept in the report.
     type Error: Classified + std::fmt::Display + Send;
     /// What `prepare` reads for the whole batch (`()` for none).
     type Prepared: Send + Sync;
@@ -197,6 +216,8 @@ pub trait Consumer: Sync {
     /// handlers fall back or retry.
     fn prepare<'a>(&'a self, records: &'a [Record]) -> impl Future<Output = Self::Prepared> + Send + 'a;
 
+    /// Handle one record: [`Failure::Park`] parks it, [`Failure::Retry`] has SQS deliver it
+    /// again; `ctx` carries what `prepare` read.
     fn handle<'a>(
         &'a self,
         record: &'a Record,
@@ -255,6 +276,7 @@ impl Prefetched {
 
 /// Reads through a batch read when it may be trusted.
 pub struct Reader<'a, S> {
+    /// The store behind the reader: for writes, and for reads the batch read cannot serve.
     pub store: &'a S,
     pre: Option<&'a Prefetched>,
 }
@@ -265,6 +287,8 @@ impl<'a, S: Store> Reader<'a, S> {
         Reader { store, pre: None }
     }
 
+    /// The item at `key` (`None` when missing): from the batch read when it has the key, else
+    /// from the store.
     pub async fn get(&self, key: &Key) -> PortResult<Option<Item>> {
         match self.pre.and_then(|p| p.get(key)) {
             Some(item) => Ok(item),
@@ -305,6 +329,7 @@ impl Options {
 /// One outcome per record, in input order: (record id, outcome).
 #[derive(Debug)]
 pub struct Report<D, E> {
+    /// (record id, outcome) per record, in input order.
     pub outcomes: Vec<(String, Handled<D, E>)>,
 }
 

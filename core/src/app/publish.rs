@@ -21,11 +21,15 @@ use crate::ports::{Bus, EntryResult, Item, PortError, Store, Write};
 /// `PutEvents` limit.
 pub const MAX_ENTRIES: usize = 10;
 
+/// How [`publish_all`] sends refused entries again: in rounds, with exponential backoff
+/// and jitter between them (by default 4 rounds, waits from 50 ms up to 1 s).
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
     /// Rounds of calls, the first included.
     pub attempts: u32,
+    /// The wait before the second round (before jitter); the waits after it grow up to `max`.
     pub initial: Duration,
+    /// The longest wait between two rounds, before jitter.
     pub max: Duration,
 }
 
@@ -332,6 +336,7 @@ pub async fn write_all<S: Store>(store: &S, writes: Vec<Write>) -> Result<(), Po
 pub struct Events(pub Vec<Result<DomainEvent, LoadError>>);
 
 impl Events {
+    /// Load the event of every record of a batch ([`load_event`]), concurrently.
     pub async fn load<S: Store>(store: &S, records: &[crate::app::consumer::Record]) -> Events {
         Events(futures_util::future::join_all(records.iter().map(|r| load_event(store, &r.body))).await)
     }
@@ -349,6 +354,7 @@ impl Events {
             .map_or_else(|| record.id.clone(), str::to_string)
     }
 
+    /// What loading record `index` gave: its event or why it did not load; `None` past the batch.
     pub fn get(&self, index: usize) -> Option<&Result<DomainEvent, LoadError>> {
         self.0.get(index)
     }
@@ -370,8 +376,12 @@ impl Events {
 /// how long the parking mark lives.
 #[derive(Clone, Debug)]
 pub struct Parking<'a> {
+    /// The consumer's name: its records park in `PARKED#{source}`.
     pub source: &'a str,
+    /// How the `whatsapp.ingest.rejected` event of a parked record is published.
     pub policy: &'a RetryPolicy,
+    /// How long the parking mark lives, in seconds: while it does, a redelivered poison record
+    /// is not announced again.
     pub mark_ttl_secs: i64,
 }
 

@@ -22,6 +22,7 @@ pub struct Applied {
     pub changes: Vec<FieldChange>,
     /// The item after the call (as written, or as read when nothing was written).
     pub state: Item,
+    /// True when this call's conditional write was applied; false when there was nothing to write.
     pub wrote: bool,
 }
 

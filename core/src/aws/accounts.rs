@@ -41,6 +41,7 @@ impl EumAccounts {
         EumAccounts::new(Client::from_conf(config))
     }
 
+    /// The underlying SDK client, for calls this adapter does not wrap.
     pub fn client(&self) -> &Client {
         &self.client
     }

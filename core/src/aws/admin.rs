@@ -31,6 +31,7 @@ pub struct EumAdmin {
 }
 
 impl EumAdmin {
+    /// Use this client as is (its retry and timeout configuration included).
     pub fn new(client: Client) -> EumAdmin {
         EumAdmin { client }
     }

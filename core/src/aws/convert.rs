@@ -11,8 +11,10 @@ use serde_json::{Map, Number, Value};
 use crate::domain::keys::{PK, SK};
 use crate::ports::Item;
 
+/// An item or key as the SDK takes it: attribute name → value.
 pub type AvMap = HashMap<String, AttributeValue>;
 
+/// A JSON value as a DynamoDB attribute value (the mapping of the module docs).
 pub fn to_av(v: &Value) -> AttributeValue {
     match v {
         Value::Null => AttributeValue::Null(true),
@@ -35,6 +37,7 @@ fn number(s: &str) -> Result<Number, String> {
     s.parse::<f64>().ok().and_then(Number::from_f64).ok_or_else(|| format!("number {s:?} is not representable"))
 }
 
+/// An attribute value as JSON; an error for a binary attribute or a number JSON cannot hold.
 pub fn from_av(av: &AttributeValue) -> Result<Value, String> {
     Ok(match av {
         AttributeValue::Null(_) => Value::Null,
@@ -51,10 +54,12 @@ pub fn from_av(av: &AttributeValue) -> Result<Value, String> {
     })
 }
 
+/// An attribute map (an `M` value, or a whole item) as a JSON object.
 pub fn from_av_map(m: &AvMap) -> Result<Map<String, Value>, String> {
     m.iter().map(|(k, v)| Ok((k.clone(), from_av(v)?))).collect()
 }
 
+/// An item as `PutItem` takes it: its attributes, with `pk` and `sk` from the item's key.
 pub fn item_to_av(item: &Item) -> AvMap {
     let mut m: AvMap =
         item.attrs.iter().filter(|(k, _)| *k != PK && *k != SK).map(|(k, v)| (k.clone(), to_av(v))).collect();
@@ -63,10 +68,13 @@ pub fn item_to_av(item: &Item) -> AvMap {
     m
 }
 
+/// The key map (`pk`, `sk`) of `GetItem`, `UpdateItem` and `DeleteItem`.
 pub fn key_av(pk: &str, sk: &str) -> AvMap {
     HashMap::from([(PK.to_string(), AttributeValue::S(pk.into())), (SK.to_string(), AttributeValue::S(sk.into()))])
 }
 
+/// A map read from DynamoDB as an item; an error without string `pk` and `sk`, or with an
+/// attribute [`from_av`] refuses.
 pub fn av_to_item(m: &AvMap) -> Result<Item, String> {
     let key = |name: &str| match m.get(name) {
         Some(AttributeValue::S(s)) => Ok(s.clone()),

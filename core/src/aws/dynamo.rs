@@ -38,18 +38,22 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
+    /// The table named `table`, through this client as configured.
     pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
         DynamoStore { client, table: table.into() }
     }
 
+    /// The table named `table`, with a client from the shared configuration.
     pub fn from_conf(conf: &aws_config::SdkConfig, table: impl Into<String>) -> DynamoStore {
         DynamoStore::new(Client::new(conf), table)
     }
 
+    /// The name of the table it reads and writes.
     pub fn table(&self) -> &str {
         &self.table
     }
 
+    /// The underlying SDK client, for calls this adapter does not wrap.
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -15,6 +15,7 @@ pub const MAX_ENTRIES: usize = 10;
 /// Entry error codes worth retrying (the others are bad entries).
 const RETRYABLE_ENTRY_CODES: &[&str] = &["ThrottlingException", "InternalFailure", "InternalException"];
 
+/// [`Bus`] on EventBridge: every event goes to one bus with `Source` `wapipe`.
 #[derive(Clone, Debug)]
 pub struct EventBridgeBus {
     client: Client,
@@ -22,14 +23,17 @@ pub struct EventBridgeBus {
 }
 
 impl EventBridgeBus {
+    /// Publish to the bus named `bus_name` through this client as configured.
     pub fn new(client: Client, bus_name: impl Into<String>) -> EventBridgeBus {
         EventBridgeBus { client, bus_name: bus_name.into() }
     }
 
+    /// Publish to the bus named `bus_name`, with a client from the shared configuration.
     pub fn from_conf(conf: &aws_config::SdkConfig, bus_name: impl Into<String>) -> EventBridgeBus {
         EventBridgeBus::new(Client::new(conf), bus_name)
     }
 
+    /// The name of the bus it publishes to.
     pub fn bus_name(&self) -> &str {
         &self.bus_name
     }

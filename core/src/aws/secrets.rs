@@ -25,14 +25,24 @@ pub enum SecretError {
     /// Secrets Manager refused or failed (`retryable` for throttling, timeouts, 5xx).
     #[error("{var}: cannot read secret {secret_id}: {source}")]
     Fetch {
+        /// The secret's name in the environment (`<NAME>`).
         var: String,
+        /// The Secrets Manager secret id that `<NAME>_ARN` gave (an ARN or a name).
         secret_id: String,
+        /// What `GetSecretValue` failed with, classified.
         #[source]
         source: PortError,
     },
     /// The secret exists but holds no usable text (binary, empty or not UTF-8).
     #[error("{var}: secret {secret_id} {problem}")]
-    Unusable { var: String, secret_id: String, problem: &'static str },
+    Unusable {
+        /// The secret's name in the environment (`<NAME>`).
+        var: String,
+        /// The Secrets Manager secret id that `<NAME>_ARN` gave.
+        secret_id: String,
+        /// What is wrong: `has no value`, `is empty` or `is binary, not UTF-8 text`.
+        problem: &'static str,
+    },
 }
 
 impl SecretError {

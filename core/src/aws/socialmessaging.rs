@@ -39,6 +39,7 @@ impl EumMessaging {
         EumMessaging::new(Client::from_conf(config))
     }
 
+    /// The underlying SDK client, for calls this adapter does not wrap.
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -13,20 +13,24 @@ use crate::ports::{OutgoingMessage, PortError, PortResult, Queue, QueueDepth, Qu
 
 const SERVICE: &str = "sqs";
 
+/// [`Queue`] on SQS: queues are named by URL in each call.
 #[derive(Clone, Debug)]
 pub struct SqsQueue {
     client: Client,
 }
 
 impl SqsQueue {
+    /// Use this client as is.
     pub fn new(client: Client) -> SqsQueue {
         SqsQueue { client }
     }
 
+    /// A client from the shared configuration.
     pub fn from_conf(conf: &aws_config::SdkConfig) -> SqsQueue {
         SqsQueue::new(Client::new(conf))
     }
 
+    /// The underlying SDK client, for calls this adapter does not wrap.
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -30,8 +30,11 @@ pub enum Form {
 pub enum Layer {
     /// The outer body: not JSON, or not any known envelope.
     Body,
+    /// The SNS notification: its `Type` is not `Notification`, or its `Message` is missing or not an EUM event.
     SnsNotification,
+    /// The EUM event JSON: e.g. `whatsAppWebhookEntry` missing or not a string holding a JSON object.
     EumEvent,
+    /// The direct Meta webhook body: `object` not `whatsapp_business_account`, or a bad `entry`.
     MetaWebhook,
     /// One Meta `entry` element (its `changes` and `value`).
     WebhookEntry,
@@ -56,12 +59,16 @@ impl std::fmt::Display for Layer {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{layer}: {}{message}", field.as_deref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
 pub struct DecodeError {
+    /// The decoding layer that failed.
     pub layer: Layer,
+    /// The offending field (e.g. `Message`, `whatsAppWebhookEntry`, `Records[0].body`), when one is to blame.
     pub field: Option<String>,
+    /// What was wrong, for people (e.g. `missing`, `invalid JSON: …`).
     pub message: String,
 }
 
 impl DecodeError {
+    /// An error at `layer`, naming `field` when there is one.
     pub fn new(layer: Layer, field: Option<&str>, message: impl Into<String>) -> DecodeError {
         DecodeError { layer, field: field.map(str::to_string), message: message.into() }
     }
@@ -70,8 +77,10 @@ impl DecodeError {
 /// Meta WABA id ↔ EUM WABA ARN, from the envelope `context`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct WabaRef {
+    /// Meta's WhatsApp Business Account id (`wabaId`); empty when absent.
     #[serde(rename = "wabaId", default)]
     pub waba_id: String,
+    /// EUM's ARN for the WABA (`arn:aws:social-messaging:…:waba/…`); empty when absent.
     #[serde(default)]
     pub arn: String,
 }
@@ -79,8 +88,10 @@ pub struct WabaRef {
 /// Meta phone number id ↔ EUM phone number ARN, from the envelope `context`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct PhoneRef {
+    /// Meta's phone number id (`metaPhoneNumberId`), the `phone_number_id` of webhook metadata; empty when absent.
     #[serde(rename = "metaPhoneNumberId", default)]
     pub meta_phone_number_id: String,
+    /// EUM's ARN for the number (`…:phone-number-id/<32hex>`); empty when absent.
     #[serde(default)]
     pub arn: String,
 }
@@ -93,10 +104,14 @@ impl PhoneRef {
     }
 }
 
+/// The `context` of an EUM event: the WABAs and phone numbers it concerns (older envelopes put both lists at the
+/// top level).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct EumContext {
+    /// `MetaWabaIds`: the Meta WABA ids with their EUM ARNs.
     #[serde(rename = "MetaWabaIds", default)]
     pub wabas: Vec<WabaRef>,
+    /// `MetaPhoneNumberIds`: the Meta phone number ids with their EUM ARNs.
     #[serde(rename = "MetaPhoneNumberIds", default)]
     pub phones: Vec<PhoneRef>,
 }
@@ -104,11 +119,13 @@ pub struct EumContext {
 /// A decoded inbound body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Inbound {
+    /// Which envelope the body was.
     pub form: Form,
     /// Empty for direct Meta webhooks.
     pub context: EumContext,
     /// Each Meta `entry` element as JSON text.
     pub entries: Vec<String>,
+    /// EUM's `aws_account_id` (a string or a number in the event, kept as text); `None` for direct Meta webhooks.
     pub aws_account_id: Option<String>,
     /// EUM's `message_timestamp` (RFC 3339, nanoseconds).
     pub message_timestamp: Option<String>,

@@ -17,9 +17,12 @@ use super::events::{DomainEvent, EventType, SCHEMA_VERSION, SOURCE};
 /// The catalogue document, as shipped.
 pub const DOCUMENT: &str = include_str!("../../../docs/events.json");
 
+/// The parsed `docs/events.json`: every detail-type wapipe publishes, with its fields.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Catalogue {
+    /// The EventBridge `source` of every event; must equal [`SOURCE`] (`wapipe`).
     pub source: String,
+    /// The `detail` layout version; must equal [`SCHEMA_VERSION`].
     pub schema: u64,
     /// Fields every `detail` carries (`schema`, `event_id`, `occurred_at`, …).
     pub common_fields: BTreeMap<String, FieldSpec>,
@@ -27,10 +30,14 @@ pub struct Catalogue {
     pub events: BTreeMap<String, EventSpec>,
 }
 
+/// The catalogue entry of one detail-type.
 #[derive(Clone, Debug, Deserialize)]
 pub struct EventSpec {
+    /// What the event means and when it is published; must not be blank.
     pub description: String,
+    /// The function that publishes it (e.g. `webhook-ingest`); must not be empty.
     pub producer: String,
+    /// Who reads it, wapipe functions or outside systems, in words; at least one.
     pub consumers: Vec<String>,
     /// The type-specific fields of `detail`.
     pub fields: BTreeMap<String, FieldSpec>,
@@ -38,11 +45,15 @@ pub struct EventSpec {
     pub example: Map<String, Value>,
 }
 
+/// One field of `detail`: its JSON type, whether it is required, and what it means.
 #[derive(Clone, Debug, Deserialize)]
 pub struct FieldSpec {
+    /// The JSON type(s) the value may take (`type` in the document).
     #[serde(rename = "type")]
     pub kind: FieldType,
+    /// Whether every event of the type must carry the field (ignored for a spilled event's type-specific fields).
     pub required: bool,
+    /// What the field holds; must not be blank.
     pub description: String,
 }
 
@@ -50,7 +61,9 @@ pub struct FieldSpec {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum FieldType {
+    /// A single JSON type name: `string`, `number`, `integer`, `boolean`, `object` or `array`.
     One(String),
+    /// Any of several JSON type names (a JSON array in the document).
     Any(Vec<String>),
 }
 
@@ -62,6 +75,8 @@ impl FieldType {
         }
     }
 
+    /// Whether `v` has one of the named JSON types (`integer`: a number without fraction; an unknown name accepts
+    /// nothing).
     pub fn accepts(&self, v: &Value) -> bool {
         self.names().iter().any(|t| match t.as_str() {
             "string" => v.is_string(),

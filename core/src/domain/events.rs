@@ -10,26 +10,31 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+/// The EventBridge `source` of every wapipe event.
 pub const SOURCE: &str = "wapipe";
+/// The layout version of `detail`, carried in its `schema` field.
 pub const SCHEMA_VERSION: u64 = 1;
 
 macro_rules! event_types {
-    ($($variant:ident => $name:literal),+ $(,)?) => {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal),+ $(,)?) => {
         /// Every detail-type wapipe publishes.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum EventType {
-            $(#[serde(rename = $name)] $variant,)+
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)+
         }
 
         impl EventType {
+            /// Every detail-type, in declaration order.
             pub const ALL: &'static [EventType] = &[$(EventType::$variant,)+];
 
+            /// The detail-type string, e.g. `whatsapp.message.received`.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(EventType::$variant => $name,)+
                 }
             }
 
+            /// The [`EventType`] of a detail-type string; `None` for a string that is not one of wapipe's.
             pub fn parse(s: &str) -> Option<EventType> {
                 match s {
                     $($name => Some(EventType::$variant),)+
@@ -41,37 +46,67 @@ macro_rules! event_types {
 }
 
 event_types! {
+    /// A WhatsApp user sent a message to a business number (webhook-ingest).
     MessageReceived => "whatsapp.message.received",
+    /// Meta reported a status of an outbound message: sent, delivered, read, failed, … (webhook-ingest).
     MessageStatus => "whatsapp.message.status",
+    /// An outbound message failed; once per message, with its errors explained (status-tracker).
     MessageFailed => "whatsapp.message.failed",
+    /// A user completed a WhatsApp Flow (an `nfm_reply` named `flow`) (webhook-ingest).
     FlowCompleted => "whatsapp.flow.completed",
+    /// A flow changed status or raised an endpoint health alert (`flows` field) (webhook-ingest).
     FlowUpdated => "whatsapp.flow.updated",
+    /// A user submitted an address (an `nfm_reply` named `address_message`, India) (webhook-ingest).
     AddressReceived => "whatsapp.address.received",
+    /// A payment status webhook (`statuses[]` with `type: "payment"`, India) (webhook-ingest).
     PaymentUpdated => "whatsapp.payment.updated",
+    /// A payment configuration of the WABA changed (`payment_configuration_update`) (webhook-ingest).
     PaymentConfiguration => "whatsapp.payment.configuration",
+    /// A message template's status, quality, category or components changed (webhook-ingest).
     TemplateUpdated => "whatsapp.template.updated",
+    /// A business number's quality or messaging limit changed (`phone_number_quality_update`) (webhook-ingest).
     PhoneQuality => "whatsapp.phone.quality",
+    /// The review of a display name request (`phone_number_name_update`) (webhook-ingest).
     PhoneName => "whatsapp.phone.name",
+    /// The WABA changed: `account_update` or `business_capability_update` (webhook-ingest).
     AccountUpdated => "whatsapp.account.updated",
+    /// A user stopped, resumed or signed up to marketing messages (`user_preferences`) (webhook-ingest).
     UserPreferences => "whatsapp.user.preferences",
+    /// Value-level errors Meta reported in a `messages` change, not tied to one message (webhook-ingest).
     WebhookErrors => "whatsapp.webhook.errors",
+    /// A webhook change wapipe does not read, kept whole so nothing is dropped (webhook-ingest).
     WebhookUnknown => "whatsapp.webhook.unknown",
+    /// An inbound record that can never be processed was parked and acknowledged.
     IngestRejected => "whatsapp.ingest.rejected",
+    /// A request to send one WhatsApp message (docs/ARCHITECTURE.md §4), from other systems or payment-processor.
     SendRequested => "whatsapp.send.requested",
+    /// EUM accepted a send request's message; at most one per `request_id` (send-worker).
     SendAccepted => "whatsapp.send.accepted",
+    /// A send request refused before any call: invalid, outside the window, opted out, … (send-worker).
     SendRejected => "whatsapp.send.rejected",
+    /// EUM or Meta refused a send request's message for good (send-worker).
     SendFailed => "whatsapp.send.failed",
     // Payments (payment-processor): outcomes, rejections, reconciliation; commands it consumes.
+    /// An order is paid: a matching `captured` webhook or a `payment.mark-paid` command.
     PaymentCaptured => "whatsapp.payment.captured",
+    /// A payment attempt for an order failed; a later capture still moves the order.
     PaymentFailed => "whatsapp.payment.failed",
+    /// A payment webhook or payments command that cannot be applied, with a reason code.
     PaymentRejected => "whatsapp.payment.rejected",
+    /// The sweep found an order still pending, or a refund still requested or submitted, past the threshold.
     PaymentStale => "whatsapp.payment.stale",
+    /// Command: the PSP confirmed payment of an order WhatsApp reports no status for (Pix, boleto, links).
     PaymentMarkPaid => "whatsapp.payment.mark-paid",
+    /// Command: refund part or all of a captured order, idempotent by its `key`.
     RefundRequested => "whatsapp.refund.requested",
+    /// A refund moved: requested, submitted, completed or failed.
     RefundUpdated => "whatsapp.refund.updated",
+    /// Command: a refund's outcome learnt outside the gateway API (a finished manual refund).
     RefundSettled => "whatsapp.refund.settled",
     // Operations (dlq-drainer, quality-snapshotter).
+    /// The dlq-drainer parked a dead-lettered message after its replays.
     MessageParked => "whatsapp.message.parked",
+    /// A number's, template's or WABA's quality state really changed, with old and new values.
     QualityChanged => "whatsapp.quality.changed",
 }
 
@@ -84,16 +119,22 @@ impl std::fmt::Display for EventType {
 /// One domain event, ready for `PutEvents`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DomainEvent {
+    /// The EventBridge `detail-type`.
     pub detail_type: EventType,
+    /// The EventBridge `detail`: the common fields (`schema`, `event_id`, …) then the type's own.
     pub detail: Map<String, Value>,
 }
 
 /// The ids every event carries; the rest of `detail` is type-specific.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Envelope<'a> {
+    /// The deterministic event id (32 hex characters, see [`event_id`]).
     pub event_id: String,
+    /// When what the event reports happened; `occurred_at` in `detail` (RFC 3339, UTC).
     pub occurred_at: OffsetDateTime,
+    /// Meta's WhatsApp Business Account id; empty when unknown.
     pub waba_id: &'a str,
+    /// Meta's phone number id of the business number; empty when unknown.
     pub phone_number_id: &'a str,
 }
 
@@ -112,6 +153,7 @@ impl DomainEvent {
         DomainEvent { detail_type, detail }
     }
 
+    /// The `event_id` of `detail`; empty when it has none.
     pub fn event_id(&self) -> &str {
         self.detail.get("event_id").and_then(Value::as_str).unwrap_or_default()
     }

@@ -17,13 +17,16 @@ use super::events::DomainEvent;
 use super::keys::Key;
 use crate::domain::table::Write;
 
+/// One unit of ingest work: its mark, the writes around its events, and the events (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct IngestPlan {
     /// What this unit is, for logs and summaries (e.g. `message wamid.X`); no personal data.
     pub label: String,
     /// The item whose existence means "done".
     pub mark: Key,
+    /// Idempotent state writes run before publishing, which consumers may read (e.g. the contact's 24-hour window).
     pub before: Vec<Write>,
+    /// The domain events to publish, each with a deterministic `event_id`.
     pub events: Vec<DomainEvent>,
     /// Writes after publishing; includes the write of `mark`.
     pub after: Vec<Write>,
@@ -45,6 +48,7 @@ pub struct NormalizeContext<'a> {
 }
 
 impl<'a> NormalizeContext<'a> {
+    /// A context with the defaults: marks kept 7 days, message records kept, raw JSON inlined up to 64 KiB.
     pub fn new(context: &'a EumContext, now: OffsetDateTime) -> Self {
         NormalizeContext {
             context,

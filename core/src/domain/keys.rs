@@ -3,9 +3,13 @@
 
 /// The table's attribute names.
 pub const PK: &str = "pk";
+/// The sort key attribute.
 pub const SK: &str = "sk";
+/// The partition key attribute of the `GSI1` index.
 pub const GSI1PK: &str = "gsi1pk";
+/// The sort key attribute of the `GSI1` index.
 pub const GSI1SK: &str = "gsi1sk";
+/// The name of the table's one global secondary index (projection ALL).
 pub const GSI1: &str = "GSI1";
 /// TTL attribute: epoch seconds.
 pub const EXPIRES_AT: &str = "expires_at";
@@ -13,7 +17,9 @@ pub const EXPIRES_AT: &str = "expires_at";
 /// A full primary key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
+    /// The partition key (`pk`), e.g. `MSG#{wamid}`.
     pub pk: String,
+    /// The sort key (`sk`), e.g. `MSG`.
     pub sk: String,
 }
 
@@ -105,10 +111,12 @@ pub fn analytics_day(kind: &str, day: &str) -> String {
     format!("ANALYTICS#{kind}#{day}")
 }
 
+/// A number's merged quality state: `QUALITY#{phone}` / `LATEST`.
 pub fn quality_latest(phone_number_id: &str) -> Key {
     Key::new(format!("QUALITY#{phone_number_id}"), "LATEST")
 }
 
+/// A quality history row of a number at a time: `QUALITY#{phone}` / `AT#{rfc3339}`.
 pub fn quality_at(phone_number_id: &str, rfc3339: &str) -> Key {
     Key::new(format!("QUALITY#{phone_number_id}"), format!("AT#{rfc3339}"))
 }
@@ -141,6 +149,7 @@ pub fn pace_marketing_second(phone_number_id: &str, epoch_secs: i64) -> Key {
     Key::new(format!("PACE#{phone_number_id}#MARKETING"), format!("SEC#{epoch_secs}"))
 }
 
+/// A flow token's session: `FLOW#{token}` / `SESSION`.
 pub fn flow_session(flow_token: &str) -> Key {
     Key::new(format!("FLOW#{flow_token}"), "SESSION")
 }
@@ -174,6 +183,7 @@ pub fn flow_data(table: &str, key: &str) -> Key {
     Key::new(flow_data_partition(table), key)
 }
 
+/// Partition of one declarative-flow data table: `FLOWDATA#{table}`.
 pub fn flow_data_partition(table: &str) -> String {
     format!("FLOWDATA#{table}")
 }
@@ -187,6 +197,7 @@ pub fn flow_registry(waba_id: &str, flow_id: &str) -> Key {
 /// Sort-key prefix of the flows recorded in a [`flow_registry_partition`].
 pub const FLOW_REGISTRY_PREFIX: &str = "FLOW#";
 
+/// Partition of the flows recorded for one WABA: `FLOWREG#{waba}`.
 pub fn flow_registry_partition(waba_id: &str) -> String {
     format!("FLOWREG#{waba_id}")
 }
@@ -197,14 +208,17 @@ pub fn business_profile(phone_number_id: &str) -> Key {
     Key::new(business_profile_partition(phone_number_id), "CURRENT")
 }
 
+/// One version of a number's business profile: `BIZPROFILE#{phone}` / `V#{version:06}`.
 pub fn business_profile_version(phone_number_id: &str, version: u64) -> Key {
     Key::new(business_profile_partition(phone_number_id), format!("{PROFILE_VERSION_PREFIX}{version:06}"))
 }
 
+/// Partition of a number's business profile and its versions: `BIZPROFILE#{phone}`.
 pub fn business_profile_partition(phone_number_id: &str) -> String {
     format!("BIZPROFILE#{phone_number_id}")
 }
 
+/// Sort-key prefix of the business profile versions (`V#{n:06}`).
 pub const PROFILE_VERSION_PREFIX: &str = "V#";
 
 /// A catalog product mirrored locally (EUM has no catalog API): `CATALOG#{catalog}` / `PRODUCT#{retailer_id}`.
@@ -212,10 +226,12 @@ pub fn catalog_product(catalog_id: &str, retailer_id: &str) -> Key {
     Key::new(catalog_partition(catalog_id), format!("{CATALOG_PRODUCT_PREFIX}{retailer_id}"))
 }
 
+/// Partition of a locally mirrored catalog: `CATALOG#{catalog}`.
 pub fn catalog_partition(catalog_id: &str) -> String {
     format!("CATALOG#{catalog_id}")
 }
 
+/// Sort-key prefix of the products in a [`catalog_partition`].
 pub const CATALOG_PRODUCT_PREFIX: &str = "PRODUCT#";
 
 /// Group metadata (local only): `GROUPS#{phone}` / `GROUP#{group_id}`.
@@ -226,6 +242,7 @@ pub fn group(phone_number_id: &str, group_id: &str) -> Key {
 /// Sort-key prefix of the groups in a [`group_partition`].
 pub const GROUP_PREFIX: &str = "GROUP#";
 
+/// Partition of a number's group metadata: `GROUPS#{phone}`.
 pub fn group_partition(phone_number_id: &str) -> String {
     format!("GROUPS#{phone_number_id}")
 }
@@ -240,10 +257,12 @@ pub fn runbook_ack(capability_id: &str, rfc3339: &str, subject: &str) -> Key {
     Key::new(runbook_partition(capability_id), format!("{rfc3339}#{subject}"))
 }
 
+/// Partition of the runbook acknowledgements of one capability: `RUNBOOK#{capability}`.
 pub fn runbook_partition(capability_id: &str) -> String {
     format!("RUNBOOK#{capability_id}")
 }
 
+/// An order, by its `reference_id`: `PAYMENT#{reference_id}` / `PAYMENT`.
 pub fn payment(reference_id: &str) -> Key {
     Key::new(format!("PAYMENT#{reference_id}"), "PAYMENT")
 }

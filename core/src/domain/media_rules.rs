@@ -4,7 +4,9 @@
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct MediaRuleError {
+    /// The field at fault: `content_type` (a MIME type EUM does not accept) or `size` (empty or over the kind's limit).
     pub field: &'static str,
+    /// Why, for people (e.g. the size and the limit, in bytes).
     pub message: String,
 }
 

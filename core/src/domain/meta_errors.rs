@@ -19,6 +19,7 @@ pub enum Retry {
 }
 
 impl Retry {
+    /// Whether any retry can help (every class but [`Retry::Never`]).
     pub fn is_retryable(self) -> bool {
         !matches!(self, Retry::Never)
     }
@@ -27,8 +28,11 @@ impl Retry {
 /// One known error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct MetaError {
+    /// Meta's error code (e.g. 131026), as in the `errors[].code` of a status or an API error.
     pub code: i64,
+    /// What the code means, in a short phrase.
     pub meaning: &'static str,
+    /// Whether and how to retry a message that failed with it.
     pub retry: Retry,
     /// Needs an operator (quality, account, billing): raise an alarm.
     pub alert: bool,

@@ -22,6 +22,7 @@ pub struct Poison<'a> {
     pub source: &'a str,
     /// SQS message id (stable across redeliveries) or a caller-chosen id.
     pub record_id: &'a str,
+    /// The record's body as received; stored whole, and its SHA-256 keys the mark (one park per distinct body).
     pub body: &'a str,
     /// Why it can never succeed: layer, field and problem.
     pub reason: &'a str,

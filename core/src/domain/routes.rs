@@ -8,10 +8,15 @@ use crate::domain::events::EventType;
 /// A wapipe function that consumes domain events through its own SQS queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Consumer {
+    /// `status-tracker`: message statuses, and inbound replies (clicks on template sends).
     StatusTracker,
+    /// `payment-processor`: payment webhooks and the refund and mark-paid commands.
     PaymentProcessor,
+    /// `quality-snapshotter`: phone quality, template and account updates.
     QualitySnapshotter,
+    /// `send-worker`: send requests.
     SendWorker,
+    /// `flow-endpoint`: flow completions, stored beside their session.
     FlowEndpoint,
 }
 
@@ -33,10 +38,13 @@ impl Consumer {
 pub struct Route {
     /// Logical name of the rule in the stack.
     pub rule: &'static str,
+    /// The function whose queue the rule targets.
     pub consumer: Consumer,
+    /// The detail-types the rule matches (source `wapipe`).
     pub detail_types: &'static [EventType],
 }
 
+/// Every rule of the stack (docs/ARCHITECTURE.md §1.2); each detail-type is routed here or is in [`PUBLIC_ONLY`].
 pub const ROUTES: &[Route] = &[
     Route { rule: "SendRule", consumer: Consumer::SendWorker, detail_types: &[EventType::SendRequested] },
     // Statuses move the machine; received replies to template sends count as template clicks.

@@ -20,17 +20,29 @@ pub const CALLBACK_PREFIX: &str = "wapipe:";
 pub const CALLBACK_MAX_LEN: usize = 512;
 
 // Attributes of the send record.
+/// The send record's state: `sending`, `unknown`, `retrying`, `accepted`, `rejected` or `failed`.
 pub const STATE: &str = "state";
+/// The message id EUM's `SendWhatsAppMessage` answered with (not Meta's wamid).
 pub const EUM_MESSAGE_ID: &str = "eum_message_id";
+/// Meta's wamid of the message, once a status linked it (the status tracker adds it if missing).
 pub const WAMID: &str = "wamid";
+/// The recipient, as the request's `to`.
 pub const TO: &str = "to";
+/// Meta's phone number id of the sending number.
 pub const PHONE_NUMBER_ID: &str = "phone_number_id";
+/// Meta's WhatsApp Business Account id of the sending number.
 pub const WABA_ID: &str = "waba_id";
+/// The outbound message's kind: its `type`, or `interactive.<type>` (`text`, `template`, `interactive.list`, …).
 pub const MESSAGE_TYPE: &str = "message_type";
+/// The template's name, for a template message.
 pub const TEMPLATE_NAME: &str = "template_name";
+/// The template's language code, for a template message.
 pub const TEMPLATE_LANGUAGE: &str = "template_language";
+/// The template's category (`marketing`, `utility` or `authentication`), when known.
 pub const TEMPLATE_CATEGORY: &str = "template_category";
+/// When the request was first recorded (RFC 3339).
 pub const REQUESTED_AT: &str = "requested_at";
+/// When EUM accepted the message (RFC 3339).
 pub const SENT_AT: &str = "sent_at";
 /// On the message record: the request that sent it.
 pub const REQUEST_ID: &str = "request_id";

@@ -6,12 +6,16 @@ use sha2::Sha256;
 
 const PREFIX: &str = "sha256=";
 
+/// Why a direct webhook's `X-Hub-Signature-256` is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
+    /// No header, or an empty one.
     #[error("missing X-Hub-Signature-256 header")]
     Missing,
+    /// Not `sha256=` followed by 64 hex digits; says which part is wrong.
     #[error("malformed X-Hub-Signature-256 header: {0}")]
     Malformed(&'static str),
+    /// Well formed, but not the HMAC-SHA256 of the body under the app secret.
     #[error("X-Hub-Signature-256 does not match the body")]
     Mismatch,
 }
@@ -41,12 +45,16 @@ pub fn sign(app_secret: &[u8], body: &[u8]) -> String {
     format!("{PREFIX}{}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Why the GET subscription handshake is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
+    /// `hub.mode` is missing or not `subscribe`.
     #[error("hub.mode must be `subscribe`")]
     Mode,
+    /// `hub.verify_token` differs from the configured token (or none is configured).
     #[error("hub.verify_token does not match")]
     Token,
+    /// `hub.challenge` is missing or empty.
     #[error("hub.challenge is missing")]
     Challenge,
 }

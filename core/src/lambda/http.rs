@@ -7,28 +7,38 @@ use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, L
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use base64::Engine;
 
+/// A request to a Function URL (or to `wapipe dev`), its body decoded.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRequest {
+    /// The HTTP method in upper case (`GET`, `POST`).
     pub method: String,
+    /// The raw path (`rawPath`), without the query string.
     pub path: String,
     /// Raw query string, without `?`.
     pub query: String,
     /// Header names in lower case.
     pub headers: BTreeMap<String, String>,
+    /// The body's bytes, base64-decoded when the Function URL marked it so.
     pub body: Vec<u8>,
 }
 
+/// A function's answer, as the Function URL sends it back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// The `Content-Type` header: the only header sent.
     pub content_type: &'static str,
+    /// The body, as text.
     pub body: String,
 }
 
 impl HttpResponse {
+    /// A `text/plain; charset=utf-8` answer.
     pub fn text(status: u16, body: impl Into<String>) -> Self {
         HttpResponse { status, content_type: "text/plain; charset=utf-8", body: body.into() }
     }
+    /// An `application/json` answer holding `body`.
     pub fn json(status: u16, body: &serde_json::Value) -> Self {
         HttpResponse { status, content_type: "application/json", body: body.to_string() }
     }

@@ -6,12 +6,14 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 
 /// An outcome that asks SQS to deliver its record again.
 pub trait Retryable {
+    /// True when SQS must deliver the record again (its id goes into `batchItemFailures`).
     fn is_retry(&self) -> bool;
 }
 
 /// One outcome per record of a batch, in input order: (record id, outcome).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchReport<O> {
+    /// (record id, outcome) per record, in input order; the id is SQS's `messageId`.
     pub outcomes: Vec<(String, O)>,
 }
 

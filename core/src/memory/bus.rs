@@ -14,6 +14,7 @@ pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
 
 type Subscriber = Arc<dyn Fn(&DomainEvent) + Send + Sync>;
 
+/// In-memory [`Bus`] with `PutEvents`' limits (10 entries, 256 KiB a call); see the module docs.
 #[derive(Default)]
 pub struct MemoryBus {
     events: Mutex<Vec<DomainEvent>>,
@@ -33,6 +34,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl MemoryBus {
+    /// An empty bus: no events, no subscribers, no faults, no latency.
     pub fn new() -> MemoryBus {
         MemoryBus::default()
     }
@@ -72,6 +74,7 @@ impl MemoryBus {
         lock(&self.subscribers).push(Arc::new(f));
     }
 
+    /// Its fault-injection handle: failed `put_events` calls, or refused entries of a detail-type.
     pub fn faults(&self) -> &Faults {
         &self.faults
     }

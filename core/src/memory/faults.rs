@@ -35,6 +35,7 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// A handle with nothing injected.
     pub fn new() -> Faults {
         Faults::default()
     }

@@ -20,15 +20,21 @@ use std::time::Duration;
 /// The services a spec names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Service {
+    /// DynamoDB (`dynamodb` in a spec): the in-memory store.
     DynamoDb,
+    /// EventBridge (`eventbridge`): the in-memory bus.
     EventBridge,
+    /// SQS (`sqs`): the in-memory queues.
     Sqs,
+    /// EUM Social (`eum`): the sandbox's sends and number lookups.
     Eum,
 }
 
 impl Service {
+    /// Every service, in declaration order (which indexes the call counts).
     pub const ALL: [Service; 4] = [Service::DynamoDb, Service::EventBridge, Service::Sqs, Service::Eum];
 
+    /// The name a spec uses: `dynamodb`, `eventbridge`, `sqs` or `eum`.
     pub fn name(self) -> &'static str {
         match self {
             Service::DynamoDb => "dynamodb",
@@ -46,10 +52,13 @@ impl Service {
 /// How long one call takes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Delay {
+    /// Always this long.
     Fixed(Duration),
     /// Log-normal with this median and 99th percentile.
     Percentiles {
+        /// The median.
         p50: Duration,
+        /// The 99th percentile; not below `p50`.
         p99: Duration,
     },
 }
@@ -58,13 +67,16 @@ pub enum Delay {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("latency spec `{part}`: {problem} (expected e.g. dynamodb=5ms,eventbridge=20ms,sqs=10ms,eum=150ms; a p50/p99 pair as dynamodb=5ms/40ms)")]
 pub struct SpecError {
+    /// The comma-separated part at fault, as written.
     pub part: String,
+    /// What is wrong with it.
     pub problem: String,
 }
 
 /// Per-service latency; services not named take no time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LatencySpec {
+    /// How long a call to each service takes; a service missing here takes no time.
     pub delays: BTreeMap<Service, Delay>,
 }
 
@@ -72,6 +84,8 @@ pub struct LatencySpec {
 pub const TYPICAL: &str = "dynamodb=5ms,eventbridge=20ms,sqs=10ms,eum=150ms";
 
 impl LatencySpec {
+    /// Parse comma-separated `service=duration` parts (`5ms`, `1s`, `250us`; at most 60 s), or
+    /// `service=p50/p99` (`5ms/40ms`). Each service at most once; an empty spec names none.
     pub fn parse(spec: &str) -> Result<LatencySpec, SpecError> {
         let mut delays = BTreeMap::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -102,6 +116,7 @@ impl LatencySpec {
         LatencySpec { delays: Service::ALL.into_iter().map(|s| (s, Delay::Fixed(Duration::from_millis(1)))).collect() }
     }
 
+    /// The [`TYPICAL`] latencies.
     pub fn typical() -> LatencySpec {
         // The constant is valid; a failure here is a programming error caught by the tests.
         LatencySpec::parse(TYPICAL).unwrap_or_default()
@@ -131,6 +146,7 @@ pub struct Latency {
 }
 
 impl Latency {
+    /// A simulation of `spec` with every call count at zero; share the `Arc` between adapters.
     pub fn new(spec: LatencySpec) -> Arc<Latency> {
         Arc::new(Latency { spec, seed: Mutex::new(0x9E37_79B9_7F4A_7C15), calls: Default::default() })
     }
@@ -145,6 +161,7 @@ impl Latency {
         Service::ALL.into_iter().map(|s| (s.name(), self.calls(s))).collect()
     }
 
+    /// Set every call count back to zero.
     pub fn reset(&self) {
         for c in &self.calls {
             c.store(0, Ordering::Relaxed);
@@ -198,6 +215,7 @@ impl Latency {
 pub struct LatencySlot(Mutex<Option<Arc<Latency>>>);
 
 impl LatencySlot {
+    /// Simulate `latency` on every call from now on.
     pub fn set(&self, latency: Arc<Latency>) {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(latency);
     }
@@ -207,6 +225,7 @@ impl LatencySlot {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
+    /// Count a call to `service` and wait as long as it takes; at once when no latency is set.
     pub async fn wait(&self, service: Service) {
         let latency = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(l) = latency {

@@ -20,6 +20,7 @@ use super::latency::{Latency, LatencySlot, Service};
 use crate::ports::{OutgoingMessage, PortError, PortResult, Queue, QueueDepth, QueueMessage};
 
 const SERVICE: &str = "memory-queue";
+/// The visibility timeout of a queue created on first use (SQS's default, 30 s).
 pub const DEFAULT_VISIBILITY: Duration = Duration::from_secs(30);
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
@@ -107,6 +108,7 @@ impl QueueState {
     }
 }
 
+/// In-memory [`Queue`]: see the module docs.
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
     queues: Mutex<HashMap<String, QueueState>>,
@@ -120,6 +122,7 @@ fn permanent(op: &'static str, message: impl Into<String>) -> PortError {
 }
 
 impl MemoryQueue {
+    /// No queues yet: each is created on first use.
     pub fn new() -> MemoryQueue {
         MemoryQueue::default()
     }
@@ -148,6 +151,7 @@ impl MemoryQueue {
         sent.into_iter().map(|m| m.body.clone()).collect()
     }
 
+    /// Its fault-injection handle: failed `send`, `receive`, `delete`, … calls.
     pub fn faults(&self) -> &Faults {
         &self.faults
     }

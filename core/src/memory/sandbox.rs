@@ -27,16 +27,24 @@ pub enum Playback {
     /// sent → delivered.
     Delivered,
     /// failed with this Meta error code and title (no `sent` before it).
-    Failed { code: i64, title: String },
+    Failed {
+        /// Meta's error code (e.g. 131026, message undeliverable).
+        code: i64,
+        /// The error's title, also used as its message and details.
+        title: String,
+    },
 }
 
 /// One message the sandbox accepted.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SandboxSend {
+    /// The id answered to the caller in place of EUM's (UUID-like).
     pub eum_message_id: String,
     /// The wamid Meta would assign (used in the played-back statuses).
     pub wamid: String,
+    /// The sending number as the caller named it (Meta id, EUM id or ARN).
     pub origination_phone_number_id: String,
+    /// The Cloud API version the caller asked for (`v20.0`, …).
     pub meta_api_version: String,
     /// The decoded Cloud API JSON.
     pub message: Value,
@@ -130,6 +138,7 @@ impl Sandbox {
         std::mem::take(&mut self.lock().pending)
     }
 
+    /// The linked numbers: the sample number first, then those added.
     pub fn phones(&self) -> &[LinkedPhone] {
         &self.phones
     }

@@ -27,6 +27,7 @@ fn not_found(what: &str, id: &str) -> MessagingError {
 }
 
 impl SandboxAccounts {
+    /// The WABAs of these numbers (grouped by `waba_id`), every number rated `GREEN` until set.
     pub fn new(phones: &[LinkedPhone]) -> SandboxAccounts {
         SandboxAccounts { phones: phones.to_vec(), ratings: Mutex::default(), page_size: 10 }
     }

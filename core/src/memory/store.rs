@@ -26,6 +26,7 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty table.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
     }
@@ -41,14 +42,17 @@ impl MemoryStore {
         self.lock().values().cloned().collect()
     }
 
+    /// How many items it holds.
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
+    /// True when it holds no item.
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }
 
+    /// Its fault-injection handle: failed calls, or every call touching some partition keys.
     pub fn faults(&self) -> &Faults {
         &self.faults
     }

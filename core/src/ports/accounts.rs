@@ -17,9 +17,11 @@ use crate::ports::messaging::MessagingError;
 pub struct WabaSummary {
     /// EUM's id (`waba-…`), the `id` of the other calls.
     pub id: String,
+    /// The WABA's ARN in EUM (`arn`).
     pub arn: String,
     /// Meta's WABA id.
     pub meta_waba_id: String,
+    /// The WABA's name (`wabaName`).
     pub name: String,
     /// `COMPLETE` | `INCOMPLETE`.
     pub registration_status: String,
@@ -32,29 +34,35 @@ pub struct WabaSummary {
 pub struct PhoneNumber {
     /// EUM's id (`phone-number-id-…`).
     pub eum_phone_number_id: String,
+    /// The number's ARN in EUM (`arn`).
     pub arn: String,
     /// Meta's phone_number_id.
     pub meta_phone_number_id: String,
     /// E.164 (`+1…`).
     pub phone_number: String,
+    /// The number as WhatsApp displays it (`displayPhoneNumber`).
     pub display_phone_number: String,
     /// The verified display name.
     pub display_name: String,
     /// Meta's rating, verbatim (GREEN | YELLOW | RED | UNKNOWN expected); empty when absent.
     pub quality_rating: String,
+    /// Where Meta keeps the number's data at rest (`dataLocalizationRegion`, e.g. `IN`); `None` when unset.
     pub data_localization_region: Option<String>,
 }
 
 /// A WABA with its phone numbers (`GetLinkedWhatsAppBusinessAccount`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WabaDetail {
+    /// The WABA itself, with the fields of the list.
     pub summary: WabaSummary,
+    /// Its phone numbers (`phoneNumbers`).
     pub phones: Vec<PhoneNumber>,
 }
 
 /// One phone number's detail (`GetLinkedWhatsAppBusinessAccountPhoneNumber`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PhoneDetail {
+    /// The number (`phoneNumber`).
     pub phone: PhoneNumber,
     /// EUM id (`waba-…`) of the WABA it belongs to.
     pub linked_waba_id: String,
@@ -63,6 +71,7 @@ pub struct PhoneDetail {
 /// One page of linked WABAs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WabaPage {
+    /// The linked WABAs of this page.
     pub wabas: Vec<WabaSummary>,
     /// Pass back to get the next page; `None` on the last.
     pub next_token: Option<String>,

@@ -16,32 +16,51 @@ use crate::ports::messaging::MessagingError;
 /// One message template as `ListWhatsAppMessageTemplates` lists it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TemplateSummary {
+    /// The template's name (`templateName`), shared by its language versions.
     pub name: String,
+    /// Meta's id of this language version (`metaTemplateId`).
     pub meta_template_id: String,
+    /// Meta's review status (`templateStatus`: `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, …).
     pub status: String,
+    /// Meta's quality rating of the template (`templateQualityScore`); empty when EUM gives none.
     pub quality_score: String,
+    /// The language code (`templateLanguage`, e.g. `en_US`).
     pub language: String,
+    /// `templateCategory`: `MARKETING`, `UTILITY` or `AUTHENTICATION`.
     pub category: String,
 }
 
+/// One page of `ListWhatsAppMessageTemplates`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TemplatePage {
+    /// The templates of this page, as EUM ordered them.
     pub templates: Vec<TemplateSummary>,
+    /// Pass back to get the next page; `None` on the last.
     pub next_token: Option<String>,
 }
 
 /// Which template a get/update addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TemplateRef {
+    /// By Meta's template id (`metaTemplateId`): one language version.
     MetaId(String),
-    NameLanguage { name: String, language: String },
+    /// By name and language code: the one language version of that name.
+    NameLanguage {
+        /// The template's name (`templateName`).
+        name: String,
+        /// Its language code (`templateLanguageCode`, e.g. `en_US`).
+        language: String,
+    },
 }
 
 /// What `CreateWhatsAppMessageTemplate` (and from-library) answered.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CreatedTemplate {
+    /// Meta's id of the new template (`metaTemplateId`).
     pub meta_template_id: String,
+    /// Meta's review status right after creation (`templateStatus`, e.g. `PENDING`).
     pub status: String,
+    /// The category Meta recorded (`category`).
     pub category: String,
 }
 
@@ -50,9 +69,11 @@ pub struct CreatedTemplate {
 pub struct TemplateUpdate {
     /// `named` | `positional`.
     pub parameter_format: Option<String>,
+    /// The new `templateCategory` (`MARKETING`, `UTILITY`, `AUTHENTICATION`).
     pub category: Option<String>,
     /// The new components (a JSON array; sent as the `templateComponents` blob).
     pub components: Option<serde_json::Value>,
+    /// `ctaUrlLinkTrackingOptedOut`: true turns Meta's click tracking of URL buttons off.
     pub cta_url_link_tracking_opted_out: Option<bool>,
 }
 
@@ -60,7 +81,10 @@ pub struct TemplateUpdate {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeleteScope {
     /// The one language version with this Meta id.
-    OneLanguage { meta_template_id: String },
+    OneLanguage {
+        /// Meta's id of that version (`metaTemplateId`).
+        meta_template_id: String,
+    },
     /// Every language of the name (`deleteAllTemplates=true`).
     AllLanguages,
 }
@@ -68,40 +92,60 @@ pub enum DeleteScope {
 /// A template of Meta's library.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LibraryTemplate {
+    /// The library template's name (`templateName`): what [`FromLibrary::library_template_name`] takes.
     pub name: String,
+    /// The language code (`templateLanguage`).
     pub language: String,
+    /// `templateCategory` (`UTILITY`, `AUTHENTICATION`, …).
     pub category: String,
+    /// Meta's topic of the template (`templateTopic`), a filter of `list_library`.
     pub topic: String,
+    /// Meta's use case of the template (`templateUseCase`), a filter of `list_library`.
     pub use_case: String,
+    /// The body text with its `{{n}}` placeholders (`templateBody`).
     pub body: String,
+    /// Meta's id of the library template (`templateId`).
     pub id: String,
 }
 
+/// One page of `ListWhatsAppTemplateLibrary`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LibraryPage {
+    /// The library templates of this page that match the filters.
     pub templates: Vec<LibraryTemplate>,
+    /// Pass back to get the next page; `None` on the last.
     pub next_token: Option<String>,
 }
 
 /// A new template made from a library template.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FromLibrary {
+    /// The name of the new template in the WABA (`templateName`).
     pub template_name: String,
+    /// The library template to copy (`libraryTemplateName`, a [`LibraryTemplate::name`]).
     pub library_template_name: String,
+    /// The new template's `templateCategory`.
     pub category: String,
+    /// The new template's language code (`templateLanguage`, e.g. `en_US`).
     pub language: String,
 }
 
 /// Where media comes from or goes to besides EUM.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum S3Location {
+    /// An S3 object (`S3File`) that EUM reads or writes itself.
     File {
+        /// The bucket name (`bucketName`).
         bucket: String,
+        /// The object key. When EUM copies media here it appends Meta's media id to the key
+        /// (docs/PROTOCOL.md §2.3).
         key: String,
     },
     /// A presigned URL with the headers the signer requires (`Content-Type` for uploads).
     Presigned {
+        /// The presigned URL: EUM reads it for an upload and writes to it for a download.
         url: String,
+        /// Header name → value, exactly as signed.
         headers: BTreeMap<String, String>,
     },
 }
@@ -122,6 +166,7 @@ impl S3Location {
 /// Metadata of stored media (`GetWhatsAppMessageMedia`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MediaInfo {
+    /// The media's MIME type (`mimeType`, e.g. `image/jpeg`).
     pub mime_type: String,
     /// As EUM reports it: kilobytes.
     pub file_size_kb: i64,
@@ -130,35 +175,54 @@ pub struct MediaInfo {
 /// `CreateWhatsAppFlow`'s input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NewFlow {
+    /// `flowName`: 1 to 200 characters, unique in the WABA.
     pub name: String,
+    /// 1 to 9 of Meta's flow categories (`SIGN_UP`, `APPOINTMENT_BOOKING`, `OTHER`, …).
     pub categories: Vec<String>,
+    /// The Flow JSON (`flowJson`, at most 10 MiB); `None` to add it later with `update_flow_assets`.
     pub flow_json: Option<Vec<u8>>,
+    /// Publish at once (`publish`) rather than leave a draft; publishing cannot be undone.
     pub publish: bool,
+    /// Start from a copy of this existing flow (`cloneFlowId`).
     pub clone_flow_id: Option<String>,
+    /// The data-exchange endpoint (`endpointUri`) of an endpoint-powered flow.
     pub endpoint_uri: Option<String>,
 }
 
 /// `UpdateWhatsAppFlow`'s optional changes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlowUpdate {
+    /// A new `flowName`; `None` keeps it.
     pub name: Option<String>,
+    /// New categories, replacing the old ones; `None` keeps them.
     pub categories: Option<Vec<String>>,
+    /// A new data-exchange endpoint (`endpointUri`); `None` keeps it.
     pub endpoint_uri: Option<String>,
+    /// Attach this Meta app (`metaAppId`), whose secret lets the endpoint check `X-Hub-Signature-256`;
+    /// one-way: EUM's own app cannot be attached again (docs/PROTOCOL.md §11.7).
     pub meta_app_id: Option<String>,
 }
 
 /// A flow as EUM describes it (list rows fill the first fields only).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FlowInfo {
+    /// Meta's flow id (`flowId`).
     pub flow_id: String,
+    /// `flowName`.
     pub name: String,
+    /// `flowStatus`: `DRAFT`, `PUBLISHED`, `DEPRECATED`, `BLOCKED` or `THROTTLED`.
     pub status: String,
+    /// Meta's flow categories (`SIGN_UP`, `OTHER`, …).
     pub categories: Vec<String>,
+    /// Meta's validation errors of the Flow JSON, as text; empty when it is valid.
     pub validation_errors: Vec<String>,
+    /// The Flow JSON version (`jsonVersion`, e.g. `7.3`); `GetWhatsAppFlow` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub json_version: Option<String>,
+    /// The data-exchange endpoint (`endpointUri`); `GetWhatsAppFlow` only, `None` without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint_uri: Option<String>,
+    /// A web preview of the flow (`preview.previewUrl`); `GetWhatsAppFlow` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview_url: Option<String>,
     /// `can_send_message` of the health status (`AVAILABLE`, `BLOCKED`, …).
@@ -166,28 +230,42 @@ pub struct FlowInfo {
     pub can_send_message: Option<String>,
 }
 
+/// One page of `ListWhatsAppFlows`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlowPage {
+    /// The flows of this page (the list fields of [`FlowInfo`] only).
     pub flows: Vec<FlowInfo>,
+    /// Pass back to get the next page; `None` on the last.
     pub next_token: Option<String>,
 }
 
+/// A shareable web preview of a flow (`GetWhatsAppFlowPreview`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FlowPreview {
+    /// Meta's flow id (`flowId`).
     pub flow_id: String,
+    /// The preview URL (`previewUrl`); empty when EUM returned no preview.
     pub url: String,
+    /// When the URL stops working (`expiresAt`, as EUM gives it); empty without a preview.
     pub expires_at: String,
 }
 
+/// One asset of a flow (`ListWhatsAppFlowAssets`): a flow has one, its Flow JSON.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FlowAsset {
+    /// The asset's name (`name`).
     pub name: String,
+    /// Meta's asset type (`assetType`, `FLOW_JSON`).
     pub asset_type: String,
+    /// Where to download the asset (`downloadUrl`).
     pub download_url: String,
 }
 
+/// A number's business public key (`GetWhatsAppBusinessPublicKey`), which WhatsApp clients
+/// use to encrypt Flows data-exchange requests.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PublicKey {
+    /// The key in PEM (`businessPublicKey`); empty when none is set.
     pub pem: String,
     /// `VALID` | `MISMATCH`.
     pub signature_status: String,
@@ -196,6 +274,7 @@ pub struct PublicKey {
 /// A number's call settings (EUM's `WhatsAppCallSettings`, without call hours).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CallSettings {
+    /// Whether the number takes WhatsApp calls (`callEnabled`).
     pub call_enabled: bool,
     /// `DEFAULT` | `DISABLE_ALL`.
     pub call_icon_visibility: Option<String>,
@@ -208,17 +287,25 @@ pub struct CallSettings {
 pub enum AdminError {
     /// Bad input, found before any call; `field` names it (a JSON path for definitions).
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        /// The input at fault: an argument's name, or a JSON path inside a definition.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// EUM refused the call or did not answer (classified as every EUM error is).
     #[error(transparent)]
     Eum(#[from] MessagingError),
 }
 
 impl AdminError {
+    /// An [`AdminError::Invalid`] for `field`.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AdminError {
         AdminError::Invalid { field: field.into(), message: message.into() }
     }
 }
 
+/// What every [`Admin`] call returns.
 pub type AdminResult<T> = Result<T, AdminError>;
 
 /// Media kinds and limits EUM accepts (docs/PROTOCOL.md §2.3), checked before upload.

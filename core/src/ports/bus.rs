@@ -8,8 +8,17 @@ use crate::domain::events::DomainEvent;
 /// Result of one entry of a `put_events` call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EntryResult {
+    /// EventBridge accepted the event.
     Ok,
-    Failed { code: String, message: String, retryable: bool },
+    /// EventBridge refused the event; the others of the call may still have been published.
+    Failed {
+        /// EventBridge's `ErrorCode` for the entry (`ThrottlingException`, `MalformedDetail`, …).
+        code: String,
+        /// EventBridge's `ErrorMessage`; may be empty.
+        message: String,
+        /// Whether sending the same entry again may succeed (throttling, internal failures).
+        retryable: bool,
+    },
 }
 
 /// The event bus (EventBridge `PutEvents`).

@@ -2,9 +2,11 @@
 
 /// Wall-clock time, injectable for tests.
 pub trait Clock: Send + Sync {
+    /// The current time (UTC for the real clock).
     fn now(&self) -> time::OffsetDateTime;
 }
 
+/// The real clock: the system time in UTC.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 

@@ -16,6 +16,7 @@ pub struct RefundCall {
     pub payment_id: String,
     /// Minor units.
     pub amount: i64,
+    /// The order's ISO 4217 currency code (`INR`, …).
     pub currency: String,
 }
 
@@ -26,6 +27,7 @@ pub enum GatewayStatus {
     Pending,
     /// Money returned (Razorpay `processed`).
     Processed,
+    /// The gateway gave up on the refund (Razorpay `failed`): the money was not returned.
     Failed,
 }
 
@@ -33,7 +35,14 @@ pub enum GatewayStatus {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RefundAnswer {
     /// The gateway has the refund (created now, or found by its key).
-    Gateway { id: String, status: GatewayStatus, amount: i64 },
+    Gateway {
+        /// The gateway's refund id.
+        id: String,
+        /// Where the refund stands.
+        status: GatewayStatus,
+        /// The amount refunded, in minor units, as the gateway reports it.
+        amount: i64,
+    },
     /// Nothing to call: an operator makes the refund and reports it (`refund-done`).
     AwaitingOperator,
 }
@@ -43,14 +52,25 @@ pub enum RefundAnswer {
 pub enum GatewayError {
     /// 5xx, 429, timeouts, a lost answer: call again (the adapter looks the key up first).
     #[error("gateway {gateway}: {message} (retryable)")]
-    Retryable { gateway: &'static str, message: String },
+    Retryable {
+        /// The adapter's name ([`Gateway::name`]).
+        gateway: &'static str,
+        /// What went wrong.
+        message: String,
+    },
     /// The gateway refused (bad request, refund exceeds the payment, auth): calling again
     /// with the same input fails the same way.
     #[error("gateway {gateway} refused: {message}")]
-    Permanent { gateway: &'static str, message: String },
+    Permanent {
+        /// The adapter's name ([`Gateway::name`]).
+        gateway: &'static str,
+        /// The gateway's reason.
+        message: String,
+    },
 }
 
 impl GatewayError {
+    /// True for [`GatewayError::Retryable`]: the same call may succeed later.
     pub fn is_retryable(&self) -> bool {
         matches!(self, GatewayError::Retryable { .. })
     }

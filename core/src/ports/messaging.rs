@@ -41,7 +41,9 @@ pub struct MessagingError {
     pub message: String,
     /// Meta's error code parsed from the message.
     pub meta_code: Option<i64>,
+    /// The HTTP status of EUM's error answer; `None` when there was no answer.
     pub http_status: Option<u16>,
+    /// Whether EUM answered, so whether the message may have gone out.
     pub delivery: Delivery,
 }
 
@@ -116,6 +118,7 @@ impl MessagingError {
 pub struct LinkedPhone {
     /// EUM `phone-number-id-…`.
     pub eum_phone_number_id: String,
+    /// The number's ARN in EUM.
     pub arn: String,
     /// Meta's phone_number_id.
     pub meta_phone_number_id: String,

@@ -34,16 +34,32 @@ pub use store::{
 pub enum PortError {
     /// Throttling, timeouts, 5xx: the same call may succeed later.
     #[error("{service} {op} failed transiently: {message}")]
-    Transient { service: &'static str, op: &'static str, message: String },
+    Transient {
+        /// The service that failed (`dynamodb`, `sqs`, `eventbridge`, `memory-store`, …).
+        service: &'static str,
+        /// The operation that failed (the port method, or the AWS operation).
+        op: &'static str,
+        /// The service's error, with its code.
+        message: String,
+    },
     /// Bad request, missing resource, access denied: trying again will not help.
     #[error("{service} {op} failed: {message}")]
-    Permanent { service: &'static str, op: &'static str, message: String },
+    Permanent {
+        /// The service that failed (`dynamodb`, `sqs`, `eventbridge`, `memory-store`, …).
+        service: &'static str,
+        /// The operation that failed (the port method, or the AWS operation).
+        op: &'static str,
+        /// The service's error, with its code.
+        message: String,
+    },
 }
 
 impl PortError {
+    /// True for [`PortError::Transient`]: the same call may succeed later.
     pub fn is_retryable(&self) -> bool {
         matches!(self, PortError::Transient { .. })
     }
 }
 
+/// What the table, bus and queue ports return.
 pub type PortResult<T> = Result<T, PortError>;

@@ -8,17 +8,25 @@ use super::PortResult;
 /// A message received from a queue.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueMessage {
+    /// SQS's `MessageId`: stable across redeliveries.
     pub message_id: String,
+    /// This delivery's `ReceiptHandle`, for `delete` and `change_visibility`; a later delivery
+    /// gets a new one.
     pub receipt_handle: String,
+    /// The message body, as sent.
     pub body: String,
+    /// The message's string attributes.
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// `ApproximateReceiveCount`: 1 on the first delivery.
     pub receive_count: u32,
 }
 
 /// An outgoing queue message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutgoingMessage {
+    /// The message body; must not be empty.
     pub body: String,
+    /// Deliver after this long (`DelaySeconds`, at most 15 minutes); `None` for at once.
     pub delay: Option<Duration>,
     /// String message attributes.
     pub attributes: std::collections::BTreeMap<String, String>,
@@ -36,6 +44,7 @@ pub struct QueueDepth {
 }
 
 impl QueueDepth {
+    /// Every message the queue holds: visible, in flight and delayed.
     pub fn total(&self) -> u64 {
         self.visible.saturating_add(self.in_flight).saturating_add(self.delayed)
     }
@@ -49,14 +58,20 @@ impl QueueDepth {
 pub trait Queue: Send + Sync {
     /// The queue's message counts (`GetQueueAttributes`): operators' view of a DLQ.
     fn depth(&self, queue_url: &str) -> impl Future<Output = PortResult<QueueDepth>> + Send;
+    /// `SendMessage`: enqueue `message`; returns the new message id.
     fn send(&self, queue_url: &str, message: OutgoingMessage) -> impl Future<Output = PortResult<String>> + Send;
+    /// `ReceiveMessage`: up to `max` (1 to 10) messages, long-polling up to `wait` (at most
+    /// 20 s) when none is visible; each becomes invisible for the queue's visibility timeout.
     fn receive(
         &self,
         queue_url: &str,
         max: usize,
         wait: Duration,
     ) -> impl Future<Output = PortResult<Vec<QueueMessage>>> + Send;
+    /// `DeleteMessage` by receipt handle; a stale handle deletes nothing and is no error.
     fn delete(&self, queue_url: &str, receipt_handle: &str) -> impl Future<Output = PortResult<()>> + Send;
+    /// `ChangeMessageVisibility`: the in-flight message becomes visible again `timeout` from
+    /// now (at most 12 hours); an error when it is not in flight.
     fn change_visibility(
         &self,
         queue_url: &str,

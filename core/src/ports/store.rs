@@ -17,6 +17,7 @@ pub use crate::domain::table::{
 /// succeed later (throttling, timeouts, 5xx), `Permanent` otherwise. A failed condition is
 /// not an error: it is [`WriteOutcome::ConditionFailed`] or [`Updated::ConditionFailed`].
 pub trait Store: Send + Sync {
+    /// `GetItem`: the item at (`pk`, `sk`), `None` when missing.
     fn get(&self, pk: &str, sk: &str) -> impl Future<Output = PortResult<Option<Item>>> + Send;
     /// The items at `keys`, one result per key in the order given (`None` where missing); the
     /// same key may appear twice. Any number of keys: the adapter reads in `BatchGetItem`s of
@@ -31,9 +32,11 @@ pub trait Store: Send + Sync {
         updates: Vec<Update>,
         cond: Option<Cond>,
     ) -> impl Future<Output = PortResult<Updated>> + Send;
+    /// One put, update or delete (`PutItem`, `UpdateItem`, `DeleteItem`), with its condition.
     fn write(&self, write: Write) -> impl Future<Output = PortResult<WriteOutcome>> + Send;
     /// All or nothing, at most 100 writes, each key at most once.
     fn transact(&self, writes: Vec<Write>) -> impl Future<Output = PortResult<TransactOutcome>> + Send;
+    /// `Query`: one page of a partition (table or `GSI1`); the page's cursor, passed back, gets the next.
     fn query(&self, query: Query) -> impl Future<Output = PortResult<Page>> + Send;
 }
 

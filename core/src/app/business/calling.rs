@@ -40,6 +40,7 @@ fn percent_encode(s: &str) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallSettings {
+    /// Whether the number takes WhatsApp calls (`callEnabled`).
     pub call_enabled: bool,
     /// `DEFAULT` | `DISABLE_ALL`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +51,8 @@ pub struct CallSettings {
 }
 
 impl CallSettings {
+    /// Refuses a value EUM does not take for `call_icon_visibility` or
+    /// `callback_permission_status`, naming the field.
     pub fn validate(&self) -> Result<(), BusinessError> {
         if let Some(v) = &self.call_icon_visibility {
             if v != "DEFAULT" && v != "DISABLE_ALL" {
@@ -82,6 +85,8 @@ pub async fn record_settings<S: Store>(
     Ok(store.write(Write::put_if(item, Cond::missing_or_lt("updated_at_ms", ms))).await? == WriteOutcome::Applied)
 }
 
+/// The recorded settings of `phone` and whether they were applied through EUM
+/// (`applied_to_eum`); `None` when none were recorded.
 pub async fn settings<S: Store>(store: &S, phone: &str) -> Result<Option<(CallSettings, bool)>, BusinessError> {
     let k = keys::call_settings(phone);
     let Some(item) = store.get(&k.pk, &k.sk).await? else { return Ok(None) };

@@ -9,10 +9,14 @@ use super::{epoch_ms, query_all, BusinessError};
 use crate::domain::keys;
 use crate::ports::{Cond, Item, Store, Write, WriteOutcome};
 
+/// A product of a Commerce Manager catalog, as mirrored locally.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
+    /// The product's retailer id (Meta's `product_retailer_id`): 1 to 100 characters, its key in
+    /// the catalog.
     pub retailer_id: String,
+    /// The product's name; required.
     pub name: String,
     /// ISO 4217 code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -20,8 +24,10 @@ pub struct Product {
     /// Price × 1000 (Meta's `amount_1000`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_1000: Option<i64>,
+    /// A free-text description (not checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The URL of the product's image (not checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
     /// `in stock` | `out of stock`.
@@ -30,6 +36,8 @@ pub struct Product {
 }
 
 impl Product {
+    /// Checks a retailer id of 1 to 100 characters, a name, a price that is not negative with a
+    /// 3-letter ISO 4217 currency (both or neither), and the availability value; names the field.
     pub fn validate(&self) -> Result<(), BusinessError> {
         if self.retailer_id.trim().is_empty() || self.retailer_id.len() > 100 {
             return Err(BusinessError::invalid("retailer_id", "1 to 100 characters"));
@@ -76,6 +84,7 @@ pub async fn put<S: Store>(
     Ok(outcome == WriteOutcome::Applied)
 }
 
+/// The product `retailer_id` of catalog `catalog_id`; `None` when it is not mirrored.
 pub async fn get<S: Store>(store: &S, catalog_id: &str, retailer_id: &str) -> Result<Option<Product>, BusinessError> {
     let k = keys::catalog_product(catalog_id, retailer_id);
     Ok(store
@@ -85,6 +94,7 @@ pub async fn get<S: Store>(store: &S, catalog_id: &str, retailer_id: &str) -> Re
         .and_then(|v| serde_json::from_value(v).ok()))
 }
 
+/// Every product mirrored for `catalog_id` (bounded: 100 pages).
 pub async fn list<S: Store>(store: &S, catalog_id: &str) -> Result<Vec<Product>, BusinessError> {
     let items = query_all(store, keys::catalog_partition(catalog_id), keys::CATALOG_PRODUCT_PREFIX).await?;
     Ok(items

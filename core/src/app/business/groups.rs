@@ -7,21 +7,28 @@ use super::{epoch_ms, query_all, BusinessError};
 use crate::domain::keys;
 use crate::ports::{Cond, Item, Store, Write, WriteOutcome};
 
+/// A WhatsApp group as recorded for a number.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
+    /// Meta's group id (an opaque string); a number records each id once.
     pub group_id: String,
+    /// The group's subject: 1 to 128 characters.
     pub subject: String,
+    /// The group's description, when recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Members' wa_ids (digits).
     #[serde(default)]
     pub members: Vec<String>,
+    /// The group's invite link (`https://chat.whatsapp.com/…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_link: Option<String>,
 }
 
 impl Group {
+    /// Checks a group id, a subject of 1 to 128 characters, members as wa_ids (digits, `+`
+    /// allowed) and a `https://chat.whatsapp.com/` invite link; names the field.
     pub fn validate(&self) -> Result<(), BusinessError> {
         if self.group_id.trim().is_empty() {
             return Err(BusinessError::invalid("group_id", "required"));
@@ -63,6 +70,7 @@ pub async fn create<S: Store>(
     }
 }
 
+/// Every group recorded for the number `phone` (bounded: 100 pages).
 pub async fn list<S: Store>(store: &S, phone: &str) -> Result<Vec<Group>, BusinessError> {
     let items = query_all(store, keys::group_partition(phone), keys::GROUP_PREFIX).await?;
     Ok(items
@@ -72,6 +80,7 @@ pub async fn list<S: Store>(store: &S, phone: &str) -> Result<Vec<Group>, Busine
         .collect())
 }
 
+/// Forget a group; false when it was not recorded.
 pub async fn delete<S: Store>(store: &S, phone: &str, group_id: &str) -> Result<bool, BusinessError> {
     let k = keys::group(phone, group_id);
     Ok(store.write(Write::Delete { pk: k.pk, sk: k.sk, cond: Some(Cond::ItemExists) }).await? == WriteOutcome::Applied)

@@ -16,17 +16,25 @@ use crate::ports::{PortError, Query, Store};
 pub enum BusinessError {
     /// Bad input; `field` names it.
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        /// The input at fault (`retailer_id`, `websites[1]`, …).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// What was asked for is not recorded; the text names it.
     #[error("{0}")]
     NotFound(String),
     /// A concurrent change won; read again and retry.
     #[error("{0}")]
     Conflict(String),
+    /// The table failed; [`PortError`] says whether trying again can help.
     #[error(transparent)]
     Store(#[from] PortError),
 }
 
 impl BusinessError {
+    /// A [`BusinessError::Invalid`] for `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> BusinessError {
         BusinessError::Invalid { field: field.to_string(), message: message.into() }
     }

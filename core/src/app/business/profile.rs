@@ -42,16 +42,22 @@ pub const VERTICALS: &[&str] = &[
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// The About text: 1 to 139 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
+    /// The business address: at most 256 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// The business description: at most 512 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// A contact email address: at most 128 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// At most two http(s) URLs of at most 256 characters each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub websites: Vec<String>,
+    /// The business category: one of [`VERTICALS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vertical: Option<String>,
     /// S3 key of the picture to upload in WhatsApp Manager.
@@ -104,12 +110,18 @@ impl Profile {
 /// A stored version.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Stored {
+    /// The version number: 1 for the first update, one more for each next one.
     pub version: u64,
+    /// The profile as this version set it.
     pub profile: Profile,
+    /// When this version was stored (RFC 3339).
     pub updated_at: String,
     /// `pending` until marked applied.
     pub applied_state: String,
+    /// The last version marked applied; on the current record only (`None` in the history).
     pub applied_version: Option<u64>,
+    /// When a version was marked applied (RFC 3339): the current record's last mark, or this
+    /// version's first; `None` before any.
     pub applied_at: Option<String>,
 }
 

@@ -27,8 +27,11 @@ use serde::Deserialize;
 /// AES-128-GCM with the 16-byte IV Meta uses (not the usual 12-byte nonce).
 type FlowCipher = AesGcm<Aes128, U16>;
 
+/// Length in bytes of the AES-128 key Meta wraps with RSA-OAEP.
 pub const AES_KEY_LEN: usize = 16;
+/// Length in bytes of the `initial_vector` (Meta uses 16, not GCM's usual 12).
 pub const IV_LEN: usize = 16;
+/// Length in bytes of the GCM authentication tag, the last bytes of the ciphertext.
 pub const TAG_LEN: usize = 16;
 /// Meta requires RSA-2048 keys; smaller ones are refused at load.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -36,24 +39,33 @@ pub const MIN_RSA_BITS: usize = 2048;
 /// The encrypted request body, as Meta posts it. Unknown fields are ignored.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct EncryptedRequest {
+    /// The flow data: base64 of AES-128-GCM ciphertext ‖ 16-byte tag.
     pub encrypted_flow_data: String,
+    /// The AES-128 key, RSA-OAEP (SHA-256) wrapped under the business's public key, in base64.
     pub encrypted_aes_key: String,
+    /// The 16-byte IV, in base64.
     pub initial_vector: String,
 }
 
 /// Why a key could not be loaded (init fails on it).
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// The key is `ENCRYPTED PRIVATE KEY` and no (or an empty) passphrase was given.
     #[error("the private key is passphrase-protected (ENCRYPTED PRIVATE KEY): a passphrase is required")]
     PassphraseRequired,
+    /// The passphrase did not decrypt the key, or its cipher is unsupported.
     #[error("the private key could not be decrypted with the passphrase (or its cipher is unsupported)")]
     BadPassphrase,
+    /// Not a PEM RSA private key in a supported form; the parser's message.
     #[error("not a PEM RSA private key (expected RSA PRIVATE KEY, PRIVATE KEY or ENCRYPTED PRIVATE KEY): {0}")]
     Unreadable(String),
+    /// Not a PEM RSA public key (or a private key given instead); the parser's message.
     #[error("not a PEM RSA public key (expected PUBLIC KEY or RSA PUBLIC KEY): {0}")]
     PublicKey(String),
+    /// The RSA modulus, in bits, is below [`MIN_RSA_BITS`].
     #[error("RSA key of {0} bits: WhatsApp Flows needs at least {MIN_RSA_BITS}")]
     TooSmall(usize),
+    /// Generating or PEM-encoding a key failed; the library's message.
     #[error("cannot encode the key: {0}")]
     Encode(String),
 }
@@ -62,10 +74,13 @@ pub enum KeyError {
 /// mean "cannot decrypt" (HTTP 421: Meta re-fetches the public key and retries).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
+    /// A malformed body: a field not base64, or an IV that is not 16 bytes (HTTP 400).
     #[error("malformed request: {0}")]
     Shape(String),
+    /// No configured private key unwraps `encrypted_aes_key` (HTTP 421).
     #[error("the AES key cannot be unwrapped with any configured private key")]
     KeyUnwrap,
+    /// The GCM tag does not verify: wrong key, IV, tag or ciphertext, or data shorter than the tag (HTTP 421).
     #[error("the flow data does not authenticate (wrong key, IV, tag or ciphertext)")]
     Authentication,
 }
@@ -119,6 +134,7 @@ impl std::fmt::Debug for KeyRing {
 }
 
 impl KeyRing {
+    /// A ring of the current key and, during a rotation, the previous one (tried in that order).
     pub fn new(current: RsaPrivateKey, previous: Option<RsaPrivateKey>) -> KeyRing {
         KeyRing { keys: std::iter::once(current).chain(previous).collect() }
     }
@@ -144,7 +160,9 @@ impl KeyRing {
 
 /// A decrypted request: its plaintext and what the response must be encrypted with.
 pub struct Decrypted {
+    /// The decrypted flow data: JSON text (docs/PROTOCOL.md §4.4).
     pub plaintext: Vec<u8>,
+    /// Encrypts the response with this request's AES key and flipped IV.
     pub cipher: ResponseCipher,
     /// 0 when the current key unwrapped the AES key, 1 for the previous key (rotation).
     pub key_index: usize,
@@ -164,6 +182,7 @@ impl std::fmt::Debug for ResponseCipher {
 }
 
 impl ResponseCipher {
+    /// A cipher for the response to a request with this AES key and (unflipped) IV.
     pub fn new(key: [u8; AES_KEY_LEN], iv: [u8; IV_LEN]) -> ResponseCipher {
         ResponseCipher { key, iv }
     }

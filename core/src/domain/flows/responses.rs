@@ -13,22 +13,31 @@ use crate::domain::table::{Cond, Item, Write};
 /// A completed flow's reply, read from its event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlowReply {
+    /// The `flow_token` from the response, which names the session (`FLOW#{token}`).
     pub token: String,
+    /// Meta's id of the reply message; part of the response item's sort key.
     pub wamid: String,
+    /// The user's `wa_id` (no `+`), when the event has one.
     pub from: Option<String>,
+    /// Meta's phone number id of the business number; empty when unknown.
     pub phone_number_id: String,
+    /// Meta's WhatsApp Business Account id; empty when unknown.
     pub waba_id: String,
+    /// When the reply was sent (the event's `occurred_at`).
     pub occurred_at: OffsetDateTime,
     /// The parsed `response_json` (or its text, or `{stored_at}` when ingest kept it aside).
     pub response: Value,
+    /// The wamid of the flow message this replies to, when the event has one.
     pub context_wamid: Option<String>,
 }
 
 /// Why a `flow.completed` event cannot be stored.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReplyError {
+    /// The event is of another detail-type (named).
     #[error("not a whatsapp.flow.completed event but {0}")]
     WrongType(String),
+    /// A required field (named) is missing, empty or of the wrong type.
     #[error("whatsapp.flow.completed: field `{0}` is missing or not a string")]
     Field(&'static str),
     /// The flow had no token in its response: nothing to join it to.

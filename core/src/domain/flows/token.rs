@@ -25,7 +25,9 @@ pub const MAX_TOKEN_LEN: usize = 256;
 
 /// Session states, as stored in `state`.
 pub const STATE_ISSUED: &str = "issued";
+/// The session has recorded at least one step through the endpoint.
 pub const STATE_ACTIVE: &str = "active";
+/// The session is closed: the endpoint answered `SUCCESS`, or the flow's `nfm_reply` arrived.
 pub const STATE_COMPLETED: &str = "completed";
 
 /// What a flow token is bound to.
@@ -52,15 +54,19 @@ pub struct FlowTokenSpec<'a> {
 pub struct IssuedFlowToken {
     /// Put this in the message's `action.parameters.flow_token`.
     pub token: String,
+    /// When the token stops being usable (`now` + the TTL); stored as epoch seconds in `valid_until`.
     pub valid_until: OffsetDateTime,
     /// `Write::Put` of the session, conditional on the token being new.
     pub write: Write,
 }
 
+/// Why a flow token cannot be issued.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
+    /// A caller-chosen token is empty, longer than [`MAX_TOKEN_LEN`] bytes or holds control characters.
     #[error("flow token: {0}")]
     Invalid(&'static str),
+    /// A required part of the [`FlowTokenSpec`] (named) is empty.
     #[error("flow token spec: `{0}` is empty")]
     Missing(&'static str),
 }
@@ -138,12 +144,16 @@ pub fn link_wamid(token: &str, wamid: &str) -> Write {
 /// Why a session refuses a request (HTTP 427 for all three).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
+    /// The request has no token, or the token has no session.
     Unknown,
+    /// The session's `valid_until` has passed.
     Expired,
+    /// The session is already completed.
     Completed,
 }
 
 impl Refusal {
+    /// The refusal's name (`unknown`, `expired`, `completed`), for logs.
     pub fn as_str(self) -> &'static str {
         match self {
             Refusal::Unknown => "unknown",
@@ -156,15 +166,25 @@ impl Refusal {
 /// A session as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlowSession {
+    /// The flow token, read from the item's partition key (`FLOW#{token}`).
     pub token: String,
+    /// The flow the token is bound to: Meta `flow_id`, or the flow name.
     pub flow: String,
+    /// The business number's Meta phone number id; empty when not stored.
     pub phone_number_id: String,
+    /// The recipient: a `wa_id` without `+`, or a BSUID; empty when not stored.
     pub recipient: String,
+    /// The send request the token was issued for, if any.
     pub request_id: Option<String>,
+    /// The flow message's wamid, once linked.
     pub wamid: Option<String>,
+    /// [`STATE_ISSUED`], [`STATE_ACTIVE`] or [`STATE_COMPLETED`] (issued when absent).
     pub state: String,
+    /// When the token stops being usable, in epoch seconds.
     pub valid_until: i64,
+    /// How many steps the endpoint has recorded (0 when absent).
     pub steps: i64,
+    /// The screen the endpoint last sent the user to.
     pub last_screen: Option<String>,
 }
 
@@ -214,10 +234,13 @@ pub fn open_session(now: OffsetDateTime) -> Cond {
 /// user. With `completes`, the session is closed (the endpoint answered `SUCCESS`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step<'a> {
+    /// The request's `action`: `INIT`, `BACK`, `data_exchange` or `navigate`.
     pub action: &'a str,
+    /// The request's `screen`, when it named one (it may be empty for `INIT` and `BACK`).
     pub screen: Option<&'a str>,
     /// The screen the response shows (`SUCCESS` when it completes).
     pub next_screen: &'a str,
+    /// Whether the step closes the session (the endpoint answered `SUCCESS`).
     pub completes: bool,
     /// An error notification's key, when the step is one.
     pub error: Option<&'a str>,

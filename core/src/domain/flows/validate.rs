@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 /// Flow JSON versions this checker knows; another version is a warning, not an error.
 pub const KNOWN_VERSIONS: &[&str] =
     &["2.1", "3.0", "3.1", "4.0", "5.0", "5.1", "6.0", "6.1", "6.2", "6.3", "7.0", "7.1", "7.2", "7.3"];
+/// The `data_api_version` values accepted for a flow with an endpoint; any other is an error.
 pub const DATA_API_VERSIONS: &[&str] = &["3.0", "4.0"];
 /// Meta limits the branches leaving one screen in the routing model.
 pub const MAX_ROUTES_PER_SCREEN: usize = 10;
@@ -33,17 +34,23 @@ const WITH_OPTIONS: &[&str] = &["CheckboxGroup", "RadioButtonsGroup", "Dropdown"
 const ACTION_KEYS: &[&str] = &["on-click-action", "on-select-action", "on-unselect-action"];
 const ACTIONS: &[&str] = &["navigate", "data_exchange", "complete", "update_data", "open_url"];
 
+/// How serious a [`Problem`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Breaks a structural rule of Flow JSON; [`has_errors`] reports it.
     Error,
+    /// Worth a look but not disqualifying (e.g. a Flow JSON version this checker does not know).
     Warning,
 }
 
+/// One finding of the Flow JSON check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// Whether it is an error or a warning.
     pub severity: Severity,
     /// JSON path of the value concerned (`$` is the document).
     pub path: String,
+    /// What is wrong, for people.
     pub message: String,
 }
 

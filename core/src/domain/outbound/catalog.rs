@@ -10,14 +10,18 @@ message!(/** One catalogue product. */ Product, body: Option<TextObj>, action: P
 message!(/** Several catalogue products in sections. */ ProductList, body: TextObj, action: ProductListAction);
 message!(/** The catalogue. */ Catalog, body: TextObj, action: NamedAction<CatalogParams>);
 
+/// The `action` of a single-product message: which product of which catalogue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductAction {
+    /// Meta id of the catalogue connected to the WhatsApp Business Account.
     pub catalog_id: String,
+    /// The product's retailer id (SKU) in that catalogue.
     pub product_retailer_id: String,
 }
 
 impl Product {
+    /// Check the message at `p`: no header, body ≤ 1024 and footer ≤ 60 characters, both ids present.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         if self.header.is_some() {
             return Err(p.key("header").err("not allowed for a single product message"));
@@ -29,23 +33,31 @@ impl Product {
     }
 }
 
+/// The `action` of a multi-product message: a catalogue and its sections of products.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductListAction {
+    /// Meta id of the catalogue the products come from.
     pub catalog_id: String,
+    /// The sections: 1 to 10, each with a title, at most 30 products across all of them.
     pub sections: Vec<ProductSection>,
 }
 
+/// A titled group of products (multi-product messages and template `mpm` buttons).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductSection {
+    /// The section title, required, at most 24 characters.
     pub title: String,
+    /// The products of the section, at least one.
     pub product_items: Vec<ProductItem>,
 }
 
+/// One product of a section, by retailer id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductItem {
+    /// The product's retailer id (SKU) in the catalogue.
     pub product_retailer_id: String,
 }
 
@@ -72,6 +84,7 @@ pub fn validate_product_sections(p: &FieldPath<'_>, sections: &[ProductSection])
 }
 
 impl ProductList {
+    /// Check the message at `p`: a text header is required, then body, footer and the product sections.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         text_header_only(p, self.header.as_ref(), true)?;
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
@@ -81,14 +94,18 @@ impl ProductList {
     }
 }
 
+/// The `action.parameters` of a catalogue message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogParams {
+    /// Retailer id of the product whose image is the message's thumbnail (at most 100 characters);
+    /// when absent, Meta chooses it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_product_retailer_id: Option<String>,
 }
 
 impl Catalog {
+    /// Check the message at `p`: no header, body and footer lengths, action name `catalog_message`.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         if self.header.is_some() {
             return Err(p.key("header").err("not allowed for a catalog message"));

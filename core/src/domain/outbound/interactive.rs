@@ -13,17 +13,29 @@ use super::validate::{count, opt_text, required, text, unique, url, Checked, Fie
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Interactive {
+    /// `button`: up to 3 reply buttons.
     Button(Button),
+    /// `list`: a button that opens a list of rows in sections.
     List(List),
+    /// `cta_url`: one button that opens a URL.
     CtaUrl(CtaUrl),
+    /// `flow`: a button that opens a WhatsApp Flow.
     Flow(Flow),
+    /// `address_message`: asks the user for a delivery address (India).
     AddressMessage(Address),
+    /// `location_request_message`: asks the user to share their location (action `send_location`).
     LocationRequestMessage(Simple),
+    /// `call_permission_request`: asks the user for permission to call them.
     CallPermissionRequest(Simple),
+    /// `product`: one product of a catalogue.
     Product(Product),
+    /// `product_list`: several catalogue products in sections.
     ProductList(ProductList),
+    /// `catalog_message`: the business's catalogue.
     CatalogMessage(Catalog),
+    /// `order_details`: an order to review and pay (payments).
     OrderDetails(Box<OrderDetails>),
+    /// `order_status`: an update on an order after payment.
     OrderStatus(OrderStatus),
 }
 
@@ -44,6 +56,7 @@ pub const TYPES: &[&str] = &[
 ];
 
 impl Interactive {
+    /// The `interactive.type` of this message (one of [`TYPES`]).
     pub fn type_name(&self) -> &'static str {
         match self {
             Interactive::Button(_) => "button",
@@ -61,6 +74,7 @@ impl Interactive {
         }
     }
 
+    /// Check every limit of the message at `p` (the `interactive` object).
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         match self {
             Interactive::Button(m) => m.validate(p),
@@ -86,18 +100,22 @@ message!(/** A WhatsApp Flow. */ Flow, body: TextObj, action: NamedAction<FlowPa
 message!(/** Address request (India). */ Address, body: TextObj, action: NamedAction<AddressParams>);
 message!(/** Location request or call permission request: body and a fixed action. */ Simple, body: TextObj, action: NameOnly);
 
+/// The `action` of a reply-button message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ButtonAction {
+    /// The buttons: 1 to 3, with unique ids and unique titles.
     pub buttons: Vec<ReplyButton>,
 }
 
+/// One reply button: `{"type": "reply", "reply": {"id", "title"}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyButton {
     /// Always `reply`.
     #[serde(rename = "type", default = "reply")]
     pub kind: String,
+    /// The button's id and title.
     pub reply: Reply,
 }
 
@@ -105,14 +123,20 @@ fn reply() -> String {
     "reply".into()
 }
 
+/// The `reply` object of a reply button.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reply {
+    /// Returned in the user's `button_reply` when tapped; at most 256 characters, no leading or
+    /// trailing spaces, unique in the message.
     pub id: String,
+    /// The button label, at most 20 characters, unique in the message.
     pub title: String,
 }
 
 impl Button {
+    /// Check the message at `p`: header, body and footer, then 1 to 3 buttons with valid, unique
+    /// ids and titles.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pb = p.key("action");
@@ -140,31 +164,42 @@ impl Button {
     }
 }
 
+/// The `action` of a list message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListAction {
+    /// Label of the button that opens the list, at most 20 characters.
     pub button: String,
+    /// The sections: 1 to 10, with at most 10 rows across all of them.
     pub sections: Vec<Section>,
 }
 
+/// A section of a list message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
+    /// Section title, at most 24 characters; required when the list has more than one section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The rows of the section, at least one.
     pub rows: Vec<Row>,
 }
 
+/// One selectable row of a list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Row {
+    /// Returned in the user's `list_reply`; at most 200 characters, unique across all sections.
     pub id: String,
+    /// The row's label, at most 24 characters.
     pub title: String,
+    /// Optional second line under the title, at most 72 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
 impl List {
+    /// Check the message at `p`: text header only, body and footer, button label, sections and rows.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         text_header_only(p, self.header.as_ref(), false)?;
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
@@ -208,6 +243,7 @@ impl List {
 }
 
 impl Simple {
+    /// Check the message at `p`: no header, body and footer lengths, and an action named `name`.
     pub fn validate(&self, p: &FieldPath<'_>, name: &str) -> Checked {
         if self.header.is_some() {
             return Err(p.key("header").err("not allowed for this message type"));
@@ -217,14 +253,18 @@ impl Simple {
     }
 }
 
+/// The `action.parameters` of a CTA URL message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CtaUrlParams {
+    /// The button label, at most 20 characters.
     pub display_text: String,
+    /// The URL the button opens (`http://` or `https://`, no spaces).
     pub url: String,
 }
 
 impl CtaUrl {
+    /// Check the message at `p`: header, body and footer, action name `cta_url`, label and URL.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
@@ -235,35 +275,50 @@ impl CtaUrl {
     }
 }
 
+/// The `action.parameters` of a flow message (docs/PROTOCOL.md §4.8).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlowParams {
+    /// Must be `"3"` ([`FLOW_MESSAGE_VERSION`]).
     pub flow_message_version: String,
+    /// Token that identifies this flow session in the data-exchange requests and the completion
+    /// reply; when absent the send worker issues one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_token: Option<String>,
+    /// Meta id of the flow; exactly one of `flow_id` and `flow_name` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_id: Option<String>,
+    /// Name of the flow; exactly one of `flow_id` and `flow_name` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_name: Option<String>,
+    /// Label of the button that opens the flow, at most 20 characters.
     pub flow_cta: String,
+    /// `navigate` (Meta's default) or `data_exchange` (the first screen then comes from the flow endpoint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_action: Option<String>,
+    /// First screen and its data; the screen is required with `navigate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_action_payload: Option<FlowPayload>,
+    /// `draft` or `published` (Meta's default): which version of the flow is sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
 }
 
+/// The `flow_action_payload` of a flow message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlowPayload {
+    /// Id of the screen to open first; required when `flow_action` is `navigate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screen: Option<String>,
+    /// Initial data for that screen (Meta: a non-empty object when given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Map<String, Value>>,
 }
 
 impl Flow {
+    /// Check the message at `p`: header, body and footer, action name `flow`, version, exactly one
+    /// of `flow_id` and `flow_name`, CTA, `mode`, and `flow_action` with its screen.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
@@ -298,19 +353,27 @@ impl Flow {
     }
 }
 
+/// The `action.parameters` of an address message (India).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddressParams {
+    /// ISO 3166 alpha-2 country code; `IN` for address messages.
     pub country: String,
+    /// Prefilled address fields (`name`, `phone_number`, `in_pin_code`, `city`, …), kept as given;
+    /// only `in_pin_code` is checked (at most 6 digits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Map<String, Value>>,
+    /// Saved addresses the user can pick from instead of typing one; kept as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saved_addresses: Option<Vec<Value>>,
+    /// Errors to show against the prefilled fields (field name → message), kept as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_errors: Option<Map<String, Value>>,
 }
 
 impl Address {
+    /// Check the message at `p`: header, body and footer, action name `address_message`, country
+    /// code and `in_pin_code`.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");

@@ -82,6 +82,7 @@ pub const EMOJI_CODE_POINTS: usize = 10;
 
 /// E.164: a `+`, then at most 15 digits (at least 8 in practice), not starting with 0.
 pub const E164_MIN_DIGITS: usize = 8;
+/// E.164: at most 15 digits after the `+`.
 pub const E164_MAX_DIGITS: usize = 15;
 
 /// The whole Cloud API JSON: EUM's `message` blob limit (§2.2, 2,048,000 bytes).

@@ -42,11 +42,14 @@ pub struct SendRequest {
     pub from: String,
     /// The recipient, E.164 with `+`.
     pub to: String,
+    /// The message itself, by Cloud API `type` (the object sent under the key of that name).
     pub message: OutboundMessage,
+    /// Delivery options; all optional, left out of the JSON when all are unset.
     #[serde(skip_serializing_if = "SendOptions::is_empty")]
     pub options: SendOptions,
 }
 
+/// The `options` of a send request: reply context, window rule, schedule, category and tags.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendOptions {
@@ -69,6 +72,7 @@ pub struct SendOptions {
 }
 
 impl SendOptions {
+    /// True when no option is set (the default), so `options` is left out when serialised.
     pub fn is_empty(&self) -> bool {
         *self == SendOptions::default()
     }
@@ -78,17 +82,61 @@ impl SendOptions {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutboundMessage {
-    Text { text: Text },
-    Image { image: Media },
-    Video { video: Media },
-    Audio { audio: Media },
-    Document { document: Media },
-    Sticker { sticker: Media },
-    Location { location: Location },
-    Contacts { contacts: Vec<Contact> },
-    Reaction { reaction: Reaction },
-    Interactive { interactive: Box<Interactive> },
-    Template { template: Template },
+    /// `type: "text"`: a plain text message.
+    Text {
+        /// The `text` object: body (≤ 4096 characters) and link preview flag.
+        text: Text,
+    },
+    /// `type: "image"`: a picture (Meta: JPEG or PNG, up to 5 MB).
+    Image {
+        /// The `image` object: media id or link, optional caption (≤ 1024 characters).
+        image: Media,
+    },
+    /// `type: "video"`: a video (Meta: up to 16 MB).
+    Video {
+        /// The `video` object: media id or link, optional caption (≤ 1024 characters).
+        video: Media,
+    },
+    /// `type: "audio"`: an audio file (Meta: up to 16 MB).
+    Audio {
+        /// The `audio` object: media id or link; audio takes no caption.
+        audio: Media,
+    },
+    /// `type: "document"`: a file (Meta: up to 100 MB).
+    Document {
+        /// The `document` object: media id or link, optional caption and `filename`.
+        document: Media,
+    },
+    /// `type: "sticker"`: a WebP sticker.
+    Sticker {
+        /// The `sticker` object: media id or link; stickers take no caption.
+        sticker: Media,
+    },
+    /// `type: "location"`: a map pin.
+    Location {
+        /// The `location` object: latitude, longitude, optional name and address.
+        location: Location,
+    },
+    /// `type: "contacts"`: one or more contact cards.
+    Contacts {
+        /// The `contacts` array (1 to [`text_media::MAX_CONTACTS`] cards).
+        contacts: Vec<Contact>,
+    },
+    /// `type: "reaction"`: an emoji on an earlier message.
+    Reaction {
+        /// The `reaction` object: the wamid reacted to and the emoji (`""` removes it).
+        reaction: Reaction,
+    },
+    /// `type: "interactive"`: buttons, lists, flows, commerce and payment messages.
+    Interactive {
+        /// The `interactive` object, by its own `type`.
+        interactive: Box<Interactive>,
+    },
+    /// `type: "template"`: an approved template, the only kind sent outside the 24-hour window.
+    Template {
+        /// The `template` object: name, language and component parameters.
+        template: Template,
+    },
 }
 
 /// Cloud API message types (`message.type`).

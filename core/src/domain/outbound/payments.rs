@@ -8,14 +8,19 @@ use super::blocks::{fixed_name, frame, Header, NamedAction, TextObj};
 use super::limits::{ORDER_ITEM_NAME, REFERENCE_ID};
 use super::validate::{count, opt_text, required, text, Checked, FieldPath};
 
+/// `order_details`: an order the user reviews and pays in WhatsApp (docs/PROTOCOL.md §6.1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderDetails {
+    /// Optional `header`: text, or an image, video or document without caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<Header>,
+    /// `body`: `{"text": "..."}`, at most 1024 characters.
     pub body: TextObj,
+    /// Optional `footer`: `{"text": "..."}`, at most 60 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub footer: Option<TextObj>,
+    /// The action, named `review_and_pay`, and the order with its payment parameters.
     pub action: NamedAction<OrderDetailsParams>,
 }
 
@@ -23,17 +28,24 @@ pub struct OrderDetails {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Amount {
+    /// The amount in minor units: 1100 with offset 100 is 11.00.
     pub value: i64,
+    /// The divisor of `value`: 100 for paise or cents; positive, the same in every amount of an order.
     pub offset: i64,
 }
 
+/// An amount with an optional label: an order's `tax`, `shipping` or `discount`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DescribedAmount {
+    /// The amount in minor units, as [`Amount::value`]; never negative.
     pub value: i64,
+    /// The divisor of `value`, equal to `total_amount.offset`.
     pub offset: i64,
+    /// Text shown beside the amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Name of the discount programme (for a `discount`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_program_name: Option<String>,
 }
@@ -44,65 +56,94 @@ impl DescribedAmount {
     }
 }
 
+/// The `action.parameters` of `order_details`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderDetailsParams {
+    /// The business's id of the order, unique per order, at most 35 characters; payment status
+    /// webhooks and `order_status` messages refer to it.
     pub reference_id: String,
     /// `digital-goods` or `physical-goods`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// How the user pays, e.g. `upi` (India) or `p2m-lite:stripe` (Singapore), at most 64 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_type: Option<String>,
+    /// Name of the payment configuration set up in WhatsApp Manager; required unless
+    /// `payment_settings` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_configuration: Option<String>,
     /// Newer gateway and Brazil form (Pix, boleto, payment link), kept as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_settings: Option<Vec<Map<String, Value>>>,
+    /// ISO 4217 code, one of [`CURRENCIES`] (`INR`, `SGD`, `BRL`).
     pub currency: String,
+    /// What the user pays: subtotal + tax + shipping − discount.
     pub total_amount: Amount,
+    /// The order: status, items and the amounts that make up the total.
     pub order: Order,
 }
 
+/// The `order` of `order_details`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Order {
+    /// Must be `pending` in `order_details`.
     pub status: String,
+    /// The items ordered, at least one.
     pub items: Vec<OrderItem>,
+    /// Sum over the items of (sale amount, else amount) × quantity.
     pub subtotal: Amount,
+    /// Tax, added to the total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<DescribedAmount>,
+    /// Shipping, added to the total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping: Option<DescribedAmount>,
+    /// Discount, taken off the total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<DescribedAmount>,
+    /// Optional Meta id of the catalogue the items belong to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
+    /// When the order stops being payable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration: Option<Expiration>,
 }
 
+/// The `expiration` of an order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expiration {
     /// UTC epoch seconds, as a string.
     pub timestamp: String,
+    /// Text explaining the expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
+/// One line of an order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderItem {
+    /// The item's retailer id (SKU); required.
     pub retailer_id: String,
+    /// The item name shown to the user, at most 60 characters.
     pub name: String,
+    /// Unit price.
     pub amount: Amount,
+    /// Reduced unit price; when given, it is the one counted in the subtotal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_amount: Option<Amount>,
+    /// How many units, at least 1.
     pub quantity: i64,
+    /// Country the item was made in (an import detail), when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_of_origin: Option<String>,
+    /// Name of the importer (an import detail), when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub importer_name: Option<String>,
+    /// Address of the importer, kept as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub importer_address: Option<Map<String, Value>>,
 }
@@ -124,6 +165,8 @@ fn same_offset(p: &FieldPath<'_>, a: Amount, offset: i64) -> Checked {
 }
 
 impl OrderDetails {
+    /// Check the message at `p`: header, body and footer, action name, reference id, goods type,
+    /// payment configuration or settings, currency, offsets, and that the subtotal and total add up.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, self.header.as_ref(), Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");
@@ -201,31 +244,44 @@ impl OrderDetails {
     }
 }
 
+/// `order_status`: tells the user where an order stands after payment (docs/PROTOCOL.md §6.3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderStatus {
+    /// `body`: `{"text": "..."}`, at most 1024 characters.
     pub body: TextObj,
+    /// Optional `footer`: `{"text": "..."}`, at most 60 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub footer: Option<TextObj>,
+    /// The action, named `review_order`, with the order reference and its new status.
     pub action: NamedAction<OrderStatusParams>,
 }
 
+/// The `action.parameters` of `order_status`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderStatusParams {
+    /// The `reference_id` of the `order_details` message this updates, at most 35 characters.
     pub reference_id: String,
+    /// The order's new status.
     pub order: OrderStatusOrder,
 }
 
+/// The `order` of `order_status`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderStatusOrder {
+    /// One of [`ORDER_STATUSES`]: `pending`, `processing`, `partially_shipped`, `shipped`,
+    /// `completed` or `canceled`.
     pub status: String,
+    /// Text shown with the status, at most 120 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
 impl OrderStatus {
+    /// Check the message at `p`: body and footer, action name `review_order`, reference id, status
+    /// and description.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         frame(p, None, Some(&self.body), self.footer.as_ref())?;
         let pa = p.key("action");

@@ -11,56 +11,83 @@ use super::limits::*;
 use super::text_media::{Location, Media, MediaKind};
 use super::validate::{count, required, text, Checked, FieldPath};
 
+/// The `template` object of a template message (docs/PROTOCOL.md §5.4).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
+    /// The approved template's name: lowercase letters, digits and underscores, at most 512 characters.
     pub name: String,
+    /// The language version of the template to send.
     pub language: Language,
+    /// Parameters for the template's variables, buttons, offer and carousel; left out when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<Component>,
 }
 
+/// The `language` of a template message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Language {
+    /// Language (and locale) code of the approved translation, e.g. `en_US` or `he`.
     pub code: String,
+    /// Language policy: only `deterministic` is accepted, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
 }
 
+/// One entry of `components`: the parameters for one part of the template, by `type`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Component {
+    /// `header`: the one parameter of the header (text, media, location or product).
     Header {
+        /// Exactly one parameter.
         parameters: Vec<Parameter>,
     },
+    /// `body`: values for the body's variables.
     Body {
+        /// Text, currency or date_time parameters, all named or all positional.
         #[serde(default)]
         parameters: Vec<Parameter>,
     },
+    /// `button`: the parameter of one button, picked by `index`.
     Button {
+        /// The button's kind, which fixes its parameter type.
         sub_type: ButtonKind,
+        /// The button's position in the template, 0 to 9, unique among the `button` components.
         index: Index,
+        /// Exactly one parameter: a payload, URL text, coupon code or action.
         #[serde(default)]
         parameters: Vec<Parameter>,
     },
+    /// `limited_time_offer`: the expiry of a limited-time offer template (not inside a carousel card).
     LimitedTimeOffer {
+        /// Exactly one `limited_time_offer` parameter.
         parameters: Vec<Parameter>,
     },
+    /// `carousel`: the cards of a carousel template.
     Carousel {
+        /// 1 to 10 cards.
         cards: Vec<Card>,
     },
 }
 
+/// The `sub_type` of a `button` component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ButtonKind {
+    /// `quick_reply`: parameter `payload`, returned when the user taps the button.
     QuickReply,
+    /// `url`: parameter `text`, the dynamic suffix of the URL (the code of an authentication template).
     Url,
+    /// `copy_code`: parameter `coupon_code`, the code the user copies.
     CopyCode,
+    /// `flow`: parameter `action`, with the flow token and the flow's initial data.
     Flow,
+    /// `CATALOG` (sent in capitals, `catalog` accepted): parameter `action`, with the thumbnail product.
     #[serde(rename = "CATALOG", alias = "catalog")]
     Catalog,
+    /// `mpm` (multi-product): parameter `action`, with the thumbnail product and the product sections.
     Mpm,
 }
 
@@ -68,11 +95,14 @@ pub enum ButtonKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Index {
+    /// The index as a JSON number.
     Number(u32),
+    /// The index as a string, such as `"0"`.
     Text(String),
 }
 
 impl Index {
+    /// The index as a number; `None` when the string is not one.
     pub fn value(&self) -> Option<u32> {
         match self {
             Index::Number(n) => Some(*n),
@@ -81,84 +111,131 @@ impl Index {
     }
 }
 
+/// One card of a `carousel` component.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Card {
+    /// The card's position: 0 to (number of cards − 1), unique.
     pub card_index: u32,
+    /// The card's components: a header (image, video or product) is required; no carousel or
+    /// limited-time offer inside a card.
     pub components: Vec<Component>,
 }
 
+/// One template parameter, by `type`; which types a component takes is checked by `validate`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Parameter {
+    /// `text`: a body variable, a text header, or a `url` button's suffix.
     Text {
+        /// The value: at most 32,768 characters in a body, 60 in a header, 2000 as a URL suffix (15 for
+        /// an authentication code).
         text: String,
+        /// Name of the `{{name}}` variable this fills, for templates with named parameters; absent for
+        /// positional ones (the two cannot be mixed).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parameter_name: Option<String>,
     },
+    /// `currency`: an amount, formatted by WhatsApp for the user's locale.
     Currency {
+        /// The amount and its fallback text.
         currency: Currency,
+        /// Name of the `{{name}}` variable this fills, for templates with named parameters; absent for
+        /// positional ones (the two cannot be mixed).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parameter_name: Option<String>,
     },
+    /// `date_time`: a date or time, given as its fallback text.
     DateTime {
+        /// The date and its fallback text.
         date_time: DateTime,
+        /// Name of the `{{name}}` variable this fills, for templates with named parameters; absent for
+        /// positional ones (the two cannot be mixed).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parameter_name: Option<String>,
     },
+    /// `image`: an image header.
     Image {
+        /// The image, by media `id` or `link`.
         image: Media,
     },
+    /// `video`: a video header.
     Video {
+        /// The video, by media `id` or `link`.
         video: Media,
     },
+    /// `document`: a document header (not in carousel cards).
     Document {
+        /// The document, by media `id` or `link`.
         document: Media,
     },
+    /// `location`: a location header (not in carousel cards).
     Location {
+        /// The place shown.
         location: Location,
     },
+    /// `product`: a product header (single-product templates and carousel cards).
     Product {
+        /// The catalogue product shown.
         product: ProductRef,
     },
+    /// `payload`: the parameter of a `quick_reply` button.
     Payload {
+        /// Returned in the user's `button` reply; at most 1000 characters.
         payload: String,
     },
+    /// `coupon_code`: the parameter of a `copy_code` button.
     CouponCode {
+        /// The code, at most 15 characters.
         coupon_code: String,
     },
+    /// `action`: the parameter of `flow`, `catalog` and `mpm` buttons.
     Action {
+        /// The button's action object.
         action: ButtonAction,
     },
+    /// `limited_time_offer`: the parameter of a `limited_time_offer` component.
     LimitedTimeOffer {
+        /// The offer's expiry.
         limited_time_offer: LimitedTimeOffer,
     },
 }
 
+/// A `currency` parameter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Currency {
+    /// Text shown when WhatsApp cannot format the amount, e.g. `$100.99`.
     pub fallback_value: String,
+    /// ISO 4217 code, three capital letters (`USD`).
     pub code: String,
+    /// The amount × 1000 (100990 for 100.99).
     pub amount_1000: i64,
 }
 
+/// A `date_time` parameter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DateTime {
+    /// The date as text, e.g. `February 25, 1977`.
     pub fallback_value: String,
 }
 
+/// A `product` header parameter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductRef {
+    /// The product's retailer id (SKU) in the catalogue.
     pub product_retailer_id: String,
+    /// Meta id of the catalogue.
     pub catalog_id: String,
 }
 
+/// A `limited_time_offer` parameter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitedTimeOffer {
+    /// When the offer ends, Unix time in milliseconds; must be positive.
     pub expiration_time_ms: i64,
 }
 
@@ -166,12 +243,16 @@ pub struct LimitedTimeOffer {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ButtonAction {
+    /// `flow` buttons: the flow token for this send (not blank when given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_token: Option<String>,
+    /// `flow` buttons: initial data for the flow's first screen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_action_data: Option<Map<String, Value>>,
+    /// `catalog` and `mpm` buttons: retailer id of the product shown as the thumbnail (required for `mpm`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_product_retailer_id: Option<String>,
+    /// `mpm` buttons: the product sections (1 to 10, at most 30 products in all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sections: Option<Vec<ProductSection>>,
 }
@@ -180,15 +261,19 @@ pub struct ButtonAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
+    /// `MARKETING` / `marketing`: promotions and offers.
     #[serde(alias = "MARKETING")]
     Marketing,
+    /// `UTILITY` / `utility`: updates on something the user asked for (orders, accounts).
     #[serde(alias = "UTILITY")]
     Utility,
+    /// `AUTHENTICATION` / `authentication`: one-time codes; the code is then at most 15 characters.
     #[serde(alias = "AUTHENTICATION")]
     Authentication,
 }
 
 impl Category {
+    /// Parse a category name in any case (`marketing`, `UTILITY`, …); `None` for anything else.
     pub fn parse(s: &str) -> Option<Category> {
         match s.to_ascii_lowercase().as_str() {
             "marketing" => Some(Category::Marketing),
@@ -197,6 +282,7 @@ impl Category {
             _ => None,
         }
     }
+    /// The lowercase name (`marketing`, `utility`, `authentication`).
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Marketing => "marketing",
@@ -224,6 +310,8 @@ fn one_param<'a>(p: &FieldPath<'_>, params: &'a [Parameter], what: &str) -> Resu
 type FieldErr = super::validate::FieldError;
 
 impl Template {
+    /// Check the template at `p`: name, language code and policy, then every component;
+    /// `category` (when known) applies the authentication code limit to `url` buttons.
     pub fn validate(&self, p: &FieldPath<'_>, category: Option<Category>) -> Checked {
         text(&p.key("name"), &self.name, TEMPLATE_NAME)?;
         name_chars(&p.key("name"), &self.name, "a template name")?;

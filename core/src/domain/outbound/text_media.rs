@@ -9,15 +9,20 @@ fn is_false(b: &Option<bool>) -> bool {
     b.is_none()
 }
 
+/// The `text` object of a text message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
+    /// The message text, not blank, at most 4096 characters.
     pub body: String,
+    /// Cloud API `preview_url`: whether WhatsApp shows a preview of a URL in the body; left out when
+    /// `None`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub preview_url: Option<bool>,
 }
 
 impl Text {
+    /// Check the message at `p`: the body is not blank and at most 4096 characters.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         text(&p.key("body"), &self.body, TEXT_BODY)
     }
@@ -27,12 +32,17 @@ impl Text {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Media {
+    /// Meta media id of an uploaded file; exactly one of `id` and `link` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Public `http(s)://` URL of the file; exactly one of `id` and `link` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// Caption shown under an image, video or document, at most 1024 characters; not allowed for
+    /// audio, stickers and interactive headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
+    /// File name shown for a document (documents only), at most 240 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
 }
@@ -40,14 +50,21 @@ pub struct Media {
 /// Which media kind a [`Media`] object is, for the fields each allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediaKind {
+    /// `image`: caption allowed.
     Image,
+    /// `video`: caption allowed.
     Video,
+    /// `audio`: no caption.
     Audio,
+    /// `document`: caption and filename allowed.
     Document,
+    /// `sticker`: no caption.
     Sticker,
 }
 
 impl Media {
+    /// Check the media object at `p` as a `kind`: exactly one of `id` and `link`, and only the
+    /// caption and filename that kind allows, within their limits.
     pub fn validate(&self, p: &FieldPath<'_>, kind: MediaKind) -> Checked {
         id_or_link(p, self.id.as_deref(), self.link.as_deref())?;
         let caption_ok = matches!(kind, MediaKind::Image | MediaKind::Video | MediaKind::Document);
@@ -76,18 +93,24 @@ impl Media {
     }
 }
 
+/// The `location` object of a location message: a map pin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Location {
+    /// Latitude in decimal degrees, from -90 to 90.
     pub latitude: f64,
+    /// Longitude in decimal degrees, from -180 to 180.
     pub longitude: f64,
+    /// Name of the place, at most 1000 characters (this crate's bound).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Address of the place, at most 1000 characters (this crate's bound).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
 }
 
 impl Location {
+    /// Check the location at `p`: coordinates in range, name and address not blank when given.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         if !(-90.0..=90.0).contains(&self.latitude) {
             return Err(p.key("latitude").err("between -90 and 90"));
@@ -106,45 +129,73 @@ macro_rules! opt_strings {
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
-            $(#[serde(default, skip_serializing_if = "Option::is_none")] pub $field: Option<String>,)*
+            $(
+                /// The Cloud API field of the same name (`r#type` is sent as `type`: the entry's label,
+                /// such as `HOME` or `WORK`); optional, left out when `None`.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $field: Option<String>,
+            )*
         }
     };
 }
 
-opt_strings!(ContactPhone { phone, r#type, wa_id });
-opt_strings!(ContactEmail { email, r#type });
-opt_strings!(ContactUrl { url, r#type });
-opt_strings!(ContactOrg { company, department, title });
-opt_strings!(ContactAddress { street, city, state, zip, country, country_code, r#type });
+opt_strings!(
+    /** A phone number of a contact card (`wa_id`: the number's WhatsApp id, when known). */
+    ContactPhone { phone, r#type, wa_id }
+);
+opt_strings!(/** An email address of a contact card. */ ContactEmail { email, r#type });
+opt_strings!(/** A web site of a contact card. */ ContactUrl { url, r#type });
+opt_strings!(
+    /** The organisation of a contact card: company, department and job title. */
+    ContactOrg { company, department, title }
+);
+opt_strings!(
+    /** A postal address of a contact card. */
+    ContactAddress { street, city, state, zip, country, country_code, r#type }
+);
 
+/// The `name` of a contact card.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactName {
+    /// The full name as displayed; required.
     pub formatted_name: String,
+    /// Given (first) name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
+    /// Family (last) name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
+    /// Middle name(s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub middle_name: Option<String>,
+    /// Name suffix (e.g. `Jr.`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suffix: Option<String>,
+    /// Name prefix (e.g. `Dr.`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
 }
 
+/// One contact card of a `contacts` message.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
+    /// The contact's name; `formatted_name` is required.
     pub name: ContactName,
+    /// Phone numbers; each needs a non-blank `phone`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phones: Vec<ContactPhone>,
+    /// Email addresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emails: Vec<ContactEmail>,
+    /// Postal addresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<ContactAddress>,
+    /// Company, department and job title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<ContactOrg>,
+    /// Web sites.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub urls: Vec<ContactUrl>,
     /// `YYYY-MM-DD`.
@@ -155,6 +206,8 @@ pub struct Contact {
 /// Contacts per message (Meta accepts a handful; a conservative bound).
 pub const MAX_CONTACTS: usize = 20;
 
+/// Check the `contacts` array at `p`: 1 to [`MAX_CONTACTS`] cards, each with a `formatted_name`,
+/// a `YYYY-MM-DD` birthday when given, and a non-blank `phone` in every phone entry.
 pub fn validate_contacts(p: &FieldPath<'_>, contacts: &[Contact]) -> Checked {
     count(p, contacts.len(), 1, MAX_CONTACTS, "contacts")?;
     for (i, c) in contacts.iter().enumerate() {
@@ -179,15 +232,19 @@ pub fn validate_contacts(p: &FieldPath<'_>, contacts: &[Contact]) -> Checked {
     Ok(())
 }
 
+/// The `reaction` object of a reaction message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reaction {
+    /// The wamid of the message reacted to; required.
     pub message_id: String,
     /// One emoji; `""` removes the reaction.
     pub emoji: String,
 }
 
 impl Reaction {
+    /// Check the reaction at `p`: a message id, and an emoji of at most 10 code points (no ASCII,
+    /// no spaces) or `""`.
     pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
         required(&p.key("message_id"), &self.message_id)?;
         let e = &self.emoji;

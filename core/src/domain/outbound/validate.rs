@@ -15,11 +15,13 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// An error at `path` (a dotted JSON path such as `message.text.body`); `limit` names the rule broken.
     pub fn new(path: impl Into<String>, limit: impl Into<String>) -> FieldError {
         FieldError { path: path.into(), limit: limit.into() }
     }
 }
 
+/// The result of a check: `Ok(())`, or the first [`FieldError`] found.
 pub type Checked = Result<(), FieldError>;
 
 #[derive(Clone, Copy, Debug)]
@@ -38,12 +40,15 @@ pub struct FieldPath<'a> {
 }
 
 impl<'a> FieldPath<'a> {
+    /// The path's first segment (`message`, `options`, `request_id`, …).
     pub fn root(name: &'a str) -> FieldPath<'a> {
         FieldPath { parent: None, seg: Seg::Root(name) }
     }
+    /// This path followed by the object key `k` (`.k`).
     pub fn key(&'a self, k: &'a str) -> FieldPath<'a> {
         FieldPath { parent: Some(self), seg: Seg::Key(k) }
     }
+    /// This path followed by the array index `i` (`[i]`).
     pub fn idx(&'a self, i: usize) -> FieldPath<'a> {
         FieldPath { parent: Some(self), seg: Seg::Idx(i) }
     }
@@ -93,6 +98,7 @@ pub fn at_most(p: &FieldPath<'_>, s: &str, max: usize) -> Checked {
     Ok(())
 }
 
+/// When `s` is given: not blank and at most `max` characters; `None` passes.
 pub fn opt_text(p: &FieldPath<'_>, s: Option<&str>, max: usize) -> Checked {
     s.map_or(Ok(()), |s| text(p, s, max))
 }

@@ -22,6 +22,7 @@ pub enum PaymentKind {
 }
 
 impl PaymentKind {
+    /// The name stored on the order (`kind`) and put in payment events, e.g. `india_gateway`, `pix_dynamic_code`.
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentKind::IndiaGateway => "india_gateway",
@@ -32,6 +33,7 @@ impl PaymentKind {
         }
     }
 
+    /// The kind of a stored name; `None` for a name [`PaymentKind::as_str`] never gives.
     pub fn parse(s: &str) -> Option<PaymentKind> {
         [
             PaymentKind::IndiaGateway,
@@ -83,9 +85,13 @@ impl PaymentKind {
 /// Rows of the capability registry (`crate::capabilities`) for what WhatsApp does not do here;
 /// their runbooks are in `docs/runbooks/payments.md`.
 pub const CAP_REFUND_INITIATION: &str = "payment_refund";
+/// Brazil Pix and boleto: no status webhook, settled by `payment.mark-paid`.
 pub const CAP_BR_STATUS_WEBHOOK: &str = "payment_pix";
+/// Payment links: no status webhook, settled by `payment.mark-paid`.
 pub const CAP_LINK_STATUS_WEBHOOK: &str = "payment_link";
+/// Meta's payment lookup call, which EUM does not offer.
 pub const CAP_LOOKUP_API: &str = "payment_lookup";
+/// Singapore: the status webhook layout is unverified, so `payment.mark-paid` may settle an order.
 pub const CAP_SG_STATUS_LAYOUT: &str = "payment_singapore";
 
 /// The kind of an order, from its parameters: `payment_settings[0].type` when present

@@ -39,10 +39,15 @@ pub struct Subject<'a> {
     pub input: &'a str,
     /// The input's own event id (rejections of distinct inputs are distinct events).
     pub input_id: &'a str,
+    /// The order's `reference_id`, when the input names one.
     pub reference_id: Option<&'a str>,
+    /// The refund's idempotency key, when the input is about a refund.
     pub key: Option<&'a str>,
+    /// The amount the input carried, in minor units, when it had one.
     pub amount: Option<i64>,
+    /// Meta's WhatsApp Business Account id for the event; empty when unknown.
     pub waba_id: &'a str,
+    /// Meta's phone number id for the event; empty when unknown.
     pub phone_number_id: &'a str,
 }
 

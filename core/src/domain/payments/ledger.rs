@@ -12,9 +12,11 @@ use crate::domain::table::{Cond, Item, Update, Write};
 /// A payment status, as a webhook or a `mark-paid` command reports it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settlement {
+    /// The state the report asks for: `captured`, `failed` or `pending` (`mark-paid` is a capture).
     pub status: OrderState,
     /// The amount paid, minor units; `None` when not reported.
     pub amount: Option<i64>,
+    /// The ISO 4217 currency paid (`INR`, …); `None` when not reported.
     pub currency: Option<String>,
     /// The gateway transaction (`{id, type, method, error, …}`), or the PSP reference.
     pub transaction: Option<Value>,
@@ -26,7 +28,14 @@ pub enum SettlePlan {
     /// The order already is there, or may not move there (a late `failed` after a capture).
     Unchanged,
     /// Move the order; `mismatch` says why the capture is flagged instead of accepted.
-    Move { next: OrderState, write: Write, mismatch: Option<String> },
+    Move {
+        /// The state the order moves to ([`OrderState::Mismatch`] for a capture that does not match).
+        next: OrderState,
+        /// The order update, conditioned on the state the order leaves.
+        write: Write,
+        /// Why a capture is flagged (what was paid against the order's total); `None` otherwise.
+        mismatch: Option<String>,
+    },
 }
 
 fn state_is(state: OrderState) -> Cond {
@@ -120,7 +129,12 @@ pub enum RefundRefusal {
     /// The key exists with the same amount: the request was already accepted.
     AlreadyRequested(RefundView),
     /// Can never succeed: a reason code and a sentence.
-    Rejected { code: &'static str, message: String },
+    Rejected {
+        /// The `whatsapp.payment.rejected` reason code, e.g. `key_reused` or `refund_exceeds_remaining`.
+        code: &'static str,
+        /// The reason in a sentence, for people.
+        message: String,
+    },
     /// The state changed between the write and the read (a concurrent request): try again.
     Conflict,
 }

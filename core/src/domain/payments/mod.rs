@@ -28,27 +28,44 @@ pub mod order;
 
 /// Attribute names of the order and refund items.
 pub mod attr {
+    /// The order's [`OrderState`] or the refund's [`RefundState`], as its name.
     pub const STATE: &str = "state";
+    /// The order's ISO 4217 currency code (`INR`, `SGD`, `BRL`).
     pub const CURRENCY: &str = "currency";
+    /// The order's total, in minor units.
     pub const TOTAL: &str = "total";
+    /// The amount captured, in minor units: 0 until a matching capture, then the total.
     pub const CAPTURED: &str = "captured";
+    /// The sum of the refunds not failed (requested, submitted or completed), in minor units.
     pub const RESERVED: &str = "reserved";
+    /// `captured − reserved`, in minor units: what may still be refunded (stored: conditions compare constants).
     pub const REMAINING: &str = "remaining";
+    /// The sum of the completed refunds, in minor units.
     pub const REFUNDED: &str = "refunded";
+    /// The order's change counter: 1 at creation, plus one on every state or ledger change.
     pub const VERSION: &str = "version";
+    /// When the item last changed, in epoch seconds.
     pub const UPDATED_AT: &str = "updated_at";
+    /// A refund's amount, in minor units (also on a gateway refund item, when reported).
     pub const AMOUNT: &str = "amount";
+    /// A refund's idempotency key (its sort key is `REFUND#{key}`).
     pub const KEY: &str = "key";
+    /// The name of the gateway a refund goes to (`razorpay`, or `manual`).
     pub const GATEWAY: &str = "gateway";
+    /// The gateway's own id of a refund, once known.
     pub const GATEWAY_REFUND_ID: &str = "gateway_refund_id";
+    /// A refund's reason, when one was given: why it failed, or the operator's note of a settled refund.
     pub const REASON: &str = "reason";
 }
 
 /// An order's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OrderState {
+    /// Created by the `order_details` send, no payment confirmed yet.
     Pending,
+    /// A payment attempt failed; the payer may still try again (`failed → captured`).
     Failed,
+    /// Paid: the amount and currency matched; the ledger is open for refunds.
     Captured,
     /// Money arrived that does not match the order (amount or currency): flagged for an
     /// operator, never counted as a normal capture.
@@ -56,9 +73,11 @@ pub enum OrderState {
 }
 
 impl OrderState {
+    /// Every order state.
     pub const ALL: [OrderState; 4] =
         [OrderState::Pending, OrderState::Failed, OrderState::Captured, OrderState::Mismatch];
 
+    /// The state's stored name: `pending`, `failed`, `captured` or `mismatch`.
     pub fn as_str(self) -> &'static str {
         match self {
             OrderState::Pending => "pending",
@@ -68,6 +87,7 @@ impl OrderState {
         }
     }
 
+    /// The state of a stored name; `None` for any other string.
     pub fn parse(s: &str) -> Option<OrderState> {
         OrderState::ALL.into_iter().find(|st| st.as_str() == s)
     }
@@ -86,16 +106,22 @@ impl OrderState {
 /// failed` when the gateway answers at once).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RefundState {
+    /// Accepted and its amount reserved against the capture; not yet at the gateway.
     Requested,
+    /// Handed to the gateway (or, with the manual gateway, waiting for an operator).
     Submitted,
+    /// The money was returned; its amount is added to `refunded`.
     Completed,
+    /// The refund failed; its reservation is given back to `remaining`.
     Failed,
 }
 
 impl RefundState {
+    /// Every refund state.
     pub const ALL: [RefundState; 4] =
         [RefundState::Requested, RefundState::Submitted, RefundState::Completed, RefundState::Failed];
 
+    /// The state's stored name: `requested`, `submitted`, `completed` or `failed`.
     pub fn as_str(self) -> &'static str {
         match self {
             RefundState::Requested => "requested",
@@ -105,10 +131,12 @@ impl RefundState {
         }
     }
 
+    /// The state of a stored name; `None` for any other string.
     pub fn parse(s: &str) -> Option<RefundState> {
         RefundState::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// Whether the refund can no longer move (`completed` or `failed`).
     pub fn is_terminal(self) -> bool {
         matches!(self, RefundState::Completed | RefundState::Failed)
     }

@@ -9,16 +9,31 @@ pub const MINOR_PER_MAJOR: i64 = 100;
 /// Why an amount cannot be expressed in minor units.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
+    /// The named field (`value` or `offset`) is missing or not an integer.
     #[error("field `{0}`: missing or not an integer")]
     Missing(&'static str),
+    /// The `offset` is not a positive power of ten.
     #[error("field `offset`: must be a positive power of ten, got {0}")]
     BadOffset(i64),
+    /// The amount has a fraction of a minor unit (e.g. `value` 11001 at `offset` 1000); never rounded.
     #[error("amount {value}/{offset} is not a whole number of minor units")]
-    Fractional { value: i64, offset: i64 },
+    Fractional {
+        /// Meta's `value`: the amount in major units times `offset`.
+        value: i64,
+        /// Meta's `offset`: how many `value` units make one major unit.
+        offset: i64,
+    },
+    /// The `value` is negative.
     #[error("amount {0} is negative")]
     Negative(i64),
+    /// Scaling `value` to minor units overflows an `i64`.
     #[error("amount {value}/{offset} overflows")]
-    Overflow { value: i64, offset: i64 },
+    Overflow {
+        /// Meta's `value`: the amount in major units times `offset`.
+        value: i64,
+        /// Meta's `offset`: how many `value` units make one major unit.
+        offset: i64,
+    },
 }
 
 /// `value / offset` in minor units (offset 100 ⇒ `value` already is minor units; offset 1000

@@ -102,26 +102,42 @@ pub fn same_order(existing: &Item, new: &Item) -> bool {
 /// An order as the processor reads it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderView {
+    /// The order's `reference_id`, from its `order_details` (its key is `PAYMENT#{reference_id}`).
     pub reference_id: String,
+    /// Where the order stands.
     pub state: OrderState,
+    /// ISO 4217 currency code of the order (`INR`, `SGD`, `BRL`).
     pub currency: String,
+    /// The order's total, in minor units.
     pub total: i64,
+    /// The amount captured, in minor units (0 until a matching capture).
     pub captured: i64,
+    /// The sum of the refunds not failed, in minor units.
     pub reserved: i64,
+    /// What may still be refunded (`captured − reserved`), in minor units.
     pub remaining: i64,
+    /// The sum of the completed refunds, in minor units.
     pub refunded: i64,
+    /// How the order is paid, which decides what settles it.
     pub kind: PaymentKind,
+    /// The payment configuration the order names; selects the refund gateway (empty when none).
     pub configuration: String,
+    /// The recipient the `order_details` was sent to, as the send request's `to`.
     pub to: String,
+    /// Meta's phone number id of the business number that sent the order.
     pub phone_number_id: String,
+    /// Meta's WhatsApp Business Account id of that number.
     pub waba_id: String,
     /// The gateway transaction of the capture (`transaction.id`, `transaction.type`).
     pub transaction_id: Option<String>,
+    /// The gateway named by the capture's `transaction.type` (e.g. `razorpay`, `upi`).
     pub gateway_type: Option<String>,
+    /// When the order last changed, in epoch seconds (0 when absent).
     pub updated_at: i64,
 }
 
 impl OrderView {
+    /// Read an order item; `Err` when its `state` or `kind` is missing or unknown.
     pub fn from_item(item: &Item) -> Result<OrderView, String> {
         let s = |n: &str| item.get_str(n).unwrap_or_default().to_string();
         let n = |n: &str| item.get_i64(n).unwrap_or(0);
@@ -153,16 +169,24 @@ impl OrderView {
 /// A refund as the processor reads it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RefundView {
+    /// The refund's idempotency key, chosen by the requester.
     pub key: String,
+    /// The amount to refund, in minor units.
     pub amount: i64,
+    /// Where the refund stands.
     pub state: RefundState,
+    /// The gateway the refund goes to (`razorpay` or `manual`); empty when absent.
     pub gateway: String,
+    /// The gateway's own refund id, once known.
     pub gateway_refund_id: Option<String>,
+    /// Why it failed, or the operator's note when it was settled by hand; `None` when none was given.
     pub reason: Option<String>,
+    /// When the refund last changed, in epoch seconds (0 when absent).
     pub updated_at: i64,
 }
 
 impl RefundView {
+    /// Read a refund item; `Err` when its `amount` is missing or its `state` is missing or unknown.
     pub fn from_item(item: &Item) -> Result<RefundView, String> {
         Ok(RefundView {
             key: item.get_str(attr::KEY).unwrap_or_default().to_string(),

@@ -39,9 +39,11 @@ pub struct Observed {
 /// One field whose value changed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldChange {
+    /// The field's attribute name on the merged item (e.g. `rating`, `tier`).
     pub field: &'static str,
     /// `None` when the field had no value before.
     pub old: Option<Value>,
+    /// The value the observation set.
     pub new: Value,
 }
 

@@ -20,9 +20,13 @@ use crate::domain::table::Item;
 /// Meta's phone or template quality rating (docs/PROTOCOL.md §7.1).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Rating {
+    /// High quality (`GREEN`, or Meta's `HIGH`).
     Green,
+    /// Medium quality (`YELLOW`, or `MEDIUM`).
     Yellow,
+    /// Low quality (`RED`, or `LOW`): marketing sends from the number are slowed.
     Red,
+    /// Not rated (`UNKNOWN`, `NA`, or empty).
     Unknown,
     /// A value Meta added since; kept verbatim (upper case).
     Other(String),
@@ -40,6 +44,7 @@ impl Rating {
         }
     }
 
+    /// The upper-case name: `GREEN`, `YELLOW`, `RED`, `UNKNOWN`, or the verbatim new value.
     pub fn as_str(&self) -> &str {
         match self {
             Rating::Green => "GREEN",
@@ -64,7 +69,9 @@ impl Rating {
 /// A messaging-limit tier (docs/PROTOCOL.md §7.2), as its daily unique-user limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
+    /// A limit of this many unique users per moving 24 hours (`TIER_2K` is 2000).
     Limit(u64),
+    /// `TIER_UNLIMITED`: no limit.
     Unlimited,
 }
 
@@ -108,6 +115,7 @@ pub enum Source {
 }
 
 impl Source {
+    /// The name recorded with an observation (history rows, events, `last_source`): `snapshot`, `webhook` or `refresh`.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Snapshot => "snapshot",

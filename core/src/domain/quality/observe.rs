@@ -27,11 +27,15 @@ pub const ACCOUNT_CHANGE_FIELDS: &[&str] = &["ban_state", "restrictions", "viola
 /// A webhook event's subject and time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventFacts {
+    /// Meta's WhatsApp Business Account id (`waba_id`); empty when absent.
     pub waba_id: String,
+    /// Meta's phone number id (`phone_number_id`); empty when absent.
     pub phone_number_id: String,
+    /// When Meta observed it (`occurred_at`): the merge orders fields by this time.
     pub occurred_at: OffsetDateTime,
     /// Meta's `event` (DOWNGRADE, FLAGGED, PAUSED, ACCOUNT_RESTRICTION, …).
     pub event: Option<String>,
+    /// The wapipe event's `event_id`; empty when absent.
     pub event_id: String,
 }
 
@@ -66,6 +70,7 @@ pub fn sort_time(t: OffsetDateTime) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
 }
 
+/// Epoch milliseconds of `t`, the unit of the merge's `{field}_at` timestamps.
 pub fn at_ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
@@ -164,12 +169,19 @@ pub fn account_observed(detail: &Map<String, Value>) -> Result<(EventFacts, Obse
 /// which fields it observed. Keyed by the observation's time and id, so writing it again
 /// (a redelivery) puts the same row.
 pub struct HistoryRow<'a> {
+    /// Where the row goes: a history key (`AT#{time}#{id}` beside the merged item).
     pub key: Key,
+    /// When the observation was made; stored as `at` (RFC 3339).
     pub at: OffsetDateTime,
+    /// Where the observation came from.
     pub source: Source,
+    /// What happened: Meta's `event` (e.g. `DOWNGRADE`), the kind of change, or `SNAPSHOT`; stored as `event`.
     pub event: Option<&'a str>,
+    /// The merged state right after the observation; its tracked fields are copied into the row.
     pub state: &'a Item,
+    /// The observation; the names of the fields it set are listed in the row's `observed`.
     pub observed: &'a Observed,
+    /// The row's TTL (`expires_at`), in epoch seconds.
     pub expires_at: i64,
 }
 
@@ -188,6 +200,7 @@ const ROW_FIELDS: &[&str] = &[
     "violation",
 ];
 
+/// The history item of `row`: time, source, event, the merged fields and the observed field names.
 pub fn history_item(row: &HistoryRow<'_>) -> Item {
     let mut item = Item::new(row.key.pk.clone(), row.key.sk.clone())
         .with("at", rfc3339(row.at))
@@ -216,8 +229,11 @@ pub fn row_id(parts: &[&str]) -> String {
 pub struct Subject<'a> {
     /// `phone` | `template` | `account`.
     pub kind: &'static str,
+    /// Meta's WhatsApp Business Account id of the subject.
     pub waba_id: &'a str,
+    /// Meta's phone number id: the number for a phone subject, else the event's own (often empty).
     pub phone_number_id: &'a str,
+    /// `(template name, language)` of a template subject.
     pub template: Option<(&'a str, &'a str)>,
 }
 

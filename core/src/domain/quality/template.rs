@@ -21,11 +21,15 @@ use crate::domain::table::Item;
 pub struct TemplateObservation {
     /// Meta WABA id.
     pub waba_id: String,
+    /// The template's name.
     pub name: String,
+    /// The template's language code (e.g. `en_US`).
     pub language: String,
     /// Meta template id, when known.
     pub template_id: Option<String>,
+    /// Who observed it: a webhook, or an operator's refresh.
     pub source: Source,
+    /// When it was observed (the event's time, or the call's); fields merge in this order.
     pub observed_at: OffsetDateTime,
     /// APPROVED | PAUSED | DISABLED | REJECTED | … (stored upper case).
     pub status: Option<String>,
@@ -40,10 +44,12 @@ fn upper(v: &Option<String>) -> Value {
 }
 
 impl TemplateObservation {
+    /// The cache item's key: `TEMPLATE#{waba}#{name}#{lang}` / `STATE`.
     pub fn key(&self) -> Key {
         keys::template_state(&self.waba_id, &self.name, &self.language)
     }
 
+    /// The tracked fields (`status`, `quality`, `category`, upper case) at the observation's time in milliseconds.
     pub fn observed(&self) -> Observed {
         let at_ms = (self.observed_at.unix_timestamp_nanos() / 1_000_000) as i64;
         Observed {

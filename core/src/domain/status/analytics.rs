@@ -18,24 +18,37 @@ use crate::domain::table::{Cond, Item, Update, Write};
 
 /// GSI1 kinds of analytics rows.
 pub const TEMPLATE_ROWS: &str = "TEMPLATE";
+/// Pricing day rows (`PRICING#{waba}` / `DAY#{date}#{category}`), listed by GSI1 `ANALYTICS#PRICING#{day}`.
 pub const PRICING_ROWS: &str = "PRICING";
 
 // Attributes of analytics rows (template counters are `Counter::name`s and `clicks`).
+/// The row's UTC day, `YYYY-MM-DD`.
 pub const DAY: &str = "day";
+/// A pricing row's category, lower case (`marketing`, `utility`, `service`, …; `unknown` when absent).
 pub const CATEGORY: &str = "category";
+/// A pricing row's count of delivered messages.
 pub const MESSAGES: &str = "messages";
+/// How many of those messages were billable.
 pub const BILLABLE: &str = "billable";
+/// How many billable messages the rate card had no price for (or no card was loaded).
 pub const UNPRICED: &str = "unpriced";
+/// The estimated cost of the billable messages, in micro-units (millionths) of `currency`.
 pub const COST_MICROS: &str = "cost_micros";
+/// The rate card's currency code, set when a cost is added.
 pub const CURRENCY: &str = "currency";
+/// The version of the rate card that priced the row's latest cost.
 pub const RATE_CARD: &str = "rate_card";
 
 /// A template as a message record (or a send record) names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Template {
+    /// Meta's WhatsApp Business Account id (the message's, as statuses report it).
     pub waba_id: String,
+    /// The template's name.
     pub name: String,
+    /// The template's language code.
     pub language: String,
+    /// The template's category, when the record names one.
     pub category: Option<String>,
 }
 
@@ -110,7 +123,9 @@ pub struct ClickInput {
     pub wamid: String,
     /// The message it replies to.
     pub context_wamid: String,
+    /// Epoch seconds of the reply (its `timestamp`); its UTC day is the click's day.
     pub timestamp: i64,
+    /// Meta's WhatsApp Business Account id of the reply; empty when absent.
     pub waba_id: String,
 }
 

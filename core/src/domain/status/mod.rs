@@ -27,21 +27,31 @@ use super::meta_errors;
 use super::send_record;
 
 // Attributes of the outbound message record (besides `{status}_at`).
+/// Which way the message went: [`OUTBOUND`] here; ingest writes `in` on inbound records.
 pub const DIRECTION: &str = "direction";
+/// The [`DIRECTION`] of a message wapipe sent.
 pub const OUTBOUND: &str = "outbound";
+/// Meta's message id.
 pub const WAMID: &str = "wamid";
+/// Meta's WhatsApp Business Account id of the sending number (also on analytics rows).
 pub const WABA_ID: &str = "waba_id";
+/// Meta's phone number id of the sending number.
 pub const PHONE_NUMBER_ID: &str = "phone_number_id";
+/// The recipient's `wa_id`, from the status's `recipient_id`.
 pub const RECIPIENT_ID: &str = "recipient_id";
+/// The current status: the highest-ranked one seen (`played` counts as `read`).
 pub const STATUS: &str = "status";
+/// The current status's rank (accepted 1, sent 2, delivered 3, read 4, failed 9).
 pub const RANK: &str = "rank";
 /// Errors of the `failed` status, explained (code, title, message, details, meaning, retry).
 pub const ERRORS: &str = "errors";
 /// Errors carried by a `warning` status.
 pub const WARNINGS: &str = "warnings";
+/// The status's `biz_opaque_callback_data`, as sent (`wapipe:<request_id>` for wapipe's sends).
 pub const CALLBACK_DATA: &str = "biz_opaque_callback_data";
 /// `{billable, pricing_model, category, type}` from the first status that carried it.
 pub const PRICING: &str = "pricing";
+/// The `conversation` object (`id`, `expiration_timestamp`, `origin`) from the first status that carried it.
 pub const CONVERSATION: &str = "conversation";
 /// `true` once the send record was joined (its template fields copied here).
 pub const LINKED: &str = "linked";
@@ -61,17 +71,26 @@ pub const LINK_FIELDS: &[&str] = &[
 /// tracker acknowledges them without a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    /// `accepted`: rank 1, below `sent`.
     Accepted,
+    /// `sent`: Meta sent the message (rank 2).
     Sent,
+    /// `delivered`: it reached the user's device (rank 3).
     Delivered,
+    /// `read`: the user read it (rank 4).
     Read,
+    /// `played`: the user played a voice message; counts as `read`, with its own `played_at`.
     Played,
+    /// `failed`: terminal (rank 9), with its errors.
     Failed,
+    /// `deleted`: timeline only; just its timestamp is recorded.
     Deleted,
+    /// `warning`: timeline only; its timestamp and warnings (`errors[]`) are recorded.
     Warning,
 }
 
 impl Kind {
+    /// Every known status.
     pub const ALL: &'static [Kind] = &[
         Kind::Accepted,
         Kind::Sent,
@@ -83,10 +102,12 @@ impl Kind {
         Kind::Warning,
     ];
 
+    /// The status of Meta's exact (lower-case) string; `None` for a string wapipe does not know.
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.iter().copied().find(|k| k.as_str() == s)
     }
 
+    /// Meta's string for the status.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Accepted => "accepted",
@@ -149,13 +170,18 @@ impl Kind {
 /// A per-template daily counter moved by statuses, each at most once per message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Counter {
+    /// Messages sent.
     Sent,
+    /// Messages delivered.
     Delivered,
+    /// Messages read (or played).
     Read,
+    /// Messages failed.
     Failed,
 }
 
 impl Counter {
+    /// Every counter.
     pub const ALL: &'static [Counter] = &[Counter::Sent, Counter::Delivered, Counter::Read, Counter::Failed];
 
     /// Attribute of the counter on the template day row.
@@ -193,7 +219,9 @@ impl Counter {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("message.status event: field `{field}`: {problem}")]
 pub struct InputError {
+    /// The `detail` field at fault (`wamid`, `status` or `timestamp`).
     pub field: &'static str,
+    /// What is wrong with it.
     pub problem: String,
 }
 
@@ -204,18 +232,27 @@ fn missing(field: &'static str) -> InputError {
 /// One `whatsapp.message.status` event, as the tracker needs it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StatusInput {
+    /// The event's `event_id`; empty when absent.
     pub event_id: String,
+    /// Meta's id of the message the status is about.
     pub wamid: String,
     /// The status string as Meta sent it.
     pub status: String,
     /// `None` for a status string wapipe does not know.
     pub kind: Option<Kind>,
+    /// The status's time, in epoch seconds.
     pub timestamp: i64,
+    /// Meta's WhatsApp Business Account id; empty when absent.
     pub waba_id: String,
+    /// Meta's phone number id of the sending number; empty when absent.
     pub phone_number_id: String,
+    /// The recipient's `wa_id`, when the status names one.
     pub recipient_id: Option<String>,
+    /// The echoed `biz_opaque_callback_data`, when there is one.
     pub callback_data: Option<String>,
+    /// The `pricing` object (`billable`, `pricing_model`, `category`, `type`), when the status carries one.
     pub pricing: Option<Value>,
+    /// The `conversation` object, when the status carries one.
     pub conversation: Option<Value>,
     /// Meta's errors, as the event carries them.
     pub errors: Vec<Value>,
@@ -226,6 +263,7 @@ fn str_field<'a>(d: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 }
 
 impl StatusInput {
+    /// Read a `whatsapp.message.status` event's `detail`; `wamid`, `status` and `timestamp` are required.
     pub fn from_detail(d: &Map<String, Value>) -> Result<StatusInput, InputError> {
         let wamid = str_field(d, "wamid").ok_or_else(|| missing("wamid"))?;
         let status = str_field(d, "status").ok_or_else(|| missing("status"))?;

@@ -18,7 +18,9 @@ const MAX_PRICE_MICROS: i64 = 1_000_000_000;
 /// A versioned rate card: prices per message by country calling code and category.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RateCard {
+    /// The card's version, chosen by its owner; recorded on the pricing rows it priced.
     pub version: String,
+    /// The currency of every price on the card (e.g. `USD`).
     pub currency: String,
     /// By calling code (digits), then category: micro-units per billable message.
     countries: BTreeMap<String, BTreeMap<String, i64>>,
@@ -88,7 +90,11 @@ impl RateCard {
 /// What a status's `pricing` object says (docs/PROTOCOL.md §3.4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Billing {
+    /// The pricing category, lower case (`marketing`, `utility`, `authentication`, `service`, …); `unknown`
+    /// when absent.
     pub category: String,
+    /// Whether Meta charges for the message: its `billable`, else PMP's `type` is `regular`, else the category
+    /// is not `service`.
     pub billable: bool,
 }
 

@@ -24,6 +24,7 @@ use serde_json::Value;
 pub struct Problem {
     /// JSON path of the value concerned (`$` is the document): `$.components[2].buttons[0].otp_type`.
     pub path: String,
+    /// What is wrong and what is allowed, for people.
     pub message: String,
 }
 
@@ -36,18 +37,25 @@ impl std::fmt::Display for Problem {
 /// What a valid definition is, in short.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Definition {
+    /// The template name: lowercase letters, digits and underscores, at most [`NAME_MAX`] characters.
     pub name: String,
+    /// The language code, as given (e.g. `en_US`).
     pub language: String,
+    /// The category, upper case: one of [`CATEGORIES`].
     pub category: String,
     /// `positional` (Meta's default) or `named`.
     pub parameter_format: String,
 }
 
+/// The categories a definition may name (case-insensitive in the input).
 pub const CATEGORIES: [&str; 3] = ["MARKETING", "UTILITY", "AUTHENTICATION"];
 /// Meta's limits for template creation.
 pub const NAME_MAX: usize = 512;
+/// Most characters in a BODY text.
 pub const BODY_MAX: usize = 1024;
+/// Most characters in a TEXT header.
 pub const HEADER_TEXT_MAX: usize = 60;
+/// Most characters in a FOOTER text.
 pub const FOOTER_MAX: usize = 60;
 
 /// Problems collected while walking a definition.

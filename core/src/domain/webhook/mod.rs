@@ -42,6 +42,7 @@ pub struct Entry<'a> {
     /// Epoch seconds; present on some fields only.
     #[serde(default)]
     pub time: Option<Str>,
+    /// The changes of this entry (usually one), each with its `field` and raw `value`.
     #[serde(default, borrow)]
     pub changes: Option<Vec<Change<'a>>>,
 }
@@ -49,8 +50,10 @@ pub struct Entry<'a> {
 /// One change: which subscription `field`, and its `value` (raw until the field is known).
 #[derive(Debug, Default, Deserialize)]
 pub struct Change<'a> {
+    /// The subscription field: `messages`, `message_template_status_update`, `account_update`, …
     #[serde(default)]
     pub field: Option<Str>,
+    /// The change's JSON, borrowed from the entry text and parsed once the field is known.
     #[serde(default, borrow)]
     pub value: Option<&'a RawValue>,
 }
@@ -58,43 +61,84 @@ pub struct Change<'a> {
 /// The `value` of a `messages` change: inbound messages, statuses, or value-level errors.
 #[derive(Debug, Default, Deserialize)]
 pub struct MessagesValue<'a> {
+    /// Always `whatsapp`.
     #[serde(default)]
     pub messaging_product: Option<Str>,
+    /// The business number concerned (display number and `phone_number_id`).
     #[serde(default)]
     pub metadata: Option<Metadata>,
+    /// The users the messages or statuses concern (wa_id, BSUID, profile name).
     #[serde(default)]
     pub contacts: Option<Vec<Contact>>,
     /// Each message raw: its JSON is stored with the record, and read as a [`Message`].
     #[serde(default, borrow)]
     pub messages: Option<Vec<&'a RawValue>>,
+    /// Delivery statuses of outbound messages, and payment statuses.
     #[serde(default)]
     pub statuses: Option<Vec<Status>>,
+    /// Value-level errors (system or app problems, not tied to one message).
     #[serde(default)]
     pub errors: Option<Vec<WebhookError>>,
 }
 
 model! {
     /// The business number the change is about.
-    pub struct Metadata { display_phone_number: Str, phone_number_id: Str }
+    pub struct Metadata {
+        /// The business number as displayed, digits without `+` (`15550783881`).
+        display_phone_number: Str,
+        /// Meta's id of the business number (EUM's `metaPhoneNumberId`).
+        phone_number_id: Str,
+    }
 }
 
 model! {
     /// A WhatsApp user as the webhook introduces them. `user_id` is the BSUID (business-scoped
     /// user id); `wa_id` may be absent for username users.
-    pub struct Contact { wa_id: Str, user_id: Str, parent_user_id: Str, profile: Profile }
+    pub struct Contact {
+        /// The user's WhatsApp id (phone digits without `+`); absent for a username user whose
+        /// number is not available to the business.
+        wa_id: Str,
+        /// The user's BSUID, e.g. `US.13491208655302741918`.
+        user_id: Str,
+        /// The user's parent BSUID, only when parent BSUIDs are enabled.
+        parent_user_id: Str,
+        /// The user's WhatsApp profile: name and username.
+        profile: Profile,
+    }
 }
 
 model! {
-    pub struct Profile { name: Str, username: Str }
+    /// The WhatsApp profile of a user (`contacts[].profile`).
+    pub struct Profile {
+        /// The profile name the user set in WhatsApp.
+        name: Str,
+        /// The user's WhatsApp username, only if they adopted one.
+        username: Str,
+    }
 }
 
 model! {
     /// Meta's error object (status errors, message errors, value-level errors).
-    pub struct WebhookError { code: Int, title: Str, message: Str, error_data: ErrorData, href: Str }
+    pub struct WebhookError {
+        /// Meta's error code, e.g. `131026` (explained from the error table, docs/PROTOCOL.md §7.4).
+        code: Int,
+        /// Short title of the error, e.g. `Message undeliverable`.
+        title: Str,
+        /// The error message; often the same as the title.
+        message: Str,
+        /// More detail, when Meta gives it.
+        error_data: ErrorData,
+        /// Link to Meta's error-code documentation.
+        href: Str,
+    }
 }
 
 model! {
-    pub struct ErrorData { details: Str }
+    /// The `error_data` of an error.
+    pub struct ErrorData {
+        /// Meta's explanation of the error in words.
+        details: Str,
+    }
 }
 
 /// A string that Meta sometimes sends as a number (template ids) or a boolean.
