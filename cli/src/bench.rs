@@ -49,7 +49,10 @@ const BATCH: usize = 10;
 /// runs with these, and a test keeps the template equal to them.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
 pub struct SendSettings {
+    /// Records per invocation at most (`BatchSize`): one pacing lease covers a batch.
     pub batch_size: usize,
+    /// How long, in seconds, the mapping gathers records before invoking with a short batch
+    /// (`MaximumBatchingWindowInSeconds`).
     pub batching_window_secs: u64,
     /// Concurrent invocations (the event source mapping's `MaximumConcurrency`).
     pub max_concurrency: usize,
@@ -64,8 +67,11 @@ pub struct SendSettings {
 /// the tier, with more records sent back.
 pub const SEND_SETTINGS: SendSettings = SendSettings { batch_size: 25, batching_window_secs: 1, max_concurrency: 10 };
 
+/// One function's figures: a batch of typical input, measured with every service at 1 ms (round
+/// trips) and at the given latencies (simulated ms), concurrently and one record at a time.
 #[derive(Debug, Serialize)]
 pub struct FunctionFigures {
+    /// Records in the batch (always 10).
     pub records: usize,
     /// Sequential round trips on the critical path of the batch.
     pub round_trips: u64,
@@ -73,41 +79,63 @@ pub struct FunctionFigures {
     pub batch_ms: f64,
     /// The same, with the records handled one at a time.
     pub serial_round_trips: u64,
+    /// The batch's duration at the given latencies with the records handled one at a time, in ms
+    /// (simulated).
     pub serial_batch_ms: f64,
 }
 
+/// The send campaign at one tier: requests from one number to distinct recipients, through the
+/// send worker with the stack's [`SEND_SETTINGS`].
 #[derive(Debug, Serialize)]
 pub struct TierFigures {
+    /// The phone's throughput tier, in messages per second (the worker's `phone_mps`).
     pub tier: u32,
+    /// Send requests put on the queue before the campaign starts.
     pub requests: usize,
+    /// Calls to EUM's send (duplicates included); fewer than `requests` if the bounded run (three
+    /// times the ideal duration plus a minute) ran out.
     pub sends: usize,
+    /// Sends beyond the first for the same request: 0 when every request was sent exactly once.
     pub duplicates: usize,
     /// Sends per second in the steady state: the whole seconds from the 5th to the 95th
     /// percentile of send times (the ramp-up and the tail of redelivered records left out).
     pub sustained_mps: f64,
     /// All sends over the whole campaign, first to last.
     pub average_mps: f64,
+    /// The most sends that started in any one whole (virtual) second: at most `tier` when pacing
+    /// holds.
     pub max_in_one_second: usize,
+    /// Virtual seconds from the first send to the last, plus one send's share of a second.
     pub simulated_seconds: f64,
+    /// Writes to the phone's pacing items (`PACE#{phone}`), applied or refused, per 1,000 sends.
     pub pacing_writes_per_1000: f64,
     /// The same writes by kind (per 1,000 sends).
     pub pacing_writes: PaceWrites,
+    /// Records the worker reported as failed (deferred to a later second, or retried), left on
+    /// the queue to be received again.
     pub deferrals: u64,
     /// The most times one request was received (the send queue sends a message to its DLQ
     /// after 20).
     pub max_receives: u32,
+    /// The event source settings the campaign ran with.
     pub settings: SendSettings,
 }
 
+/// The send campaigns, one per tier.
 #[derive(Debug, Serialize)]
 pub struct SendFigures {
+    /// One entry per requested tier, in the order given.
     pub tiers: Vec<TierFigures>,
 }
 
+/// What `wapipe bench` prints (as a table, or as one JSON document with `--json`).
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// The latency spec the batches were measured at, as given (`--at`).
     pub latency: String,
+    /// Each function's batch figures, by function name (`webhook-ingest`, `send-worker`, ...).
     pub functions: BTreeMap<&'static str, FunctionFigures>,
+    /// The send campaign at each tier.
     pub send: SendFigures,
 }
 
@@ -541,10 +569,15 @@ struct PaceCounter<S> {
 /// The phone's pacing writes of a campaign, per 1,000 sends in the report.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct PaceWrites {
+    /// Lease writes (a batch's `ADD n k` on a second's item) that were applied.
     pub leases: f64,
+    /// Lease writes refused by their condition (the second had no room left).
     pub leases_refused: f64,
+    /// Promise writes (`ADD p k`: records sent back promised to a later second) that were applied.
     pub promises: f64,
+    /// Promise writes refused by their condition (that second's promises were at their cap).
     pub promises_refused: f64,
+    /// Any other write to a pacing item, and writes that failed.
     pub other: f64,
 }
 

@@ -14,51 +14,67 @@ use wapipe_core::ports::admin::{Admin, CallSettings as EumCallSettings};
 use crate::operator::{done, finish, on_store, print_json, print_table, EumOpts, Failure};
 use crate::profile::business;
 
+/// `wapipe catalog` subcommands: the local mirror of Commerce Manager catalog products.
 #[derive(Subcommand)]
 pub enum CatalogCommand {
     /// Store products from FILE (one product or an array): retailer_id, name, currency, price_1000, …
     #[command(after_help = "Example:\n  wapipe catalog put --catalog-id 123 products.json")]
     Put {
+        /// JSON FILE: one product or an array of products.
         file: PathBuf,
+        /// The Commerce Manager catalog the products belong to.
         #[arg(long)]
         catalog_id: String,
+        /// Use the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
+        /// Print `{"catalog_id", "stored", "given"}`.
         #[arg(long)]
         json: bool,
     },
     /// The stored products of a catalog.
     #[command(after_help = "Example:\n  wapipe catalog list --catalog-id 123 --json")]
     List {
+        /// The catalog whose products to list.
         #[arg(long)]
         catalog_id: String,
+        /// Use the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
+        /// Print `{"catalog_id", "products": […]}`.
         #[arg(long)]
         json: bool,
     },
     /// Delete a stored product.
     #[command(after_help = "Example:\n  wapipe catalog delete SKU-1 --catalog-id 123")]
     Delete {
+        /// The product's retailer id (its SKU in the catalog).
         retailer_id: String,
+        /// The catalog the product is stored under.
         #[arg(long)]
         catalog_id: String,
+        /// Use the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
+        /// Print `{"catalog_id", "deleted"}`.
         #[arg(long)]
         json: bool,
     },
     /// Check that the products a message (Cloud API JSON, FILE) refers to are in the catalog; exit 1 if not.
     #[command(after_help = "Example:\n  wapipe catalog check product_list.json")]
     Check {
+        /// The message FILE: Cloud API JSON, or a send request (its `message` is checked).
         file: PathBuf,
+        /// Use the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
+        /// Print `{"references", "unknown": […]}` (the unknown retailer ids).
         #[arg(long)]
         json: bool,
     },
 }
 
+/// `wapipe groups` subcommands: group metadata recorded locally (EUM has no groups API).
 #[derive(Subcommand)]
 pub enum GroupsCommand {
     /// Record a group created in WhatsApp (metadata only; EUM has no groups API).
@@ -66,55 +82,74 @@ pub enum GroupsCommand {
         after_help = "Example:\n  wapipe groups create --phone-number-id 1065… --group-id G1 --subject VIP --member 919876543210"
     )]
     Create {
+        /// Meta phone_number_id the group belongs to.
         #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
         phone_number_id: String,
+        /// Meta's group id (an opaque string; recorded once per number).
         #[arg(long)]
         group_id: String,
+        /// The group's subject (1 to 128 characters).
         #[arg(long)]
         subject: String,
+        /// The group's description.
         #[arg(long)]
         description: Option<String>,
+        /// A member's wa_id (digits); repeat for each member.
         #[arg(long = "member")]
         members: Vec<String>,
+        /// The group's invite link (https://chat.whatsapp.com/…).
         #[arg(long)]
         invite_link: Option<String>,
+        /// Use the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
+        /// Print `{"recorded": {…}}` (the group as recorded).
         #[arg(long)]
         json: bool,
     },
     /// The recorded groups of a number.
     #[command(after_help = "Example:\n  wapipe groups list --phone-number-id 106540352242922 --json")]
     List {
+        /// Meta phone_number_id whose groups to list.
         #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
         phone_number_id: String,
+        /// Use the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
+        /// Print `{"phone_number_id", "groups": […]}`.
         #[arg(long)]
         json: bool,
     },
     /// Forget a recorded group.
     #[command(after_help = "Example:\n  wapipe groups delete G1 --phone-number-id 106540352242922")]
     Delete {
+        /// The recorded group's id.
         group_id: String,
+        /// Meta phone_number_id the group belongs to.
         #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
         phone_number_id: String,
+        /// Use the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
+        /// Print `{"deleted"}`.
         #[arg(long)]
         json: bool,
     },
 }
 
+/// `wapipe calling` subcommands: click-to-chat links and the number's call settings.
 #[derive(Subcommand)]
 pub enum CallingCommand {
     /// A wa.me click-to-chat link to the number (the user can call from the chat).
     #[command(after_help = "Example:\n  wapipe calling link --phone +919876543210 --text 'Call me back'")]
     Link {
+        /// The number to link to, international format, country code first (8 to 15 digits; `+` optional).
         #[arg(long)]
         phone: String,
+        /// A message to prefill in the chat (percent-encoded into the link).
         #[arg(long)]
         text: Option<String>,
+        /// Print `{"link"}`.
         #[arg(long)]
         json: bool,
     },
@@ -124,8 +159,10 @@ pub enum CallingCommand {
         after_help = "Examples:\n  wapipe calling settings --phone-number-id phone-number-id-…\n  wapipe calling settings --phone-number-id phone-number-id-… --enabled true --apply"
     )]
     Settings {
+        /// The number's EUM phone number id (`phone-number-id-…`).
         #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
         phone_number_id: String,
+        /// Whether the number takes WhatsApp calls (true or false).
         #[arg(long)]
         enabled: Option<bool>,
         /// DEFAULT or DISABLE_ALL.
@@ -134,12 +171,16 @@ pub enum CallingCommand {
         /// ENABLED or DISABLED.
         #[arg(long)]
         callback_permission: Option<String>,
+        /// Also set the settings through EUM (without it they are only recorded locally).
         #[arg(long)]
         apply: bool,
+        /// How to reach EUM (used with --apply).
         #[command(flatten)]
         eum: EumOpts,
+        /// Use the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
+        /// Print `{"phone_number_id", "settings", "applied_to_eum"}`.
         #[arg(long)]
         json: bool,
     },
@@ -150,6 +191,8 @@ fn read_json(file: &Path) -> Result<Value, Failure> {
     serde_json::from_str(&text).map_err(|e| Failure::Invalid(vec![format!("{}: not JSON: {e}", file.display())]))
 }
 
+/// Run a `wapipe catalog` subcommand on local state (or `--table`); the exit code: 0 done, 1
+/// invalid products or unknown products in the message (`check`), 4 not stored (`delete`).
 pub async fn run_catalog(command: CatalogCommand, state: Option<&Path>) -> Result<u8, String> {
     finish(catalog_inner(command, state).await)
 }
@@ -225,6 +268,8 @@ async fn catalog_inner(command: CatalogCommand, state: Option<&Path>) -> Result<
     }
 }
 
+/// Run a `wapipe groups` subcommand on local state (or `--table`); the exit code: 0 done, 1
+/// invalid group, 4 not recorded (`delete`).
 pub async fn run_groups(command: GroupsCommand, state: Option<&Path>) -> Result<u8, String> {
     finish(groups_inner(command, state).await)
 }
@@ -280,6 +325,8 @@ async fn groups_inner(command: GroupsCommand, state: Option<&Path>) -> Result<u8
     }
 }
 
+/// Run a `wapipe calling` subcommand; the exit code: 0 done, 1 invalid number or settings, 3 EUM
+/// refused (`--apply`), 4 no settings recorded (showing them).
 pub async fn run_calling(command: CallingCommand, state: Option<&Path>) -> Result<u8, String> {
     finish(calling_inner(command, state).await)
 }

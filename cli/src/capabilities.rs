@@ -8,6 +8,7 @@ use wapipe_core::capabilities::{self, Capability, Support, CAPABILITIES};
 use crate::exit;
 use crate::operator::{print_json, print_table, Failure};
 
+/// `wapipe capabilities`: list the registry (filtered with --only), or `show` one feature.
 #[derive(Args)]
 #[command(after_help = "Examples:
   wapipe capabilities                       every feature and how it is served
@@ -15,6 +16,7 @@ use crate::operator::{print_json, print_table, Failure};
   wapipe capabilities --json                the registry as JSON
   wapipe capabilities show phone_display_name   one feature with its runbook")]
 pub struct CapabilitiesArgs {
+    /// The `show ID` subcommand; without it, every feature is listed (or those in the --only state).
     #[command(subcommand)]
     pub command: Option<CapabilitiesCommand>,
     /// Print JSON instead of a table.
@@ -25,17 +27,26 @@ pub struct CapabilitiesArgs {
     pub only: Option<StateFilter>,
 }
 
+/// The subcommands of `wapipe capabilities`.
 #[derive(Subcommand)]
 pub enum CapabilitiesCommand {
     /// One feature (by id, or by its name in the matrices) with its operations or runbook.
-    Show { id: String },
+    Show {
+        /// The feature's id (e.g. `phone_display_name`) or its name in the matrices.
+        id: String,
+    },
 }
 
+/// How a feature is served, for `--only` (the `state` of a capability).
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum StateFilter {
+    /// Served through EUM Social operations.
     Eum,
+    /// Done by the wapipe stack itself, with no EUM call.
     Stack,
+    /// Kept in wapipe's own records; the WhatsApp-side change is manual (runbook).
     LocalOnly,
+    /// Neither EUM nor wapipe can do it (runbook).
     NotSupported,
 }
 
@@ -65,6 +76,8 @@ fn served_by(c: &Capability) -> String {
     }
 }
 
+/// Run `wapipe capabilities`; the exit code: 0 done, 4 no such feature (`show`) or none in the
+/// --only state.
 pub fn run(args: CapabilitiesArgs) -> Result<u8, String> {
     crate::operator::finish(run_inner(args))
 }

@@ -42,7 +42,9 @@ pub fn now() -> Result<OffsetDateTime, String> {
 /// The system clock, or one pinned by `WAPIPE_NOW`.
 #[derive(Clone, Copy, Debug)]
 pub enum CliClock {
+    /// The system clock (`WAPIPE_NOW` unset).
     System(SystemClock),
+    /// Pinned at the `WAPIPE_NOW` time: it does not move.
     Fixed(FixedClock),
 }
 

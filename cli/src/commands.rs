@@ -25,6 +25,7 @@ nothing sent); 2 bad usage or a stopped command; 3 refused (EUM, the processor o
 said no); 4 not found; 5 not supported by EUM (the runbook is printed); 6 not finished
 (records or commands left to retry); 7 records parked under --strict.";
 
+/// The `wapipe` command line: WhatsApp through AWS End User Messaging Social, local mode and tools.
 #[derive(Parser)]
 #[command(name = "wapipe", version, about = "WhatsApp through AWS End User Messaging Social: local mode and tools")]
 #[command(after_help = AFTER_HELP)]
@@ -39,23 +40,30 @@ pub struct Cli {
     /// `dynamodb=5ms,eventbridge=20ms,sqs=10ms,eum=150ms` (a p50/p99 pair: `dynamodb=5ms/40ms`).
     #[arg(long, global = true, value_name = "SPEC")]
     pub latency: Option<String>,
+    /// The subcommand; none runs `dev` on 127.0.0.1:8710 and replays ./events if it exists.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// The subcommands of `wapipe message`.
 #[derive(Subcommand)]
 pub enum MessageCommand {
     /// Validate FILE (a send request) and print the Cloud API JSON it would send.
-    Check { file: PathBuf },
+    Check {
+        /// The send request (JSON) to check.
+        file: PathBuf,
+    },
 }
 
+/// The subcommands of `wapipe`.
 #[derive(Subcommand)]
 pub enum Command {
     /// Send a request (docs/ARCHITECTURE.md §4): locally through the send worker on the sandbox,
     /// printing the message's life; with --queue-url to a real SQS send queue. Exit: 0
-    /// accepted, 1 still waiting, 3 rejected or failed.
+    /// accepted, 6 still waiting, 3 rejected or failed.
     #[command(display_order = 3)]
     Send {
+        /// The send request (JSON, docs/ARCHITECTURE.md §4).
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
         /// Put the request on this SQS queue instead of running locally.
@@ -78,6 +86,7 @@ pub enum Command {
     /// API JSON, or the field error (exit 1).
     #[command(display_order = 4)]
     Message {
+        /// What to do with a message (`check FILE`).
         #[command(subcommand)]
         command: MessageCommand,
     },
@@ -102,12 +111,13 @@ pub enum Command {
     /// events or Meta webhook bodies (`*.json`, folders recursively; `manifest.json` skipped).
     #[command(display_order = 1)]
     Replay {
+        /// Files or folders to feed (`*.json`; folders recursively).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// Print the summary as one JSON document on stdout.
         #[arg(long)]
         json: bool,
-        /// Exit 3 when any record was parked.
+        /// Exit 7 when any record was parked.
         #[arg(long)]
         strict: bool,
         /// Run ingest only: the events are published but no local consumer (status tracker,
@@ -118,6 +128,7 @@ pub enum Command {
     /// Serve the entry points over HTTP on a loopback address, on local mode.
     #[command(display_order = 2)]
     Dev {
+        /// The loopback address to serve on (other addresses are refused: local mode has no auth).
         #[arg(long, default_value = "127.0.0.1:8710")]
         listen: SocketAddr,
         /// Replay this folder at start.
@@ -138,6 +149,7 @@ pub enum Command {
     /// show, preview, assets), Flow JSON checks, the endpoint's key pair, flow tokens, responses.
     #[command(display_order = 12)]
     Flows {
+        /// What to do with flows (`wapipe flows --help` lists them).
         #[command(subcommand)]
         command: flows::FlowsCommand,
     },
@@ -156,11 +168,13 @@ pub enum Command {
     /// Daily template counters or conversation/pricing estimates from the status tracker.
     #[command(display_order = 6)]
     Analytics {
+        /// Which daily table to print.
         #[arg(value_enum)]
         kind: status::AnalyticsKind,
         /// Only this UTC day (YYYY-MM-DD); default: every day in local state, the last 7 with --table.
         #[arg(long)]
         day: Option<String>,
+        /// Print the rows as a JSON array.
         #[arg(long)]
         json: bool,
         /// Read the DynamoDB table NAME (SDK configuration from the environment), not local state.
@@ -175,6 +189,7 @@ pub enum Command {
     /// EUM cannot do (display name, migration, registration).
     #[command(display_order = 13)]
     Phones {
+        /// What to do with the linked numbers.
         #[command(subcommand)]
         command: phones::PhonesCommand,
     },
@@ -182,6 +197,7 @@ pub enum Command {
     /// apply-instructions, mark-applied; push answers "not supported" with the runbook.
     #[command(display_order = 15)]
     Profile {
+        /// What to do with the business profile.
         #[command(subcommand)]
         command: profile::ProfileCommand,
     },
@@ -189,32 +205,38 @@ pub enum Command {
     /// message against them before it is sent.
     #[command(display_order = 16)]
     Catalog {
+        /// What to do with the mirrored catalog.
         #[command(subcommand)]
         command: business::CatalogCommand,
     },
     /// Group metadata (local only; EUM has no groups API).
     #[command(display_order = 17)]
     Groups {
+        /// What to do with the recorded groups.
         #[command(subcommand)]
         command: business::GroupsCommand,
     },
     /// Calling: wa.me deep links and call settings (set through EUM with --apply).
     #[command(display_order = 18)]
     Calling {
+        /// What to do: a deep link, or the call settings.
         #[command(subcommand)]
         command: business::CallingCommand,
     },
     /// WhatsApp media through EUM: upload (S3 or presigned URL), get, delete, formats.
     #[command(display_order = 11)]
     Media {
+        /// What to do with media.
         #[command(subcommand)]
         command: media::MediaCommand,
     },
     /// Dead-letter queues: list, replay (with backoff; --dry-run), parked, unpark.
     #[command(display_order = 8)]
     Dlq {
+        /// What to do with the dead-letter queues.
         #[command(subcommand)]
         command: dlq::DlqCommand,
+        /// Where the queues, the table and the bus are (without them: local state).
         #[command(flatten)]
         target: dlq::Target,
     },
@@ -222,6 +244,7 @@ pub enum Command {
     /// snapshot against the sandbox (snapshot).
     #[command(display_order = 9)]
     Quality {
+        /// What to do: show the history, or take a local snapshot.
         #[command(subcommand)]
         command: quality::QualityCommand,
     },
@@ -229,26 +252,31 @@ pub enum Command {
     /// library, from-library, media.
     #[command(display_order = 10)]
     Templates {
+        /// What to do with templates.
         #[command(subcommand)]
         command: templates::TemplatesCommand,
     },
     /// Payments: orders and ledgers (show, list), refunds (refund, refund-done), mark-paid.
     #[command(display_order = 7)]
     Payments {
+        /// What to do with orders and refunds.
         #[command(subcommand)]
         command: payments::PaymentsCommand,
     },
     /// Print a shell completion script, e.g. `wapipe completions bash > /etc/bash_completion.d/wapipe`.
     #[command(display_order = 20)]
     Completions {
+        /// The shell to print the script for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the X-Hub-Signature-256 header value for a body (FILE, or stdin with `-`).
     #[command(display_order = 19)]
     Sign {
+        /// The Meta app secret the signature is keyed with.
         #[arg(long, env = "WAPIPE_APP_SECRET", hide_env_values = true)]
         secret: String,
+        /// The body to sign: FILE, or `-` for stdin.
         #[arg(default_value = "-")]
         file: PathBuf,
     },

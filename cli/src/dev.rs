@@ -30,10 +30,17 @@ use webhook_ingest::{HttpRequest, HttpResponse, RecordIn, WebhookReceiver};
 
 use crate::local::{Local, INGEST_QUEUE};
 
+/// How `wapipe dev` serves: the address and the secrets of its entry points.
 pub struct DevOptions {
+    /// The address to listen on; a loopback address ([`check_listen`]).
     pub listen: SocketAddr,
+    /// Meta app secret: when set, POST /webhook and POST /flow require a valid
+    /// X-Hub-Signature-256; absent, signatures are not checked.
     pub app_secret: Option<String>,
+    /// The token GET /webhook verification expects (`hub.verify_token`); absent, verification
+    /// is refused.
     pub verify_token: Option<String>,
+    /// The WhatsApp Flows private key (PEM) file; absent, POST /flow is not served.
     pub flow_private_key: Option<std::path::PathBuf>,
 }
 
@@ -52,6 +59,8 @@ pub fn check_listen(addr: &SocketAddr) -> Result<(), String> {
     }
 }
 
+/// Serve the entry points on `opts.listen` until `shutdown` completes, with a worker draining
+/// the ingest queue through ingest; prints `wapipe dev listening on http://ADDR` once bound.
 pub async fn serve(
     local: Arc<Local>,
     opts: DevOptions,

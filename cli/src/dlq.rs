@@ -47,12 +47,13 @@ pub struct Target {
     json: bool,
 }
 
+/// The subcommands of `wapipe dlq`.
 #[derive(Subcommand)]
 pub enum DlqCommand {
     /// Each queue pair: DLQ depth, source depth, parked count.
     List,
     /// Move DLQ messages back to their source queues (with backoff), parking those replayed
-    /// too often. Exit 1 when some could not be moved.
+    /// too often. Exit 6 when some could not be moved.
     Replay {
         /// Only these queue pairs (by name); all when absent.
         #[arg(long = "queue", value_name = "NAME")]
@@ -73,11 +74,13 @@ pub enum DlqCommand {
     },
     /// Parked messages (body, attempts, last error).
     Parked {
+        /// Only these queue pairs (by name); all when absent.
         #[arg(long = "queue", value_name = "NAME")]
         queues: Vec<String>,
         /// Instead: the records a function parked itself (`PARKED#<source>`, e.g. status-tracker).
         #[arg(long, value_name = "FUNCTION", conflicts_with = "queues")]
         source: Option<String>,
+        /// The most records to show per queue (1 to 1,000 with --source).
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
@@ -89,6 +92,7 @@ pub enum DlqCommand {
         /// One parked record by its sort key (see `dlq parked`); all of the queue without it.
         #[arg(long)]
         sk: Option<String>,
+        /// Show what would be sent back, send nothing.
         #[arg(long)]
         dry_run: bool,
     },
@@ -134,6 +138,8 @@ fn pairs_of(t: &Target) -> Result<Option<Vec<QueuePair>>, String> {
     }
 }
 
+/// Run a `wapipe dlq` subcommand against AWS (`--pairs` or `--queue-url`, with `--table`) or on
+/// local state; the exit code: 0 done, 6 some messages could not be moved (`replay`, `unpark`).
 pub async fn run(command: DlqCommand, target: Target, state: Option<&Path>) -> Result<u8, String> {
     match pairs_of(&target)? {
         Some(pairs) => {

@@ -21,13 +21,17 @@ use wapipe_core::ports::{Index, Item, Query, Store, SystemClock, WriteOutcome};
 use crate::exit;
 use crate::local::{Local, LocalFn};
 
+/// The file name `flows keygen` writes the private key to (PEM, mode 0600).
 pub const PRIVATE_KEY_FILE: &str = "flow-private-key.pem";
+/// The file name `flows keygen` writes the public key to (PEM), for `flows upload-key`.
 pub const PUBLIC_KEY_FILE: &str = "flow-public-key.pem";
 
+/// The subcommands of `wapipe flows`.
 #[derive(Subcommand)]
 pub enum FlowsCommand {
     /// Check a Flow JSON document: every problem with its JSON path; exit 1 on errors.
     Validate {
+        /// The Flow JSON document to check.
         file: PathBuf,
         /// The flow's endpoint URI (must be https), when it exchanges data.
         #[arg(long)]
@@ -38,6 +42,7 @@ pub enum FlowsCommand {
     },
     /// Write an RSA-2048 key pair: DIR/flow-private-key.pem (mode 0600) and DIR/flow-public-key.pem.
     Keygen {
+        /// The folder to write the two key files into (created if missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// Encrypt the private key (PKCS#8) with this passphrase.
@@ -53,6 +58,7 @@ pub enum FlowsCommand {
         /// EUM phone number id (`phone-number-id-…`) or its ARN.
         #[arg(long)]
         phone_number_id: String,
+        /// The public key to register (PEM, e.g. DIR/flow-public-key.pem from `flows keygen`).
         #[arg(long, value_name = "FILE")]
         public_key: PathBuf,
         /// Another EUM endpoint (a fake or a VPC endpoint).
@@ -70,8 +76,10 @@ pub enum FlowsCommand {
         /// Recipient wa_id (digits) or BSUID.
         #[arg(long)]
         to: String,
+        /// How long the token's session lasts, in hours.
         #[arg(long, default_value_t = 168)]
         ttl_hours: i64,
+        /// Record the session in the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
     },
@@ -80,7 +88,9 @@ pub enum FlowsCommand {
     Registry(crate::flows_registry::RegistryCommand),
     /// List the stored responses of a flow (Meta flow id or name) or of one flow token.
     Responses {
+        /// A Meta flow id or flow name, or one flow token.
         target: String,
+        /// Print `{"target", "count", "responses": […]}`.
         #[arg(long)]
         json: bool,
         /// Read the DynamoDB table NAME instead of local state.
@@ -89,6 +99,9 @@ pub enum FlowsCommand {
     },
 }
 
+/// Run a `wapipe flows` subcommand; the exit code: 0 done, 1 the Flow JSON has errors
+/// (`validate`) or the uploaded key's signature status is not VALID (`upload-key`); registry
+/// commands as [`crate::flows_registry::run`].
 pub async fn run(command: FlowsCommand, state: Option<&Path>) -> Result<u8, String> {
     match command {
         FlowsCommand::Registry(command) => crate::flows_registry::run(command, state).await,
@@ -257,6 +270,7 @@ fn print_responses(target: &str, items: &[Item], json: bool) {
     println!("{} response(s)", items.len());
 }
 
+/// The flow endpoint as `wapipe dev` runs it: on local state's store, with the system clock.
 pub type DevFlowEndpoint = FlowEndpoint<Arc<MemoryStore>, SystemClock>;
 
 /// The flow endpoint of `wapipe dev`: local state, the key in `key_file`, the built-in flow

@@ -15,6 +15,7 @@ use wapipe_core::ports::{Cond, Query, Store, Update, Write};
 
 use crate::operator::{done, finish, on_store, print_json, print_table, Failure, WabaOpts};
 
+/// The flows registry subcommands of `wapipe flows` (through EUM, recorded locally).
 #[derive(Subcommand)]
 pub enum RegistryCommand {
     /// Create a flow (Flow JSON validated first), optionally publishing it; records it locally.
@@ -22,19 +23,25 @@ pub enum RegistryCommand {
         after_help = "Example:\n  wapipe flows create --name signup --category SIGN_UP --flow-json signup.json --endpoint-uri https://x/flow"
     )]
     Create {
+        /// The flow's name: 1 to 200 characters, unique in the WABA.
         #[arg(long)]
         name: String,
         /// SIGN_UP, SIGN_IN, APPOINTMENT_BOOKING, LEAD_GENERATION, CONTACT_US, CUSTOMER_SUPPORT, SURVEY, SHOPPING, OTHER.
         #[arg(long = "category", required = true)]
         categories: Vec<String>,
+        /// The Flow JSON (checked first); without it, add it later with `flows update-assets`.
         #[arg(long, value_name = "FILE")]
         flow_json: Option<PathBuf>,
+        /// The data-exchange endpoint (https) of an endpoint-powered flow.
         #[arg(long)]
         endpoint_uri: Option<String>,
+        /// Publish at once instead of leaving a draft (cannot be undone; needs --flow-json or --clone-flow-id).
         #[arg(long)]
         publish: bool,
+        /// Start from a copy of this existing flow.
         #[arg(long, value_name = "FLOW_ID")]
         clone_flow_id: Option<String>,
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
@@ -43,73 +50,96 @@ pub enum RegistryCommand {
         after_help = "Example:\n  wapipe flows update 1234567890 --name signup_v2 --endpoint-uri https://x/flow"
     )]
     Update {
+        /// Meta's flow id.
         flow_id: String,
+        /// A new name for the flow.
         #[arg(long)]
         name: Option<String>,
+        /// New categories, replacing the old ones (repeat for each; see `flows create`).
         #[arg(long = "category")]
         categories: Vec<String>,
+        /// A new data-exchange endpoint (https).
         #[arg(long)]
         endpoint_uri: Option<String>,
+        /// Attach this Meta app, whose secret lets the endpoint check X-Hub-Signature-256 (one-way).
         #[arg(long)]
         meta_app_id: Option<String>,
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
     /// Replace a draft flow's Flow JSON (validated first).
     #[command(after_help = "Example:\n  wapipe flows update-assets 1234567890 signup.json")]
     UpdateAssets {
+        /// Meta's flow id.
         flow_id: String,
+        /// The new Flow JSON (checked first).
         file: PathBuf,
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
     /// Publish a draft flow (it becomes read-only).
     #[command(after_help = "Example:\n  wapipe flows publish 1234567890")]
     Publish {
+        /// Meta's flow id.
         flow_id: String,
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
     /// Deprecate a published flow.
     #[command(after_help = "Example:\n  wapipe flows deprecate 1234567890")]
     Deprecate {
+        /// Meta's flow id.
         flow_id: String,
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
     /// Delete a draft flow (Meta keeps published ones: deprecate those).
     #[command(after_help = "Example:\n  wapipe flows delete 1234567890")]
     Delete {
+        /// Meta's flow id.
         flow_id: String,
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
     /// The WABA's flows (every page), marking those recorded locally.
     #[command(after_help = "Example:\n  wapipe flows list --waba-id waba-… --json")]
     List {
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
     /// One flow: status, categories, validation errors, health, endpoint; refreshes the local record.
     #[command(after_help = "Example:\n  wapipe flows show 1234567890")]
     Show {
+        /// Meta's flow id.
         flow_id: String,
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
     /// A preview URL of the flow (--invalidate for a fresh one).
     #[command(after_help = "Example:\n  wapipe flows preview 1234567890 --invalidate")]
     Preview {
+        /// Meta's flow id.
         flow_id: String,
+        /// Invalidate the current preview URL and get a fresh one.
         #[arg(long)]
         invalidate: bool,
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
     /// The flow's assets (its Flow JSON) with download URLs.
     #[command(after_help = "Example:\n  wapipe flows assets 1234567890 --json")]
     Assets {
+        /// Meta's flow id.
         flow_id: String,
+        /// The WABA, where the local record lives, and the output format.
         #[command(flatten)]
         reg: Reg,
     },
@@ -118,6 +148,7 @@ pub enum RegistryCommand {
 /// The WABA and where the local record lives.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct Reg {
+    /// The WABA to act on and how to reach EUM.
     #[command(flatten)]
     pub waba: WabaOpts,
     /// Keep the flow records in the DynamoDB table NAME instead of local state.
@@ -128,6 +159,9 @@ pub struct Reg {
     pub json: bool,
 }
 
+/// Run a flows registry subcommand through EUM, recording the flow locally (or in `--table`);
+/// the exit code: 0 done, 1 the Flow JSON has errors or Meta reported validation errors, 2 bad
+/// usage (e.g. no single WABA to pick), 3 EUM refused.
 pub async fn run(command: RegistryCommand, state: Option<&Path>) -> Result<u8, String> {
     finish(run_inner(command, state).await)
 }

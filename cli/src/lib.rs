@@ -4,6 +4,7 @@
 //! (`src/main.rs`) only parses arguments, starts the runtime and maps the result to an exit code.
 
 // No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod bench;

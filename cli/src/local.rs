@@ -23,6 +23,7 @@ pub const INGEST_QUEUE: &str = "local://wapipe-ingest";
 
 /// Account and region local mode stamps on EventBridge bodies.
 pub const LOCAL_ACCOUNT: &str = "000000000000";
+/// The region local mode stamps on EventBridge bodies (with [`LOCAL_ACCOUNT`]).
 pub const LOCAL_REGION: &str = "local";
 
 /// Most rounds `drain` runs before it stops (every loop is bounded): consumers that keep
@@ -33,7 +34,10 @@ const MAX_DRAIN_ROUNDS: usize = 1000;
 /// a batch of queue messages whose bodies are EventBridge events (as an EventBridge rule
 /// delivers them) and returns the message ids that failed transiently.
 pub trait LocalConsumer: Send + Sync {
+    /// The function this is: which routed events it gets, and its queue ([`consumer_queue`]).
     fn consumer(&self) -> Consumer;
+    /// Handle a batch from its queue; the ids of the messages that failed transiently (they stay
+    /// on the queue for redelivery).
     fn handle<'a>(&'a self, batch: &'a [QueueMessage]) -> Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>>;
 }
 
@@ -45,6 +49,7 @@ pub struct LocalFn<C> {
 }
 
 impl<C> LocalFn<C> {
+    /// Run `consumer` as the function `route`, on that function's local queue.
     pub fn new(route: Consumer, consumer: C) -> LocalFn<C> {
         LocalFn { route, consumer }
     }
@@ -68,6 +73,7 @@ pub fn consumer_queue(c: Consumer) -> String {
     format!("local://wapipe-{}", c.function())
 }
 
+/// webhook-ingest as local mode runs it: on the in-memory table and bus, with the system clock.
 pub type LocalIngest = Ingest<Arc<MemoryStore>, Arc<MemoryBus>, SystemClock>;
 
 /// On-disk form of local state.
@@ -80,10 +86,18 @@ struct StateFile {
 
 const STATE_VERSION: u32 = 1;
 
+/// Local mode: the in-memory table, bus and queues, ingest, and the consumers that run in this
+/// process (the status tracker always), with state loaded from and saved to `--state FILE`.
 pub struct Local {
+    /// The in-memory DynamoDB table (its items are what the state file keeps).
     pub store: Arc<MemoryStore>,
+    /// The in-memory EventBridge bus: the events this command published (saved to the state file's
+    /// history).
     pub bus: Arc<MemoryBus>,
+    /// The in-memory SQS queues: ingest's ([`INGEST_QUEUE`]) and each local consumer's
+    /// ([`consumer_queue`]); they live for one command only.
     pub queue: Arc<MemoryQueue>,
+    /// webhook-ingest on [`Local::store`] and [`Local::bus`]: what `replay` and `dev` feed.
     pub ingest: LocalIngest,
     /// Events published by earlier commands on the same state file.
     history: Vec<DomainEvent>,

@@ -11,15 +11,18 @@ use wapipe_core::ports::admin::{Admin, AdminError, S3Location};
 
 use crate::operator::{done, finish, print_json, print_table, progress, EumOpts, Failure};
 
+/// The number a media command acts for, and how to reach EUM.
 #[derive(clap::Args, Clone, Debug)]
 pub struct PhoneOpts {
     /// EUM phone number id (`phone-number-id-…`) the media belongs to (only it may send it).
     #[arg(long, value_name = "ID", env = "WAPIPE_PHONE_NUMBER_ID")]
     pub phone_number_id: String,
+    /// How to reach EUM.
     #[command(flatten)]
     pub eum: EumOpts,
 }
 
+/// The subcommands of `wapipe media`.
 #[derive(Subcommand)]
 pub enum MediaCommand {
     /// Upload media to WhatsApp from S3 (--s3) or a presigned URL (--url with --content-type);
@@ -28,8 +31,10 @@ pub enum MediaCommand {
         after_help = "Examples:\n  wapipe media upload --phone-number-id phone-number-id-… --s3 s3://bucket/in/photo.jpg --size 48213\n  wapipe media upload --url 'https://…presigned…' --content-type application/pdf"
     )]
     Upload {
+        /// The S3 object to upload (s3://bucket/key).
         #[arg(long, value_name = "S3_URI", conflicts_with = "url", required_unless_present = "url")]
         s3: Option<String>,
+        /// A presigned URL to upload from instead (with --content-type).
         #[arg(long, value_name = "URL")]
         url: Option<String>,
         /// MIME type; default: from the S3 key's extension. Required with --url.
@@ -38,8 +43,10 @@ pub enum MediaCommand {
         /// Size in bytes, checked against the type's limit before uploading.
         #[arg(long, value_name = "BYTES")]
         size: Option<u64>,
+        /// The number the media belongs to, and how to reach EUM.
         #[command(flatten)]
         phone: PhoneOpts,
+        /// Print `{"media_id", "kind", "mime_type"}`.
         #[arg(long)]
         json: bool,
     },
@@ -48,34 +55,44 @@ pub enum MediaCommand {
         after_help = "Examples:\n  wapipe media get 1234567890\n  wapipe media get 1234567890 --to-s3 s3://bucket/inbound/"
     )]
     Get {
+        /// The WhatsApp media id (from `media upload`, or an inbound message).
         media_id: String,
+        /// Copy the media into S3 under this s3://bucket/prefix (EUM appends the media id).
         #[arg(long, value_name = "S3_URI", conflicts_with = "to_url")]
         to_s3: Option<String>,
         /// Copy to a presigned S3 PUT URL instead.
         #[arg(long, value_name = "URL")]
         to_url: Option<String>,
+        /// The number the media belongs to, and how to reach EUM.
         #[command(flatten)]
         phone: PhoneOpts,
+        /// Print `{"media_id", "mime_type", "file_size_kb", "copied_to"}`.
         #[arg(long)]
         json: bool,
     },
     /// Delete uploaded media.
     #[command(after_help = "Example:\n  wapipe media delete 1234567890")]
     Delete {
+        /// The WhatsApp media id to delete.
         media_id: String,
+        /// The number the media belongs to, and how to reach EUM.
         #[command(flatten)]
         phone: PhoneOpts,
+        /// Print `{"media_id", "deleted"}`.
         #[arg(long)]
         json: bool,
     },
     /// The media types and size limits WhatsApp accepts.
     #[command(after_help = "Example:\n  wapipe media formats --json")]
     Formats {
+        /// Print `{"formats": [{"kind", "mime_type", "max_bytes"}, …]}`.
         #[arg(long)]
         json: bool,
     },
 }
 
+/// Run a `wapipe media` subcommand through EUM; the exit code: 0 done, 1 invalid type or size
+/// (nothing sent) or EUM did not confirm a delete, 2 bad usage, 3 EUM refused.
 pub async fn run(command: MediaCommand) -> Result<u8, String> {
     finish(run_inner(command).await)
 }

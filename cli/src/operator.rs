@@ -21,6 +21,8 @@ pub struct EumOpts {
 }
 
 impl EumOpts {
+    /// An EUM Social admin client: the SDK configuration from the environment, at `endpoint_url`
+    /// when given.
     pub async fn admin(&self) -> EumAdmin {
         let conf = sdk_config().await;
         let conf = match &self.endpoint_url {
@@ -30,6 +32,8 @@ impl EumOpts {
         EumAdmin::from_conf(&conf)
     }
 
+    /// An EUM Social client for the linked accounts (WABAs and numbers), configured as
+    /// [`EumOpts::admin`].
     pub async fn accounts(&self) -> EumAccounts {
         let conf = sdk_config().await;
         let conf = match &self.endpoint_url {
@@ -46,6 +50,7 @@ pub struct WabaOpts {
     /// EUM WABA id (`waba-…`); default: the only linked WABA.
     #[arg(long, value_name = "ID", env = "WAPIPE_WABA_ID")]
     pub waba_id: Option<String>,
+    /// How to reach EUM.
     #[command(flatten)]
     pub eum: EumOpts,
 }
@@ -72,14 +77,20 @@ impl WabaOpts {
 /// Why an operator command stopped, and its exit code.
 #[derive(Debug)]
 pub enum Failure {
+    /// Bad usage, an unreadable input, or an error that stopped the command (exit 2).
     Usage(String),
+    /// Invalid input, each problem with its path; nothing was sent (exit 1).
     Invalid(Vec<String>),
+    /// EUM refused or failed; printed with what to try next (exit 3).
     Eum(MessagingError),
+    /// The thing asked for does not exist (exit 4).
     NotFound(String),
+    /// EUM cannot do this; printed with the runbook (exit 5).
     NotSupported(NotSupported),
 }
 
 impl Failure {
+    /// A [`Failure::Usage`] with the message `m`.
     pub fn usage(m: impl Into<String>) -> Failure {
         Failure::Usage(m.into())
     }

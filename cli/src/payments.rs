@@ -24,15 +24,18 @@ use wapipe_core::ports::{Bus, Index, Query, Store, SystemClock};
 use crate::exit;
 use crate::local::{Local, LocalFn};
 
+/// The subcommands of `wapipe payments`.
 #[derive(Subcommand)]
 pub enum PaymentsCommand {
     /// An order with its ledger and refunds (exit 4 when not found).
     Show {
+        /// The order's reference_id.
         reference_id: String,
         /// `{"reference_id", "state", "currency", "total", "captured", "reserved", "remaining",
         /// "refunded", "refunds": [{"key", "amount", "state", …}]}`, amounts in minor units.
         #[arg(long)]
         json: bool,
+        /// Local state, or the table (and the bus for commands).
         #[command(flatten)]
         target: Target,
     },
@@ -40,55 +43,77 @@ pub enum PaymentsCommand {
     /// state (requested, submitted, completed, failed); oldest first. (The state is positional:
     /// `--state` is wapipe's global state-file option.)
     List {
+        /// An order state, or with --refunds a refund state.
         #[arg(value_name = "STATE")]
         in_state: String,
+        /// List refunds instead of orders.
         #[arg(long)]
         refunds: bool,
+        /// Print `[{"reference_id", "key", "amount", "currency", "updated_at"}, …]`.
         #[arg(long)]
         json: bool,
+        /// Local state, or the table (and the bus for commands).
         #[command(flatten)]
         target: Target,
     },
     /// Refund AMOUNT minor units under idempotency KEY (exit 3 with the reason when refused).
     Refund {
+        /// The order's reference_id.
         reference_id: String,
+        /// The amount to refund, in minor units (paise, cents).
         #[arg(long)]
         amount: i64,
+        /// The refund's idempotency key: the same key and amount again is a no-op.
         #[arg(long)]
         key: String,
+        /// Free text kept with the refund.
         #[arg(long)]
         reason: Option<String>,
+        /// Local state, or the table (and the bus for commands).
         #[command(flatten)]
         target: Target,
     },
     /// An operator made (or could not make, --failed) a manual refund.
     RefundDone {
+        /// The order's reference_id.
         reference_id: String,
+        /// The idempotency key of the refund that was requested.
         #[arg(long)]
         key: String,
+        /// The refund could not be made (default: it was completed).
         #[arg(long)]
         failed: bool,
+        /// The gateway's or bank's refund reference, when known.
         #[arg(long)]
         gateway_refund_id: Option<String>,
+        /// A note kept with the refund.
         #[arg(long)]
         note: Option<String>,
+        /// Local state, or the table (and the bus for commands).
         #[command(flatten)]
         target: Target,
     },
     /// The PSP confirmed payment of a Pix / boleto / payment-link order.
     MarkPaid {
+        /// The order's reference_id.
         reference_id: String,
+        /// The payment service provider's payment id, kept as the order's transaction.
         #[arg(long)]
         psp_reference: String,
+        /// The amount paid, in minor units; checked against the order when given.
         #[arg(long)]
         amount: Option<i64>,
+        /// The currency paid (ISO 4217); checked against the order when given.
         #[arg(long)]
         currency: Option<String>,
+        /// Local state, or the table (and the bus for commands).
         #[command(flatten)]
         target: Target,
     },
 }
 
+/// Where a payments command runs: local state (through the local processor), or the table
+/// (`--table`, with `--event-bus` to publish commands for the deployed processor).
 #[derive(clap::Args, Clone, Default)]
 pub struct Target {
     /// Read the DynamoDB table NAME (SDK configuration from the environment), not local state.
@@ -119,6 +144,9 @@ pub fn register(local: &mut Local) -> Result<(), String> {
     Ok(())
 }
 
+/// Run a `wapipe payments` subcommand; the exit code: 0 done (or, with --table, the command
+/// published), 3 refused by the processor, 4 no such order (`show`), 6 no answer yet (the
+/// processor will retry).
 pub async fn run(command: PaymentsCommand, state: Option<&Path>) -> Result<u8, String> {
     match command {
         PaymentsCommand::Show { reference_id, json, target } => match target.table {

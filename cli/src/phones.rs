@@ -17,22 +17,28 @@ use wapipe_core::ports::{Cond, Item, Store, Write};
 
 use crate::operator::{done, finish, on_store, print_json, print_table, progress, EumOpts, Failure};
 
+/// The subcommands of `wapipe phones`.
 #[derive(Subcommand)]
 pub enum PhonesCommand {
     /// Every linked WABA and its numbers (quality rating included).
     #[command(after_help = "Example:\n  wapipe phones list --json")]
     List {
+        /// How to reach EUM.
         #[command(flatten)]
         eum: EumOpts,
+        /// Print `{"count", "wabas": [{"waba_id", …, "phones": […]}]}`.
         #[arg(long)]
         json: bool,
     },
     /// One number's detail, by EUM id (`phone-number-id-…`).
     #[command(after_help = "Example:\n  wapipe phones show phone-number-id-… --json")]
     Show {
+        /// The number's EUM id (`phone-number-id-…`).
         phone_number_id: String,
+        /// How to reach EUM.
         #[command(flatten)]
         eum: EumOpts,
+        /// Print `{"phone_number_id", "waba_id", "meta_phone_number_id", "phone_number", …}`.
         #[arg(long)]
         json: bool,
     },
@@ -41,6 +47,7 @@ pub enum PhonesCommand {
         after_help = "Example:\n  wapipe phones destinations --waba-id waba-… --topic-arn arn:aws:sns:ap-south-1:123456789012:wapipe-eum-events"
     )]
     Destinations {
+        /// The EUM WABA id (`waba-…`) whose events to point.
         #[arg(long)]
         waba_id: String,
         /// SNS topic (or other destination) ARN; repeat for several.
@@ -49,8 +56,10 @@ pub enum PhonesCommand {
         /// IAM role EUM assumes to publish (when the destination needs one).
         #[arg(long)]
         role_arn: Option<String>,
+        /// How to reach EUM.
         #[command(flatten)]
         eum: EumOpts,
+        /// Print `{"waba_id", "event_destinations": […]}`.
         #[arg(long)]
         json: bool,
     },
@@ -58,10 +67,13 @@ pub enum PhonesCommand {
     /// (register one with `wapipe flows upload-key`).
     #[command(after_help = "Example:\n  wapipe phones public-key --phone-number-id phone-number-id-…")]
     PublicKey {
+        /// The number's EUM id (`phone-number-id-…`).
         #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
         phone_number_id: String,
+        /// How to reach EUM.
         #[command(flatten)]
         eum: EumOpts,
+        /// Print the key and its signature status as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -70,24 +82,32 @@ pub enum PhonesCommand {
         after_help = "Examples:\n  wapipe phones runbook display-name\n  wapipe phones runbook migrate --done --subject +15555550100"
     )]
     Runbook {
+        /// Which runbook.
         #[arg(value_enum)]
         name: RunbookName,
+        /// Record that the runbook was carried out, instead of printing it.
         #[arg(long)]
         done: bool,
         /// What it was done for (a number, a WABA).
         #[arg(long, default_value = "-")]
         subject: String,
+        /// With --done: use the DynamoDB table TABLE instead of local state.
         #[arg(long)]
         table: Option<String>,
+        /// With --done: print `{"capability", "subject", "done_at"}`.
         #[arg(long)]
         json: bool,
     },
 }
 
+/// The runbooks `wapipe phones runbook` prints, each a capability EUM does not offer.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum RunbookName {
+    /// Request a display name change (`phone_display_name`).
     DisplayName,
+    /// Migrate a phone number (`phone_migrate`).
     Migrate,
+    /// Register a phone number (`phone_register`): done in the console signup.
     Register,
 }
 
@@ -101,6 +121,8 @@ impl RunbookName {
     }
 }
 
+/// Run a `wapipe phones` subcommand; the exit code: 0 done, 1 a destination that is not an ARN,
+/// 3 EUM refused, 4 no public key, 5 a runbook printed (what EUM cannot do).
 pub async fn run(command: PhonesCommand, state: Option<&Path>) -> Result<u8, String> {
     finish(run_inner(command, state).await)
 }

@@ -13,6 +13,7 @@ use wapipe_core::capabilities::require_eum;
 
 use crate::operator::{done, finish, on_store, print_json, print_table, Failure};
 
+/// The number a profile command acts on, where its profile is stored, and the output format.
 #[derive(Args, Clone, Debug)]
 pub struct Target {
     /// Meta phone_number_id (or EUM id) the profile belongs to.
@@ -26,38 +27,46 @@ pub struct Target {
     pub json: bool,
 }
 
+/// The subcommands of `wapipe profile`.
 #[derive(Subcommand)]
 pub enum ProfileCommand {
     /// The stored profile (current version) and whether it was applied.
     #[command(after_help = "Example:\n  wapipe profile show --phone-number-id 106540352242922 --json")]
     Show {
+        /// The number, where the profile is stored, and the output format.
         #[command(flatten)]
         target: Target,
     },
     /// Store a new version from FILE (JSON: about, address, description, email, websites, vertical, profile_picture_s3_key).
     #[command(after_help = "Example:\n  wapipe profile update --phone-number-id 1065… profile.json")]
     Update {
+        /// The profile, as a JSON object of the fields above.
         file: PathBuf,
+        /// The number, where the profile is stored, and the output format.
         #[command(flatten)]
         target: Target,
     },
     /// Every stored version, oldest first.
     #[command(after_help = "Example:\n  wapipe profile history --phone-number-id 106540352242922")]
     History {
+        /// The number, where the profile is stored, and the output format.
         #[command(flatten)]
         target: Target,
     },
     /// The manual steps to apply the current version in WhatsApp Manager (changed fields marked).
     #[command(after_help = "Example:\n  wapipe profile apply-instructions --phone-number-id 106540352242922")]
     ApplyInstructions {
+        /// The number, where the profile is stored, and the output format.
         #[command(flatten)]
         target: Target,
     },
     /// Record that VERSION was applied in WhatsApp Manager.
     #[command(after_help = "Example:\n  wapipe profile mark-applied --phone-number-id 106540352242922 --version 3")]
     MarkApplied {
+        /// The stored version that was applied (`profile history` lists them).
         #[arg(long)]
         version: u64,
+        /// The number, where the profile is stored, and the output format.
         #[command(flatten)]
         target: Target,
     },
@@ -66,11 +75,14 @@ pub enum ProfileCommand {
         after_help = "Example:\n  wapipe profile push --phone-number-id 106540352242922   (exit 5: prints the runbook)"
     )]
     Push {
+        /// The number, where the profile is stored, and the output format.
         #[command(flatten)]
         target: Target,
     },
 }
 
+/// Run a `wapipe profile` subcommand on local state (or `--table`); the exit code: 0 done, 1 an
+/// invalid profile, 4 no profile stored, 5 `push` (not supported by EUM; the runbook printed).
 pub async fn run(command: ProfileCommand, state: Option<&Path>) -> Result<u8, String> {
     finish(run_inner(command, state).await)
 }

@@ -24,6 +24,7 @@ use wapipe_core::ports::{Query, Store, SystemClock};
 use crate::exit;
 use crate::local::{Local, LocalFn};
 
+/// The subcommands of `wapipe quality`.
 #[derive(Subcommand)]
 pub enum QualityCommand {
     /// A number's quality history as a table (exit 4 when there is none).
@@ -48,11 +49,14 @@ pub enum QualityCommand {
         /// First set the sandbox number's quality rating (GREEN, YELLOW, RED, UNKNOWN).
         #[arg(long)]
         rating: Option<String>,
+        /// Print the snapshot's report (WABAs, numbers, snapshots stored, changes, errors) as JSON.
         #[arg(long)]
         json: bool,
     },
 }
 
+/// Run a `wapipe quality` subcommand; the exit code: 0 done, 4 no history for the number
+/// (`show`), 6 the snapshot had errors.
 pub async fn run(command: QualityCommand, state: Option<&Path>) -> Result<u8, String> {
     match command {
         QualityCommand::Show { phone, since, json, plot, table } => {

@@ -15,26 +15,38 @@ use crate::local::Local;
 /// Names in a folder that are documentation of the samples, not samples.
 const SKIPPED_NAMES: &[&str] = &["manifest.json"];
 
+/// What a replay did: the counts `wapipe replay` prints (or its `--json` document).
 #[derive(Serialize, Default, Debug)]
 pub struct Summary {
+    /// Files read.
     pub files: usize,
+    /// Records fed to ingest: one per record of a Lambda event file, else one per file.
     pub records: usize,
+    /// Units of work (messages, statuses, field changes) the processed records held.
     pub units: usize,
+    /// Units skipped as already done (seen before, or twice in one batch).
     pub duplicates: usize,
+    /// Events ingest published, by detail-type.
     pub events: BTreeMap<String, usize>,
     /// What the consumers running in this process (status tracker, payment processor,
     /// quality snapshotter, flow responses) published in answer, by type.
     pub consumer_events: BTreeMap<String, usize>,
+    /// Records that can never succeed: parked by ingest, with the reason.
     pub parked: Vec<Parked>,
     /// Records that failed for a transient reason (they would be retried by SQS).
     pub retry: Vec<Parked>,
 }
 
+/// A record that did not go through, and why (a parked or a transiently failed record).
 #[derive(Serialize, Debug)]
 pub struct Parked {
+    /// The function that handled it (`webhook-ingest`; its parked records are `PARKED#<source>`).
     pub source: String,
+    /// The file the record came from.
     pub file: String,
+    /// The record's id: its SQS message id, or `FILE#N` / the file name when it has none.
     pub record_id: String,
+    /// Why: the decoding layer and field for a parked record, the error for a transient failure.
     pub reason: String,
 }
 

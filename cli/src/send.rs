@@ -96,15 +96,18 @@ pub async fn send_to_queue(file: &Path, queue_url: &str) -> Result<u8, String> {
 
 /// Options of local mode.
 pub struct LocalSend {
+    /// What the sandbox's Meta does after accepting the message: read, delivered, or fail with
+    /// a code (`--playback`).
     pub playback: Playback,
     /// Record an inbound message from the recipient first (opens the 24-hour window).
     pub open_window: bool,
+    /// Print the message's events as a JSON array (`[{"detail-type", "detail"}, …]`).
     pub json: bool,
     /// How long to wait for paced or retried requests.
     pub wait: Duration,
 }
 
-/// Local mode: 0 accepted, 1 still waiting (paced or retrying), 3 rejected or failed.
+/// Local mode: 0 accepted, 6 still waiting (paced or retrying), 3 rejected or failed.
 pub async fn send_local(local: &mut Local, file: &Path, opts: LocalSend) -> Result<u8, String> {
     let body = read(file)?;
     let sandbox = Arc::new(Sandbox::new().with_playback(opts.playback));

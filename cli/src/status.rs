@@ -23,6 +23,7 @@ use crate::local::Local;
 /// Days `wapipe analytics` shows from the AWS table without `--day`: today and the six before.
 const RECENT_DAYS: i64 = 7;
 
+/// Which daily table `wapipe analytics` prints (the status tracker's counters).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AnalyticsKind {
     /// Per template, language and day: sent, delivered, read, failed, clicks.

@@ -22,6 +22,7 @@ use crate::operator::{done, finish, on_store, print_json, print_table, progress,
 /// Pages of 100 templates `list` reads at most.
 const MAX_PAGES: usize = 50;
 
+/// The subcommands of `wapipe templates`.
 #[derive(Subcommand)]
 pub enum TemplatesCommand {
     /// List the WABA's templates (every page). With --sync, also refresh the template state
@@ -30,8 +31,10 @@ pub enum TemplatesCommand {
         after_help = "Examples:\n  wapipe templates list\n  wapipe templates list --sync --table wapipe-prod --json"
     )]
     List {
+        /// The WABA to act on and how to reach EUM.
         #[command(flatten)]
         waba: WabaOpts,
+        /// Print `{"waba_id", "count", "templates": […], "cache_items_updated"}`.
         #[arg(long)]
         json: bool,
         /// Refresh `TEMPLATE#…/STATE` from the list (never regresses a newer webhook observation).
@@ -46,25 +49,33 @@ pub enum TemplatesCommand {
         after_help = "Examples:\n  wapipe templates show order_update --language en_US\n  wapipe templates show 1689556908129832"
     )]
     Show {
+        /// The template: its Meta template id, or its name (with --language).
         template: String,
+        /// The language code (e.g. en_US) of the template named.
         #[arg(long)]
         language: Option<String>,
+        /// The WABA to act on and how to reach EUM.
         #[command(flatten)]
         waba: WabaOpts,
     },
     /// Check a template definition (Meta's creation JSON) without sending it; exit 1 on problems.
     #[command(after_help = "Example:\n  wapipe templates validate order_update.json --json")]
     Validate {
+        /// The template definition (Meta's creation JSON).
         file: PathBuf,
+        /// Print `{"file", "valid", "problems": […]}`.
         #[arg(long)]
         json: bool,
     },
     /// Create a template from a definition FILE (validated first; nothing is sent on problems).
     #[command(after_help = "Example:\n  wapipe templates create order_update.json")]
     Create {
+        /// The template definition (Meta's creation JSON).
         file: PathBuf,
+        /// The WABA to act on and how to reach EUM.
         #[command(flatten)]
         waba: WabaOpts,
+        /// Print `{"name", "language", "created": {…}}`.
         #[arg(long)]
         json: bool,
     },
@@ -72,20 +83,28 @@ pub enum TemplatesCommand {
     /// format or link tracking.
     #[command(after_help = "Example:\n  wapipe templates update order_update --language en_US --components body.json")]
     Update {
+        /// The template: its Meta template id, or its name (with --language).
         template: String,
+        /// The language code (e.g. en_US) of the template named.
         #[arg(long)]
         language: Option<String>,
+        /// The new components: a JSON array in FILE (validated against the template's category and
+        /// parameter format).
         #[arg(long, value_name = "FILE")]
         components: Option<PathBuf>,
+        /// The new category: MARKETING, UTILITY or AUTHENTICATION.
         #[arg(long)]
         category: Option<String>,
         /// `named` or `positional`.
         #[arg(long)]
         parameter_format: Option<String>,
+        /// true turns Meta's click tracking of URL buttons off, false on.
         #[arg(long)]
         cta_url_link_tracking_opted_out: Option<bool>,
+        /// The WABA to act on and how to reach EUM.
         #[command(flatten)]
         waba: WabaOpts,
+        /// Print `{"template", "updated"}`.
         #[arg(long)]
         json: bool,
     },
@@ -94,31 +113,43 @@ pub enum TemplatesCommand {
         after_help = "Examples:\n  wapipe templates delete order_update --meta-template-id 1689556908129832\n  wapipe templates delete order_update --all-languages"
     )]
     Delete {
+        /// The template's name.
         name: String,
+        /// Delete only the language version with this Meta template id.
         #[arg(long, conflicts_with = "all_languages", required_unless_present = "all_languages")]
         meta_template_id: Option<String>,
+        /// Delete every language version of the template.
         #[arg(long)]
         all_languages: bool,
+        /// The WABA to act on and how to reach EUM.
         #[command(flatten)]
         waba: WabaOpts,
+        /// Print `{"deleted", "languages"}`.
         #[arg(long)]
         json: bool,
     },
     /// Search Meta's template library.
     #[command(after_help = "Example:\n  wapipe templates library --search order --topic ORDER_MANAGEMENT")]
     Library {
+        /// Words to search for in the library.
         #[arg(long)]
         search: Option<String>,
+        /// Only templates of this topic (e.g. ORDER_MANAGEMENT).
         #[arg(long)]
         topic: Option<String>,
+        /// Only templates for this use case.
         #[arg(long)]
         usecase: Option<String>,
+        /// Only templates for this industry.
         #[arg(long)]
         industry: Option<String>,
+        /// Only templates in this language (e.g. en_US).
         #[arg(long)]
         language: Option<String>,
+        /// Print `{"count", "templates": […]}`.
         #[arg(long)]
         json: bool,
+        /// The WABA to act on and how to reach EUM.
         #[command(flatten)]
         waba: WabaOpts,
     },
@@ -127,31 +158,42 @@ pub enum TemplatesCommand {
         after_help = "Example:\n  wapipe templates from-library --name my_order --library-name order_confirmation --category UTILITY --language en_US"
     )]
     FromLibrary {
+        /// The name of the new template in the WABA.
         #[arg(long)]
         name: String,
+        /// The library template to copy (`templates library` lists them).
         #[arg(long)]
         library_name: String,
+        /// The new template's category (e.g. UTILITY).
         #[arg(long)]
         category: String,
+        /// The new template's language code (e.g. en_US).
         #[arg(long)]
         language: String,
+        /// The WABA to act on and how to reach EUM.
         #[command(flatten)]
         waba: WabaOpts,
+        /// Print `{"name", "created": {…}}`.
         #[arg(long)]
         json: bool,
     },
     /// Upload a header example (image/video/document in S3) and print its header handle.
     #[command(after_help = "Example:\n  wapipe templates media --s3 s3://bucket/headers/banner.png")]
     Media {
+        /// The header example in S3 (s3://bucket/key): a jpeg/png image, an mp4 video or a pdf.
         #[arg(long, value_name = "S3_URI")]
         s3: String,
+        /// The WABA to act on and how to reach EUM.
         #[command(flatten)]
         waba: WabaOpts,
+        /// Print `{"header_handle"}`.
         #[arg(long)]
         json: bool,
     },
 }
 
+/// Run a `wapipe templates` subcommand through EUM; the exit code: 0 done, 1 the definition,
+/// components or header file has problems (nothing sent), 2 bad usage, 3 EUM refused.
 pub async fn run(command: TemplatesCommand, state: Option<&Path>) -> Result<u8, String> {
     finish(run_inner(command, state).await)
 }

@@ -35,14 +35,27 @@ pub struct DrainRequest {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// Back to the source queue after `delay_secs`, as replay number `replay`.
-    Replay { replay: u32, delay_secs: u64 },
+    Replay {
+        /// 1-based replay number; the copy carries it in its `wapipe-replays` attribute.
+        replay: u32,
+        /// SQS `DelaySeconds` of the copy sent to the source queue (0..=900).
+        delay_secs: u64,
+    },
     /// Parked with `reason`.
-    Park { reason: String },
+    Park {
+        /// Why: the replay count and the last error known (the `wapipe-last-error` attribute,
+        /// else the DLQ receive count); stored with the parked item and in `whatsapp.message.parked`.
+        reason: String,
+    },
 }
 
+/// The outcome for one DLQ message of a run (one line of the CLI's progress).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MessageReport {
+    /// The SQS `MessageId` of the message as received from the DLQ.
     pub message_id: String,
+    /// What was done or, in a dry run or on error, what was attempted (serialised flat:
+    /// `action` plus its fields).
     #[serde(flatten)]
     pub action: Action,
     /// Set when the action did not complete (the message stays in the DLQ, or a copy does).
@@ -50,26 +63,38 @@ pub struct MessageReport {
     pub error: Option<String>,
 }
 
+/// The outcome for one queue pair of a run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct QueueReport {
+    /// The queue pair's short name ([`QueuePair::name`]).
     pub queue: String,
+    /// Distinct messages received from the DLQ (at most the run's `max_messages`).
     pub received: usize,
+    /// Messages sent back to the source queue (in a dry run: that would be), without error.
     pub replayed: usize,
+    /// Messages parked under `PARKED#dlq:{queue}` (in a dry run: that would be), without error.
     pub parked: usize,
+    /// Messages whose action did not complete ([`MessageReport::error`] set).
     pub failed: usize,
+    /// One report per received message, in the order received.
     pub messages: Vec<MessageReport>,
     /// Queue-level failures (the DLQ could not be read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
 }
 
+/// The outcome of one run over the selected queue pairs; the Lambda answers with it as JSON.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct DrainReport {
+    /// The run only planned: nothing was sent, parked or deleted, and every message it received
+    /// is made visible in its DLQ again at once.
     pub dry_run: bool,
+    /// One report per selected queue pair, in configuration order.
     pub queues: Vec<QueueReport>,
 }
 
 impl DrainReport {
+    /// Messages whose action failed plus queue-level errors, over all queues: 0 means a clean run.
     pub fn failed(&self) -> usize {
         self.queues.iter().map(|q| q.failed + q.errors.len()).sum()
     }
@@ -100,14 +125,20 @@ pub fn replays_of(m: &QueueMessage) -> u32 {
 
 /// The drainer over its ports.
 pub struct Drainer<Q, S, B, C> {
+    /// SQS: receives and deletes on the DLQs, sends the replayed copies to the source queues.
     pub queue: Q,
+    /// The table: parked items (`PARKED#dlq:{queue}`) and their dedupe marks.
     pub store: S,
+    /// EventBridge, for `whatsapp.message.parked`.
     pub bus: B,
+    /// Time of the parked items (`parked_at`, the sort key) and of their marks' expiry.
     pub clock: C,
+    /// Queue pairs, replay limit, backoff and batch sizes.
     pub config: Config,
 }
 
 impl<Q: Queue, S: Store, B: Bus, C: Clock> Drainer<Q, S, B, C> {
+    /// A drainer over these ports with this configuration.
     pub fn new(queue: Q, store: S, bus: B, clock: C, config: Config) -> Self {
         Drainer { queue, store, bus, clock, config }
     }

@@ -15,6 +15,9 @@ pub fn request_of(payload: Value) -> Result<DrainRequest, String> {
     serde_json::from_value(payload).map_err(|e| format!("invocation: {e}"))
 }
 
+/// One invocation: drain with the request the payload carries ([`request_of`]) and answer
+/// with the [`DrainReport`](crate::DrainReport) as JSON. A bad payload is an error and moves nothing;
+/// per-message failures are inside the report, not an error.
 pub async fn handle<Q: Queue, S: Store, B: Bus, C: Clock>(
     d: &Drainer<Q, S, B, C>,
     payload: Value,

@@ -19,6 +19,7 @@
 //! error, attributes), `whatsapp.message.parked` is published, and only then is it deleted.
 
 // No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod drain;
@@ -48,18 +49,22 @@ pub const MAX_DELAY: Duration = Duration::from_secs(900);
 pub struct QueuePair {
     /// Short name (`send-worker`, `ingest`, …): `PARKED#dlq:{name}`, CLI arguments.
     pub name: String,
+    /// URL of the dead-letter queue the drainer receives from.
     pub dlq_url: String,
+    /// URL of the queue whose redrive policy feeds the DLQ: replays and unparks go there.
     pub source_url: String,
 }
 
 /// Tunables, from the environment in Lambda ([`Config::from_env`]).
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The queues to drain, from `WAPIPE_DLQ_PAIRS` (required; see [`parse_pairs`]).
     pub pairs: Vec<QueuePair>,
     /// Replays before a message is parked.
     pub max_replays: u32,
     /// Delay of the first replay; doubles with each replay, capped at [`MAX_DELAY`].
     pub backoff_initial: Duration,
+    /// Longest replay delay (default and ceiling [`MAX_DELAY`], 900 s); not set from the environment.
     pub backoff_max: Duration,
     /// Jitter of the delays (0 = none).
     pub jitter: f64,
@@ -70,6 +75,7 @@ pub struct Config {
     pub receive_wait: Duration,
     /// How long dedupe marks of parked messages live.
     pub mark_ttl_secs: i64,
+    /// Retries of the `whatsapp.message.parked` publish (default: 4 rounds, waits of 50 ms up to 1 s).
     pub publish: RetryPolicy,
 }
 

@@ -106,10 +106,18 @@ pub async fn list_parked<S: Store>(store: &S, queue: &str, limit: usize) -> Resu
 /// Why an unpark did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum UnparkError {
+    /// No parked item at this key (already unparked, or a wrong key).
     #[error("no parked message at {0}")]
     NotFound(Key),
+    /// The parked item lacks an attribute the unpark needs (an item not written by the drainer).
     #[error("parked item {key}: field `{field}` missing")]
-    Malformed { key: Key, field: &'static str },
+    Malformed {
+        /// The parked item's key.
+        key: Key,
+        /// The attribute missing or not a string (`body` or `source_url`).
+        field: &'static str,
+    },
+    /// The table read, the send to the source queue or the delete of the parked item failed.
     #[error(transparent)]
     Port(#[from] PortError),
 }

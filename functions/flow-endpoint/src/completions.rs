@@ -26,19 +26,29 @@ pub enum Outcome {
     Skipped(String),
 }
 
+/// The SQS side: stores each `whatsapp.flow.completed` beside its session (`RESPONSE#…`) and
+/// closes the session; see the module docs.
 pub struct Completions<S, B, C> {
+    /// The table: sessions (`FLOW#{token}`), their responses, parked records and their marks.
     pub store: S,
+    /// EventBridge: used only for `whatsapp.ingest.rejected` when a record is parked.
     pub bus: B,
+    /// Time of the response rows and of parked records.
     pub clock: C,
     /// `PARKED#<source>`.
     pub source: String,
+    /// Retries of the parking event's publish (default: 4 rounds, waits of 50 ms up to 1 s).
     pub publish: RetryPolicy,
+    /// Lifetime in seconds of the dedupe mark a parked body leaves, so the same poison body is
+    /// parked once (default 7 days).
     pub mark_ttl_secs: i64,
     /// How many flow tokens of a batch are handled at once.
     pub run: Options,
 }
 
 impl<S: Store, B: Bus, C: Clock> Completions<S, B, C> {
+    /// Completions over these ports with the defaults: parked records under
+    /// `PARKED#flow-endpoint`, marks kept 7 days, every flow token of a batch at once.
     pub fn new(store: S, bus: B, clock: C) -> Self {
         Completions {
             store,

@@ -29,6 +29,7 @@ use serde_json::{Map, Value};
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Definition {
+    /// The definition's name, used in error messages; also a flow id it serves (non-empty).
     pub name: String,
     /// The Meta flow ids (or flow names) whose sessions this definition serves; its `name`
     /// always counts as one.
@@ -36,6 +37,8 @@ pub struct Definition {
     pub flows: Vec<String>,
     /// The answer to `INIT` (the flow opened with `flow_action: data_exchange`).
     pub init: Option<Outcome>,
+    /// The rules per screen id (the `screen` a request comes from); a screen without rules
+    /// answers only `BACK` (with itself).
     #[serde(default)]
     pub screens: BTreeMap<String, ScreenRules>,
     /// Shown (encrypted, with HTTP 427) when the token is unknown, expired or used.
@@ -43,6 +46,7 @@ pub struct Definition {
     pub expired_message: Option<String>,
 }
 
+/// How one screen answers `data_exchange` (and `navigate`) and `BACK`.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ScreenRules {
@@ -54,10 +58,13 @@ pub struct ScreenRules {
     pub back: Option<Outcome>,
 }
 
+/// One `data_exchange` rule: conditions and, flattened beside them, the outcome.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct Rule {
+    /// Conditions that must all hold; none means the rule always applies.
     #[serde(default)]
     pub when: Vec<Condition>,
+    /// Where the step leads when the conditions hold.
     #[serde(flatten)]
     pub outcome: Outcome,
 }
@@ -65,22 +72,29 @@ pub struct Rule {
 /// Where a step leads: a screen with its data, or the end of the flow.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 pub struct Outcome {
+    /// The next screen's id (never `SUCCESS`: use `complete`); exclusive with `complete`.
     #[serde(default)]
     pub screen: Option<String>,
     /// Close the flow (`SUCCESS`); `params` go to `extension_message_response.params`.
     #[serde(default)]
     pub complete: bool,
+    /// The next screen's `data`, values evaluated (literals or `$from`, `$template`, `$lookup`,
+    /// `$get` expressions, see the module docs).
     #[serde(default)]
     pub data: Map<String, Value>,
+    /// On completion, the values (evaluated like `data`) sent back in the `nfm_reply`; the
+    /// flow token is added.
     #[serde(default)]
     pub params: Map<String, Value>,
 }
 
+/// A test on a value of the step; every test given must hold.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     /// A path, as `$from` takes it.
     pub field: String,
+    /// When set, the value at `field` must equal this JSON value exactly (an absent field is `null`).
     #[serde(default)]
     pub equals: Option<Value>,
     /// `true`: the field is present and not empty; `false`: missing, null or "".
@@ -92,11 +106,17 @@ pub struct Condition {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("flow definition {name}: {path}: {problem}")]
 pub struct DefinitionError {
+    /// The definition's `name` (`?` when the JSON did not parse).
     pub name: String,
+    /// Where in the definition: a field path such as `screens.FIRST.data_exchange[0].data.x`,
+    /// or the line and column of a JSON syntax error.
     pub path: String,
+    /// What is wrong there.
     pub problem: String,
 }
 
+/// The first segment a value path may start with (`data.<field>`, `session.<field>`, or one
+/// of `flow_token`, `screen`, `action` alone).
 pub const PATH_ROOTS: &[&str] = &["data", "session", "flow_token", "screen", "action"];
 const SESSION_FIELDS: &[&str] = &["flow", "recipient", "phone_number_id", "wamid", "request_id"];
 const EXPRESSIONS: &[&str] = &["$from", "$template", "$lookup", "$get"];

@@ -28,11 +28,18 @@ const TEXT_PLAIN: &str = "text/plain";
 
 /// The endpoint over its ports, keys and flows. Built once per process.
 pub struct FlowEndpoint<S, C> {
+    /// The table: flow sessions (`FLOW#{token}`) read and their steps recorded, and the
+    /// `FLOWDATA#` items declarative flows look up; a failure answers 503.
     pub store: S,
+    /// Now, for a session's expiry and the time of recorded steps.
     pub clock: C,
+    /// The RSA private keys that unwrap the request's AES key: the current one, then the previous
+    /// one during a rotation; neither working answers 421.
     pub keys: KeyRing,
     /// Meta app secret: when set, every request must carry a valid `X-Hub-Signature-256`.
     pub app_secret: Option<Vec<u8>>,
+    /// The flows' logic by Meta flow id or name; a session whose flow is not registered is
+    /// answered 500 (a configuration error, not the client's).
     pub flows: FlowRegistry<S>,
 }
 

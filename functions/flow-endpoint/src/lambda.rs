@@ -48,32 +48,58 @@ pub async fn handle_event<S: Store + 'static, C: Clock, CompletionStore: Store, 
 /// What the function reads at init.
 #[derive(Debug)]
 pub struct Settings {
+    /// `WAPIPE_TABLE` (required): the DynamoDB table.
     pub table: String,
+    /// `WAPIPE_EVENT_BUS` (required): the EventBridge bus, for the completions' parking events.
     pub event_bus: String,
+    /// From [`PRIVATE_KEY`] (required) and [`PREVIOUS_PRIVATE_KEY`] (optional), each read from
+    /// `<NAME>_ARN`, `<NAME>` or `<NAME>_FILE`, decrypted with [`PASSPHRASE`] when set.
     pub keys: KeyRing,
+    /// `WAPIPE_APP_SECRET` (or `WAPIPE_APP_SECRET_ARN`): the Meta app secret; `None` when unset
+    /// or empty, and then `X-Hub-Signature-256` is not checked.
     pub app_secret: Option<Vec<u8>>,
     /// Extra flow definitions (`WAPIPE_FLOWS_DIR`), besides the ones built in from `flows/`.
     pub flows_dir: Option<PathBuf>,
 }
 
+/// Why the function cannot start (init fails, no request is served).
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// A required variable is unset or empty (for the private key: none of its `_ARN`, plain
+    /// or `_FILE` forms is set).
     #[error("environment variable {0}: required")]
     Missing(&'static str),
+    /// A `<NAME>_ARN` secret could not be read from Secrets Manager.
     #[error(transparent)]
     Secret(#[from] SecretError),
+    /// A private key PEM that does not parse or does not decrypt with the passphrase.
     #[error("{var}: {source}")]
     Key {
+        /// The key's variable: [`PRIVATE_KEY`] or [`PREVIOUS_PRIVATE_KEY`].
         var: &'static str,
+        /// Why the key was refused (format, passphrase, size).
         #[source]
         source: KeyError,
     },
+    /// The file a `<NAME>_FILE` variable names cannot be read.
     #[error("{var}: cannot read {path}: {message}")]
-    File { var: &'static str, path: String, message: String },
+    File {
+        /// The key's variable, without the `_FILE` suffix.
+        var: &'static str,
+        /// The path `<NAME>_FILE` gave.
+        path: String,
+        /// The I/O error.
+        message: String,
+    },
 }
 
+/// The current Flows RSA private key (PEM): Secrets Manager via `WAPIPE_FLOW_PRIVATE_KEY_ARN`,
+/// the PEM itself, or `WAPIPE_FLOW_PRIVATE_KEY_FILE`. Required.
 pub const PRIVATE_KEY: &str = "WAPIPE_FLOW_PRIVATE_KEY";
+/// The key replaced by a rotation, in the same three forms (optional): requests Meta still
+/// encrypts to the old public key keep being answered.
 pub const PREVIOUS_PRIVATE_KEY: &str = "WAPIPE_FLOW_PREVIOUS_PRIVATE_KEY";
+/// Passphrase of an `ENCRYPTED PRIVATE KEY` PEM (plain or `_ARN`; optional), shared by both keys.
 pub const PASSPHRASE: &str = "WAPIPE_FLOW_KEY_PASSPHRASE";
 
 impl Settings {

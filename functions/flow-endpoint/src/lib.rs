@@ -4,6 +4,7 @@
 //! `main` only wires.
 
 // No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod completions;

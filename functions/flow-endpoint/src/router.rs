@@ -13,19 +13,26 @@ use wapipe_core::ports::{PortError, Query, Store};
 
 use crate::definition::{expression, placeholders, Condition, Definition, Outcome};
 
+/// A boxed `Send` future: what [`Flow::respond`] returns, so `Flow` stays object safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The routed actions (ping and error notifications never reach a flow).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// `INIT`: the first request of a flow opened with `flow_action: data_exchange`
+    /// (`screen` is empty).
     Init,
+    /// `BACK`: the user went back to a screen with `refresh_on_back`.
     Back,
+    /// `data_exchange`: a screen submitted its data.
     DataExchange,
     /// Sent only with an error in practice (docs/PROTOCOL.md §4.4); routed as `data_exchange`.
     Navigate,
 }
 
 impl Action {
+    /// The action as Meta spells it in the request (`INIT`, `BACK`, `data_exchange`, `navigate`);
+    /// recorded on the session's steps and what `$from: action` gives.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Init => "INIT",
@@ -39,27 +46,36 @@ impl Action {
 /// One step as the flow sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct StepInput<'a> {
+    /// The action the request carries.
     pub action: Action,
     /// The screen the request came from (empty for INIT).
     pub screen: &'a str,
+    /// The request's `data` object (the screen's form values); empty when absent.
     pub data: &'a Map<String, Value>,
+    /// The flow token's session (`FLOW#{token}`), already checked open and unexpired.
     pub session: &'a FlowSession,
 }
 
 /// What the endpoint answers (before encryption).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
+    /// Go to `screen` with `data`.
     Screen {
+        /// The next screen's id, as in the Flow JSON.
         screen: String,
+        /// The data that screen declares.
         data: Map<String, Value>,
     },
     /// `SUCCESS`: the params (the flow token is added) reach the chat in the `nfm_reply`.
     Complete {
+        /// Values for `extension_message_response.params`.
         params: Map<String, Value>,
     },
 }
 
 impl Reply {
+    /// The screen this reply leads to: its id, or `SUCCESS` for a completion (recorded as the
+    /// step's `next_screen`).
     pub fn next_screen(&self) -> &str {
         match self {
             Reply::Screen { screen, .. } => screen,
@@ -80,6 +96,7 @@ impl Reply {
     }
 }
 
+/// Why a flow could not answer a step.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
     /// The flow has no answer for this screen and action (a request the flow does not expect).
@@ -93,6 +110,8 @@ pub enum FlowError {
 /// A flow's logic. Implement it for flows that need code; register it with
 /// [`FlowRegistry::register`] under the flow ids it serves.
 pub trait Flow<S>: Send + Sync {
+    /// Answer one step: the next screen with its data, or completion. [`FlowError::NoRoute`]
+    /// answers HTTP 400, [`FlowError::Store`] 503.
     fn respond<'a>(&'a self, step: StepInput<'a>, store: &'a S) -> BoxFuture<'a, Result<Reply, FlowError>>;
     /// The text shown with HTTP 427 for this flow's dead tokens, if it has its own.
     fn expired_message(&self) -> Option<&str> {
@@ -112,26 +131,33 @@ impl<S> Default for FlowRegistry<S> {
 }
 
 impl<S: Store + 'static> FlowRegistry<S> {
+    /// Serve the flows in `serves` (Meta flow ids or names) with `flow`; a later registration
+    /// of the same id replaces the earlier one.
     pub fn register(&mut self, serves: &[&str], flow: Arc<dyn Flow<S>>) {
         for f in serves {
             self.flows.insert((*f).to_string(), flow.clone());
         }
     }
 
+    /// Register a declarative definition under every flow it [serves](Definition::serves); it
+    /// replaces earlier registrations of those ids.
     pub fn add_definition(&mut self, def: Definition) {
         let serves: Vec<String> = def.serves().map(str::to_string).collect();
         let refs: Vec<&str> = serves.iter().map(String::as_str).collect();
         self.register(&refs, Arc::new(DeclarativeFlow(def)));
     }
 
+    /// The logic for a session's flow (its Meta flow id or name), if registered.
     pub fn get(&self, flow: &str) -> Option<&Arc<dyn Flow<S>>> {
         self.flows.get(flow)
     }
 
+    /// How many flow ids and names are registered (a definition serving three counts three).
     pub fn len(&self) -> usize {
         self.flows.len()
     }
 
+    /// No flow registered.
     pub fn is_empty(&self) -> bool {
         self.flows.is_empty()
     }

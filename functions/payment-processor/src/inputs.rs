@@ -16,25 +16,39 @@ fn opt_s(d: &Map<String, Value>, f: &str) -> Option<String> {
 /// A gateway refund reported in a payment webhook (`transaction.refunds[]`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WebhookRefund {
+    /// The gateway's refund id (required; it joins the wapipe refund that recorded it).
     pub id: String,
+    /// The gateway's status word as sent (`pending` when absent); `completed`, `processed`,
+    /// `success` and `failed` finish the matching wapipe refund, others are only noted.
     pub status: String,
+    /// Refunded amount in minor units (from Meta's `{value, offset}`), when sent.
     pub amount: Option<i64>,
 }
 
 /// `whatsapp.payment.updated`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PaymentUpdate {
+    /// The order's reference id (`order_details.reference_id`): the `PAYMENT#` partition.
     pub reference_id: String,
     /// `None`: a status word wapipe does not know (kept, not applied).
     pub status: Option<OrderState>,
+    /// The top-level `status` word as received.
     pub status_text: String,
+    /// Amount paid in minor units (from Meta's `{value, offset}`), checked against the order
+    /// (a capture that differs is flagged, not accepted); `None` when absent.
     pub amount: Option<i64>,
+    /// ISO 4217 currency paid (`INR`), checked against the order; `None` when absent.
     pub currency: Option<String>,
+    /// The gateway transaction object (`{id, type, status, method, error, …}`), kept on the
+    /// order; `None` when absent or not an object.
     pub transaction: Option<Value>,
+    /// Gateway refunds the webhook reports (`refunds[]`); empty when none.
     pub refunds: Vec<WebhookRefund>,
 }
 
 impl PaymentUpdate {
+    /// Parse a `whatsapp.payment.updated` detail; the error names the missing or bad field
+    /// (the record is then parked).
     pub fn from_detail(d: &Map<String, Value>) -> Result<PaymentUpdate, String> {
         let status_text = s(d, "status")?.to_string();
         let status = match status_text.as_str() {
@@ -75,13 +89,21 @@ impl PaymentUpdate {
 /// `whatsapp.refund.requested`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RefundRequest {
+    /// The order to refund.
     pub reference_id: String,
+    /// The caller's idempotency key (`REFUND#{key}`): the same key and amount again is a no-op,
+    /// another amount a rejection.
     pub key: String,
+    /// Amount to refund in minor units (paise, cents); all refunds together never exceed the
+    /// capture.
     pub amount: i64,
+    /// Free text kept with the refund, when given.
     pub reason: Option<String>,
 }
 
 impl RefundRequest {
+    /// Parse a `whatsapp.refund.requested` detail (`amount` must be an integer); the error names
+    /// the field.
     pub fn from_detail(d: &Map<String, Value>) -> Result<RefundRequest, String> {
         let amount = d.get("amount").and_then(Value::as_i64).ok_or("field `amount`: missing or not an integer")?;
         Ok(RefundRequest {
@@ -96,13 +118,18 @@ impl RefundRequest {
 /// `whatsapp.payment.mark-paid`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MarkPaid {
+    /// The order paid outside WhatsApp's webhook (Pix, boleto, payment link).
     pub reference_id: String,
+    /// The payment service provider's payment id, kept as the order's transaction.
     pub psp_reference: String,
+    /// Amount paid in minor units, checked against the order when given.
     pub amount: Option<i64>,
+    /// ISO 4217 currency paid, checked against the order when given.
     pub currency: Option<String>,
 }
 
 impl MarkPaid {
+    /// Parse a `whatsapp.payment.mark-paid` detail; the error names the field.
     pub fn from_detail(d: &Map<String, Value>) -> Result<MarkPaid, String> {
         let amount = match d.get("amount").filter(|a| !a.is_null()) {
             Some(a) => Some(a.as_i64().ok_or("field `amount`: not an integer (minor units)")?),
@@ -120,14 +147,20 @@ impl MarkPaid {
 /// `whatsapp.refund.settled`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RefundSettled {
+    /// The refund's order.
     pub reference_id: String,
+    /// The refund's idempotency key.
     pub key: String,
+    /// `outcome`: `true` for `completed`, `false` for `failed`.
     pub completed: bool,
+    /// The gateway's or bank's refund reference, when known.
     pub gateway_refund_id: Option<String>,
+    /// The operator's note, kept with the refund.
     pub note: Option<String>,
 }
 
 impl RefundSettled {
+    /// Parse a `whatsapp.refund.settled` detail; `outcome` must be `completed` or `failed`.
     pub fn from_detail(d: &Map<String, Value>) -> Result<RefundSettled, String> {
         let completed = match s(d, "outcome")? {
             "completed" => true,

@@ -35,13 +35,17 @@ pub async fn handle<S: Store, B: Bus, C: Clock, G: Gateway>(
 /// What the Lambda reads from its environment, besides `Config`.
 #[derive(Debug)]
 pub struct LambdaSettings {
+    /// `WAPIPE_TABLE` (required): the DynamoDB table.
     pub table: String,
+    /// `WAPIPE_EVENT_BUS` (required): the EventBridge bus the processor publishes to.
     pub event_bus: String,
     /// Razorpay API base (tests point it at the fake gateway).
     pub razorpay_base: String,
 }
 
 impl LambdaSettings {
+    /// `WAPIPE_TABLE`, `WAPIPE_EVENT_BUS` (both required) and `WAPIPE_RAZORPAY_BASE` (default
+    /// `https://api.razorpay.com`).
     pub fn from_env() -> Result<LambdaSettings, ConfigError> {
         let TableAndBus { table, event_bus } = TableAndBus::from_env()?;
         Ok(LambdaSettings {

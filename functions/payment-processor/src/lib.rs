@@ -10,6 +10,7 @@
 //! the transition: a redelivered input re-publishes the same events (at-least-once, never lost).
 
 // No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod inputs;
@@ -33,6 +34,8 @@ pub use wapipe_core::config::ConfigError;
 pub struct Config {
     /// Name for parked records (`PARKED#payment-processor`).
     pub source: String,
+    /// Lifetime in seconds of the dedupe mark a parked body leaves, so the same poison body is
+    /// parked once (default 30 days; not set from the environment).
     pub mark_ttl_secs: i64,
     /// A refund for an order not captured (yet) is retried until it was received this many
     /// times — its capture webhook may still be on the way — then rejected. Keep it below the
@@ -40,6 +43,7 @@ pub struct Config {
     pub capture_wait_receives: u32,
     /// Re-reads after a failed condition (a concurrent change of the same order).
     pub max_attempts: u32,
+    /// Retries of each publish (default: 4 rounds, waits of 50 ms up to 1 s).
     pub publish: RetryPolicy,
     /// Request an `order_status` message (through `whatsapp.send.requested`) on capture.
     pub order_status_on_capture: bool,

@@ -26,25 +26,38 @@ pub use wapipe_core::app::consumer::Record as RecordIn;
 pub enum Outcome {
     /// Applied (or already applied: `changed` false); the events it published.
     Done {
+        /// `false` when the table already held this transition (a redelivery): the events are
+        /// published again with the same ids.
         changed: bool,
+        /// Detail-types of the events published, in order.
         published: Vec<EventType>,
     },
     /// Refused with a `whatsapp.payment.rejected` event: `reason` is its code.
     Rejected {
+        /// The rejection code (`unknown_reference`, `amount_mismatch`, …).
         reason: String,
     },
+    /// Acknowledged without change or event: a payment status word wapipe does not apply, or a
+    /// detail-type not routed to this function.
     Ignored {
+        /// Why, for the logs.
         reason: String,
     },
+    /// Can never succeed (not a wapipe event, a missing or bad field): parked under
+    /// `PARKED#payment-processor` and acknowledged.
     Parked {
+        /// The parking reason, naming the detail-type and the field.
         reason: String,
     },
     /// May pass later: reported in `batchItemFailures`.
     Retry {
+        /// The transient error (table, bus or gateway).
         error: String,
     },
 }
 
+/// One [`Outcome`] per record of a batch, in input order; its failures are the
+/// `batchItemFailures`.
 pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
 
 impl wapipe_core::lambda::sqs_event::Retryable for Outcome {
@@ -61,10 +74,17 @@ pub(crate) fn retry(e: impl std::fmt::Display) -> Outcome {
 /// payment configurations in `Config::gateway_configurations`; every other order is refunded
 /// through [`ManualGateway`].
 pub struct Processor<S, B, C, G> {
+    /// The table: orders, refunds and gateway refunds (`PAYMENT#{reference_id}`), parked records.
     pub store: S,
+    /// EventBridge: `whatsapp.payment.*`, `whatsapp.refund.updated`, `whatsapp.send.requested`
+    /// (`order_status`) and parking events.
     pub bus: B,
+    /// Time of transitions, and the sweep's cutoff.
     pub clock: C,
+    /// The automatic refund gateway (Razorpay); `None` when `WAPIPE_RAZORPAY_KEY` is unset or
+    /// `manual`, and then every refund is manual.
     pub gateway: Option<G>,
+    /// Tunables (see [`Config`]).
     pub config: Config,
 }
 
@@ -76,6 +96,7 @@ pub(crate) struct Input<'a> {
 }
 
 impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
+    /// A processor over these ports, with `gateway` for automatic refunds (or none).
     pub fn new(store: S, bus: B, clock: C, gateway: Option<G>, config: Config) -> Self {
         Processor { store, bus, clock, gateway, config }
     }

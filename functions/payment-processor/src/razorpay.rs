@@ -29,6 +29,7 @@ const MAX_PAGES: usize = 10;
 
 type Https = hyper_rustls::HttpsConnector<HttpConnector>;
 
+/// The Razorpay refund gateway: an HTTPS client with basic auth and a per-call timeout.
 pub struct Razorpay {
     client: Client<Https, Full<Bytes>>,
     base: String,

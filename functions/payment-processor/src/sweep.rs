@@ -17,7 +17,10 @@ use crate::processor::Processor;
 /// What one sweep found.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SweepReport {
+    /// Orders still `pending` past `stale_after_secs` (one `whatsapp.payment.stale` each).
     pub stale_orders: usize,
+    /// Refunds still `requested` or `submitted` past `stale_after_secs` (one
+    /// `whatsapp.payment.stale` each).
     pub stale_refunds: usize,
     /// More stale items than `sweep_limit` in some state: the next sweep continues.
     pub truncated: bool,
@@ -29,6 +32,8 @@ pub fn is_sweep(input: &Value) -> bool {
 }
 
 impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
+    /// One reconciliation sweep (see the module docs): publishes `whatsapp.payment.stale` for
+    /// every stale order and refund found, changes nothing. Errs when the index or the bus fails.
     pub async fn sweep(&self) -> Result<SweepReport, PortError> {
         let now = self.now();
         let cutoff = now.unix_timestamp().saturating_sub(self.config.stale_after_secs);

@@ -23,26 +23,45 @@ use crate::Snapshotter;
 
 /// What to merge and how to announce it.
 pub struct Merge<'a> {
+    /// The merged item: `QUALITY#{phone}`/`LATEST`, `TEMPLATE#{waba}#{name}#{lang}`/`STATE` or
+    /// `ACCOUNT#{waba}`/`LATEST`.
     pub key: Key,
+    /// The field values seen and the time (epoch ms) they were seen at, which orders the merge.
     pub observed: &'a Observed,
+    /// Identity attributes (`waba_id`, `display_phone_number`, …) written along, only when the
+    /// merge writes something.
     pub extra: &'a [(&'a str, Value)],
+    /// What the `whatsapp.quality.changed` events are about (phone, template or account).
     pub subject: Subject<'a>,
     /// Only these fields' changes are announced.
     pub announce: &'a [&'a str],
+    /// Where the observation came from: a webhook's first value of a field is announced, a
+    /// snapshot's is only recorded.
     pub source: Source,
+    /// When the observation was made (the event's time, or the poll's): the history row's `at`
+    /// and the events' `occurred_at`.
     pub observed_at: OffsetDateTime,
+    /// The history row's key (`AT#{time}#{id}` beside the merged item); the same observation
+    /// always gives the same key, so a redelivery rewrites the same row.
     pub history: Key,
+    /// What happened, stored in the history row: Meta's `event` (e.g. `DOWNGRADE`), the kind of
+    /// change, or `SNAPSHOT`; `None` when unknown.
     pub event: Option<&'a str>,
 }
 
 /// What a merge did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Merged {
+    /// The announced fields that changed, with old and new values; empty when the observation
+    /// changed nothing announced (older or equal values, or a snapshot's first sight).
     pub changes: Vec<FieldChange>,
+    /// Detail-types of the events published (one `whatsapp.quality.changed` per change).
     pub published: Vec<EventType>,
 }
 
 impl<S: Store, B: Bus, A, C: Clock> Snapshotter<S, B, A, C> {
+    /// Run one merge (see the module docs). Errs on a store or bus failure, or (transient) when
+    /// the item kept changing under `max_attempts` re-plans.
     pub async fn merge(&self, m: &Merge<'_>) -> Result<Merged, PortError> {
         let now = self.clock.now();
         let expires = now.unix_timestamp().saturating_add(self.config.history_ttl_secs);

@@ -29,19 +29,30 @@ pub use wapipe_core::app::consumer::Record as RecordIn;
 pub enum Outcome {
     /// Merged (and stored in the history); `changed` lists the fields announced.
     Done {
+        /// Names of the fields whose change was announced (may be empty).
         changed: Vec<String>,
     },
+    /// Acknowledged without a merge: a detail-type not routed to this function.
     Ignored {
+        /// Why, for the logs.
         reason: String,
     },
+    /// Can never be processed (not a wapipe event, a missing or bad field): parked under
+    /// `PARKED#quality-snapshotter` and acknowledged.
     Parked {
+        /// The parking reason, naming the detail-type and the problem.
         reason: String,
     },
+    /// A transient failure (table, bus, or a merge that kept conflicting): reported in
+    /// `batchItemFailures`, so SQS delivers the record again.
     Retry {
+        /// The error, for the logs.
         error: String,
     },
 }
 
+/// One [`Outcome`] per record of a batch, in input order; its failures are the
+/// `batchItemFailures`.
 pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
 
 impl wapipe_core::lambda::sqs_event::Retryable for Outcome {

@@ -14,7 +14,9 @@ use crate::{RecordIn, Snapshotter};
 /// Which input a payload is.
 #[derive(Debug)]
 pub enum Input {
+    /// A batch from the `QualityRule` queue.
     Sqs(SqsEvent),
+    /// The hourly schedule, or a manual `{"action": "snapshot"}`: snapshot every linked number.
     Schedule,
 }
 

@@ -16,6 +16,7 @@
 //! `whatsapp.quality.changed` (deterministic id) with the old and new values.
 
 // No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod announce;
@@ -41,6 +42,7 @@ pub struct Config {
     pub mark_ttl_secs: i64,
     /// Re-plans after a concurrent write before the record is retried.
     pub max_attempts: u32,
+    /// Retries of each publish (default: 4 rounds, waits of 50 ms up to 1 s).
     pub publish: RetryPolicy,
     /// How many numbers of a batch are handled at once (`WAPIPE_CONCURRENCY`).
     pub run: wapipe_core::app::consumer::Options,
@@ -81,14 +83,21 @@ impl Config {
 
 /// The snapshotter over its ports.
 pub struct Snapshotter<S, B, A, C> {
+    /// The table: merged items, history rows, parked records and their marks.
     pub store: S,
+    /// EventBridge: `whatsapp.quality.changed`, and parking events.
     pub bus: B,
+    /// EUM Social's linked accounts API (`ListLinkedWhatsAppBusinessAccounts`,
+    /// `GetLinkedWhatsAppBusinessAccount`), read by the scheduled snapshot.
     pub accounts: A,
+    /// Now: the snapshot's observation time, TTLs, and `updated_at` of merged items.
     pub clock: C,
+    /// Tunables (see [`Config`]).
     pub config: Config,
 }
 
 impl<S, B, A, C> Snapshotter<S, B, A, C> {
+    /// A snapshotter over these ports with this configuration.
     pub fn new(store: S, bus: B, accounts: A, clock: C, config: Config) -> Self {
         Snapshotter { store, bus, accounts, clock, config }
     }

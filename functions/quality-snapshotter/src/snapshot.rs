@@ -20,7 +20,9 @@ use crate::Snapshotter;
 /// What one scheduled run did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SnapshotReport {
+    /// Linked WABAs listed from EUM.
     pub wabas: usize,
+    /// Phone numbers found on the WABAs that could be read (snapshotted or failed).
     pub phones: usize,
     /// Snapshots stored.
     pub snapshots: usize,

@@ -9,14 +9,24 @@ use wapipe_core::ports::messaging::MessagingError;
 /// What the events of one request share.
 #[derive(Clone, Debug, Default)]
 pub struct Ctx {
+    /// The caller's idempotency key; `None` for a body without a usable one.
     pub request_id: Option<String>,
+    /// Meta WABA id of the sender; empty when the sender was not resolved.
     pub waba_id: String,
+    /// Meta phone number id of the sender; empty when the sender was not resolved.
     pub phone_number_id: String,
+    /// The recipient's wa_id (no `+`), when known.
     pub wa_id: Option<String>,
+    /// The message kind (`text`, `interactive.button`, `template`, …), when the message parsed.
     pub message_type: Option<String>,
+    /// Template name, for templates.
     pub template_name: Option<String>,
+    /// Template language code, for templates (only on `whatsapp.send.accepted`).
     pub template_language: Option<String>,
+    /// Template category when known: `marketing`, `utility` or `authentication` (only on
+    /// `whatsapp.send.accepted`).
     pub category: Option<String>,
+    /// The request's `options.tags` (an object); `None` when it has none.
     pub tags: Option<Value>,
 }
 
@@ -51,6 +61,7 @@ impl Ctx {
         DomainEvent::new(t, common, fields)
     }
 
+    /// `whatsapp.send.accepted`: EUM took the message as `eum_message_id` after `attempts` calls.
     pub fn accepted(&self, eum_message_id: &str, attempts: i64, now: OffsetDateTime) -> DomainEvent {
         let mut f = Map::new();
         f.insert("eum_message_id".into(), eum_message_id.into());
@@ -82,6 +93,7 @@ impl Ctx {
         self.event(EventType::SendRejected, extra_id, now, f)
     }
 
+    /// `whatsapp.send.failed`: refused for good, with why and after how many EUM calls.
     pub fn failed(&self, err: &FailedWhy, attempts: i64, now: OffsetDateTime) -> DomainEvent {
         let mut f = Map::new();
         f.insert("reason".into(), err.reason.as_str().into());
@@ -99,14 +111,21 @@ impl Ctx {
 /// Why a request failed for good.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FailedWhy {
+    /// Why, in words (Meta's code and meaning when known).
     pub reason: String,
+    /// EUM's exception type (`ValidationException`, …), or `Timeout`, `NetworkError`,
+    /// `AttemptsExhausted`, `OutcomeUnknown`.
     pub exception: String,
+    /// Meta's error code, when EUM's message carried one.
     pub code: Option<i64>,
+    /// The error table's advice (docs/PROTOCOL.md §7.4): `backoff`, `pair_rate`, `later` or `never`.
     pub retry: &'static str,
+    /// Needs an operator (account, quality, billing): logged as an error and set on the event.
     pub alert: bool,
 }
 
 impl FailedWhy {
+    /// From an EUM error, classified by Meta's error code table (docs/PROTOCOL.md §7.4).
     pub fn from_error(e: &MessagingError) -> FailedWhy {
         let retry = match e.retry() {
             wapipe_core::domain::meta_errors::Retry::Backoff => "backoff",
@@ -117,6 +136,8 @@ impl FailedWhy {
         FailedWhy { reason: e.reason(), exception: e.exception.clone(), code: e.meta_code, retry, alert: e.alert() }
     }
 
+    /// A failure wapipe decides itself (`AttemptsExhausted`, `OutcomeUnknown`): no Meta code,
+    /// advice `never`, no alert.
     pub fn own(exception: &str, reason: String) -> FailedWhy {
         FailedWhy { reason, exception: exception.into(), code: None, retry: "never", alert: false }
     }

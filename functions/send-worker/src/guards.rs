@@ -23,17 +23,25 @@ pub const WINDOW_SECS: i64 = 24 * 3600;
 /// A guard that refuses the request: the rule (for the event) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// The `rule` of `whatsapp.send.rejected`: `template_paused`, `template_disabled`,
+    /// `template_rejected`, `opted_out` or `template_required`.
     pub rule: &'static str,
+    /// Why, in words.
     pub reason: String,
 }
 
 /// What the guards read, for the record and the events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Facts {
+    /// The message's category: the cached template state's, else the request's
+    /// `options.category`; `None` when unknown.
     pub category: Option<Category>,
+    /// The cached template status, upper case (`APPROVED`, `PAUSED`, …); `None` for a
+    /// non-template message or a template not cached.
     pub template_status: Option<String>,
 }
 
+/// The recipient's wa_id: the request's `to` without its leading `+`.
 pub fn wa_id(to: &str) -> &str {
     to.trim_start_matches('+')
 }

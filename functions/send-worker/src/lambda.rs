@@ -7,6 +7,8 @@ use wapipe_core::ports::{Bus, Clock, Queue, Store};
 
 use crate::{RecordIn, SendWorker};
 
+/// One invocation: the batch through [`SendWorker::handle_batch`]; the records to retry
+/// (pacing, transient failures) become `batchItemFailures`.
 pub async fn handle_sqs<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock>(
     worker: &SendWorker<S, B, M, Q, C>,
     event: SqsEvent,

@@ -27,6 +27,7 @@
 //! on the send record (`flow_token`) so a retry sends the same one. See [`flow`].
 
 // No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod backoff_policy;
@@ -57,6 +58,8 @@ pub struct Config {
     pub phone_mps: u32,
     /// Pair rate: one message per `pair_interval` to the same user, after a burst of `pair_burst`.
     pub pair_interval: Duration,
+    /// Messages to one user allowed back to back before `pair_interval` applies
+    /// (`WAPIPE_PAIR_BURST`, default 5, 1..=1000).
     pub pair_burst: u32,
     /// Marketing messages per second from a number whose quality is RED or that is FLAGGED
     /// (the quality snapshotter's state); the number's other messages keep `phone_mps`.
@@ -72,10 +75,15 @@ pub struct Config {
     pub max_attempts: u32,
     /// Retry delays: exponential from `backoff_initial`, capped at `backoff_max`, with jitter.
     pub backoff_initial: Duration,
+    /// Longest retry delay (`WAPIPE_BACKOFF_MAX_SECS`, default 900 s, at most 43200 s: SQS's
+    /// 12-hour visibility limit).
     pub backoff_max: Duration,
+    /// Randomization factor of the retry delays, 0 to 1 (default 0.5: ±50 %); not set from the
+    /// environment.
     pub jitter: f64,
     /// TTL of pacing items.
     pub pace_ttl_secs: i64,
+    /// Retries of each publish (default: 4 rounds, waits of 50 ms up to 1 s).
     pub publish: RetryPolicy,
     /// The send queue (for ChangeMessageVisibility); derived from the record's ARN when unset.
     pub queue_url: Option<String>,

@@ -266,13 +266,17 @@ pub struct Budget<'a> {
     pub from: &'a str,
     /// The Meta phone number id (the pacing items' key).
     pub phone: &'a str,
+    /// Sends this budget allows per epoch second (the config's `phone_mps`).
     pub mps: u32,
     /// Within this of the end of a second, a send takes the next second's budget and waits.
     pub guard: Duration,
+    /// Lifetime of the pacing items written, in seconds (DynamoDB TTL; `pace_ttl_secs`).
     pub ttl_secs: i64,
 }
 
 impl Pacer {
+    /// The pacer of one batch; `demand` counts the batch's records per sender (`from`), which
+    /// sizes each phone's lease.
     pub fn new(demand: HashMap<String, u32>) -> Pacer {
         Pacer { demand, pools: tokio::sync::Mutex::default() }
     }

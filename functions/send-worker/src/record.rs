@@ -10,18 +10,34 @@ use wapipe_core::domain::send_record as sr;
 use wapipe_core::ports::{Cond, Item, Update, Write};
 
 // Attributes beyond `send_record`'s shared ones (which the status tracker also reads).
+/// EUM calls claimed for the request so far (each claim adds 1).
 pub const ATTEMPTS: &str = "attempts";
+/// Epoch seconds until which the claim's holder may call EUM; removed once the call's
+/// outcome is recorded.
 pub const LEASE_UNTIL: &str = "lease_until";
+/// The claim's holder, unique per delivery attempt (`{len}#{seq}@{epoch ms}`); the
+/// `retrying` and `unknown` writes are conditional on it.
 pub const OWNER: &str = "owner";
+/// Epoch seconds when a call ended without an answer; `unknown_grace` counts from it.
 pub const UNKNOWN_SINCE: &str = "unknown_since";
+/// Hex SHA-256 of the request's JSON: the same `request_id` with another request is
+/// rejected (`request_id_reused`).
 pub const REQUEST_SHA256: &str = "request_sha256";
+/// The Cloud API message JSON sent to EUM (kept when at most 64 KiB).
 pub const MESSAGE_JSON: &str = "message_json";
+/// The reason of the last failed call (transient or final).
 pub const LAST_ERROR: &str = "last_error";
+/// A rejection's rule (`invalid`, `template_required`, `opted_out`, …).
 pub const RULE: &str = "rule";
+/// A rejection's reason, in words.
 pub const REASON: &str = "reason";
+/// Detail-type of the terminal event, written with the terminal state.
 pub const EVENT_TYPE: &str = "event_type";
+/// The terminal event's detail, kept so a redelivery publishes it again with the same id.
 pub const EVENT: &str = "event";
+/// `true` once the terminal event was published; `false` while it may still have to be.
 pub const PUBLISHED: &str = "published";
+/// The request's `options.tags`, carried by every event of the request.
 pub const TAGS: &str = "tags";
 /// The flow token of an interactive flow message (its session is `FLOW#{token}`), saved with
 /// the claim so a retry of the request sends and binds the same token.
@@ -36,12 +52,19 @@ pub enum State {
     Unknown,
     /// The last call failed transiently; the next delivery may claim it again.
     Retrying,
+    /// EUM accepted the message (`SendWhatsAppMessage` answered), or a status linked a wamid
+    /// after an unknown outcome.
     Accepted,
+    /// Refused before any call (validation or a guard): nothing was sent.
     Rejected,
+    /// Refused for good by EUM or Meta, attempts exhausted, or an unknown outcome no status
+    /// resolved within `unknown_grace`.
     Failed,
 }
 
 impl State {
+    /// The `state` attribute's value (`sending`, `unknown`, `retrying`, `accepted`, `rejected`,
+    /// `failed`).
     pub fn as_str(self) -> &'static str {
         match self {
             State::Sending => "sending",
@@ -52,11 +75,13 @@ impl State {
             State::Failed => "failed",
         }
     }
+    /// The state an attribute value names; `None` for any other word.
     pub fn parse(s: &str) -> Option<State> {
         [State::Sending, State::Unknown, State::Retrying, State::Accepted, State::Rejected, State::Failed]
             .into_iter()
             .find(|x| x.as_str() == s)
     }
+    /// Accepted, rejected or failed: the request is done; a redelivery is a duplicate.
     pub fn is_terminal(self) -> bool {
         matches!(self, State::Accepted | State::Rejected | State::Failed)
     }
@@ -65,12 +90,19 @@ impl State {
 /// What the worker read of a send record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Existing {
+    /// `state`; `None` when the record has none (e.g. only the wamid a status linked first).
     pub state: Option<State>,
+    /// EUM calls claimed so far (0 when absent).
     pub attempts: i64,
+    /// Epoch seconds the current claim holds until (0 when absent).
     pub lease_until: i64,
+    /// Epoch seconds of the call that ended without an answer, if any.
     pub unknown_since: Option<i64>,
+    /// Meta's wamid, once a status linked it: proof the message went out.
     pub wamid: Option<String>,
+    /// Hash of the request that first used this `request_id`.
     pub request_sha256: Option<String>,
+    /// EUM's message id, once accepted.
     pub eum_message_id: Option<String>,
     /// The flow token an earlier attempt issued.
     pub flow_token: Option<String>,
@@ -79,6 +111,7 @@ pub struct Existing {
 }
 
 impl Existing {
+    /// Read a `SEND#{request_id}` item; missing or malformed attributes read as absent.
     pub fn from_item(item: &Item) -> Existing {
         let event = match (item.get_str(EVENT_TYPE).and_then(EventType::parse), item.attrs.get(EVENT)) {
             (Some(t), Some(Value::Object(d))) => Some(DomainEvent { detail_type: t, detail: d.clone() }),
@@ -102,15 +135,26 @@ impl Existing {
 /// The request's facts recorded once (first claim or rejection).
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
+    /// The request's `to` (the recipient's number).
     pub to: String,
+    /// Meta phone number id of the sender (not written when empty).
     pub phone_number_id: String,
+    /// Meta WABA id of the sender (not written when empty).
     pub waba_id: String,
+    /// The message kind (`text`, `interactive.button`, `template`, …).
     pub message_type: String,
+    /// Template name, for templates.
     pub template_name: Option<String>,
+    /// Template language code, for templates.
     pub template_language: Option<String>,
+    /// The category the guards settled on (the template state cache, else
+    /// `options.category`), when known.
     pub template_category: Option<String>,
+    /// Hex SHA-256 of the request's JSON ([`REQUEST_SHA256`]).
     pub request_sha256: String,
+    /// The Cloud API JSON to send; `None` over 64 KiB.
     pub message_json: Option<String>,
+    /// The request's `options.tags`; `None` when it has none.
     pub tags: Option<Value>,
     /// The flow token sent (interactive flow messages).
     pub flow_token: Option<String>,
@@ -202,6 +246,8 @@ pub fn rejection_guard() -> Cond {
     Cond::Or(vec![Cond::AttrMissing(sr::STATE.into()), Cond::AttrEq(sr::STATE.into(), State::Retrying.as_str().into())])
 }
 
+/// Set `published = true` once the terminal event is out (only on an existing record), so a
+/// redelivery does not publish it again.
 pub fn mark_published(request_id: &str) -> Write {
     let (pk, sk) = key(request_id);
     Write::Update { pk, sk, updates: vec![Update::Set(PUBLISHED.into(), true.into())], cond: Some(Cond::ItemExists) }

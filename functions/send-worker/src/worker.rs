@@ -31,28 +31,47 @@ pub use wapipe_core::app::consumer::Record as RecordIn;
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
+    /// EUM accepted the message and `whatsapp.send.accepted` is out; the record is acknowledged.
     Accepted {
+        /// The caller's idempotency key.
         request_id: String,
+        /// EUM's message id (not Meta's wamid).
         eum_message_id: String,
     },
+    /// Refused before any call and `whatsapp.send.rejected` is out; nothing was sent, the record
+    /// is acknowledged.
     Rejected {
+        /// The caller's idempotency key; `None` when the body had no usable one.
         request_id: Option<String>,
+        /// The rule (`invalid`, `template_required`, `opted_out`, `unknown_sender`,
+        /// `request_id_reused`, …; `parked` when the runtime parked the record).
         rule: String,
+        /// Why, in words.
         reason: String,
     },
+    /// Refused for good (EUM or Meta, attempts exhausted, or an unresolved unknown outcome) and
+    /// `whatsapp.send.failed` is out; the record is acknowledged.
     Failed {
+        /// The caller's idempotency key.
         request_id: String,
+        /// Why, in words (Meta's code and meaning when known).
         reason: String,
     },
     /// Already done by an earlier delivery (its event re-published if it had not been).
     Duplicate {
+        /// The caller's idempotency key.
         request_id: String,
+        /// The record's terminal state: `accepted`, `rejected` or `failed`.
         state: String,
     },
     /// Back to the queue after `delay` (a batch item failure); not an error when pacing.
     Retry {
+        /// The caller's idempotency key; `None` when the body had none.
         request_id: Option<String>,
+        /// How long before SQS delivers the record again (set as its visibility, rounded up to whole
+        /// seconds, at most 12 h).
         delay: Duration,
+        /// Why: pacing, `not_before`, a claim another delivery holds, or a transient failure.
         error: String,
     },
 }
@@ -78,11 +97,18 @@ pub(crate) struct Unparsed {
 
 /// The send worker over its ports.
 pub struct SendWorker<S, B, M, Q, C> {
+    /// The table: send records, phone registry, contact windows, template and quality state,
+    /// pacing items, orders and flow sessions.
     pub store: S,
+    /// EventBridge, for `whatsapp.send.accepted | rejected | failed`.
     pub bus: B,
+    /// EUM Social: `SendWhatsAppMessage` and the linked phone numbers.
     pub messaging: M,
+    /// SQS, to set a retried record's visibility (`ChangeMessageVisibility`).
     pub queue: Q,
+    /// Now: claims, leases, pacing seconds and `not_before`.
     pub clock: C,
+    /// Tunables (see [`Config`]).
     pub config: Config,
     phones: Mutex<HashMap<String, LinkedPhone>>,
     /// Phone budgets this process saw full, for the rest of their second.
@@ -99,6 +125,8 @@ pub(crate) fn retry(request_id: Option<&str>, delay: Duration, error: impl Into<
 }
 
 impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, C> {
+    /// A worker over these ports; its per-process caches (linked phones, full pacing seconds)
+    /// start empty.
     pub fn new(store: S, bus: B, messaging: M, queue: Q, clock: C, config: Config) -> Self {
         SendWorker {
             store,
@@ -445,7 +473,9 @@ pub struct Prepared {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
 pub struct Later {
+    /// The record's `request_id`, when known.
     pub request_id: Option<String>,
+    /// Why it goes back (the [`Outcome::Retry`] error text).
     pub reason: String,
 }
 

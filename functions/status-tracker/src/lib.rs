@@ -3,6 +3,7 @@
 //! `whatsapp.message.failed`. The handler is a plain async function over ports; `main` wires.
 
 // No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod lambda;
@@ -30,6 +31,7 @@ pub struct Config {
     pub link_wait_receives: u32,
     /// Re-reads after a failed condition (a concurrent update of the same message).
     pub max_attempts: u32,
+    /// Retries of each publish (default: 4 rounds, waits of 50 ms up to 1 s).
     pub publish: RetryPolicy,
     /// Prices delivered messages; `None`: counts without estimates.
     pub rate_card: Option<Arc<RateCard>>,

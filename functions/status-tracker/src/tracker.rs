@@ -32,14 +32,30 @@ pub use wapipe_core::app::consumer::Record as RecordIn;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// Applied; `changed` is false for a duplicate (already recorded, nothing written).
-    Done { wamid: String, changed: bool, published: Vec<EventType> },
+    Done {
+        /// The message the status is about, or the reply of a click.
+        wamid: String,
+        /// Whether anything was written.
+        changed: bool,
+        /// Detail-types published (`whatsapp.message.failed` once per failed message).
+        published: Vec<EventType>,
+    },
     /// Not the tracker's business (a reply that is no template click, an unknown status
     /// string): acknowledged without a change.
-    Ignored { reason: String },
+    Ignored {
+        /// Why, for the logs.
+        reason: String,
+    },
     /// Can never succeed: parked with `reason`, `ingest.rejected` published.
-    Parked { reason: String },
+    Parked {
+        /// The parking reason (the decoding layer and field).
+        reason: String,
+    },
     /// Failed for a reason that may pass: report it in `batchItemFailures`.
-    Retry { error: String },
+    Retry {
+        /// The transient error, or what the join still waits for.
+        error: String,
+    },
 }
 
 /// One outcome per record, in input order.
@@ -65,9 +81,14 @@ type Handling = Result<Outcome, Failure<PortError>>;
 
 /// The status tracker over its ports.
 pub struct Tracker<S, B, C> {
+    /// The table: message records (`MSG#{wamid}`), send records to join, template and pricing
+    /// rows, parked records.
     pub store: S,
+    /// EventBridge, for `whatsapp.message.failed` and parking events.
     pub bus: B,
+    /// Now: parked records and the expiry of template click marks.
     pub clock: C,
+    /// Tunables (see [`Config`]).
     pub config: Config,
 }
 
@@ -82,10 +103,16 @@ fn waiting(why: impl Into<String>) -> Handling {
 
 /// A record as `prepare` read it.
 pub enum Input {
+    /// A `whatsapp.message.status` event: goes through the status machine.
     Status(StatusInput),
+    /// A `whatsapp.message.received` button or interactive reply with a context: a possible
+    /// template click.
     Click(ClickInput),
+    /// Not the tracker's business (another reply, another detail-type); why.
     Ignore(String),
+    /// Can never succeed (not a wapipe event, a bad status detail); the parking reason.
     Park(String),
+    /// The event could not be loaded (a spilled detail's table read failed).
     Retry(PortError),
 }
 
@@ -177,6 +204,7 @@ fn input(loaded: Result<DomainEvent, LoadError>) -> Input {
 }
 
 impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
+    /// A tracker over these ports with this configuration.
     pub fn new(store: S, bus: B, clock: C, config: Config) -> Self {
         Tracker { store, bus, clock, config }
     }

@@ -27,11 +27,27 @@ pub use wapipe_core::app::consumer::Record as RecordIn;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// Fully processed: `published` events, `duplicates` units already done before.
-    Done { units: usize, duplicates: usize, published: Vec<EventType> },
+    Done {
+        /// Units of work (messages, statuses, field changes) the record's envelope held.
+        units: usize,
+        /// Units skipped as already done: their mark existed, or an earlier record of the batch
+        /// carried the same unit.
+        duplicates: usize,
+        /// Detail-types of the events published for the record's fresh units.
+        published: Vec<EventType>,
+    },
     /// Can never succeed: parked in the table with `reason`, `ingest.rejected` published.
-    Parked { reason: String, published: Vec<EventType> },
+    Parked {
+        /// Why, naming the decoding layer and field.
+        reason: String,
+        /// Detail-types published (`whatsapp.ingest.rejected`); empty when the runtime parked it.
+        published: Vec<EventType>,
+    },
     /// Failed for a reason that may pass: report it in `batchItemFailures`.
-    Retry { error: String },
+    Retry {
+        /// The transient error (table or bus).
+        error: String,
+    },
 }
 
 /// One outcome per record, in input order.
@@ -141,9 +157,14 @@ fn park_unit(config: &Config, r: &RecordIn, reason: &str, now: OffsetDateTime) -
 
 /// The ingest function over its ports.
 pub struct Ingest<S, B, C> {
+    /// The table: phone registry, inbound message records, contact windows, dedupe marks and
+    /// parked records.
     pub store: S,
+    /// EventBridge, for every event ingest publishes.
     pub bus: B,
+    /// Now: the time of a webhook without one of its own, TTLs, and parked records.
     pub clock: C,
+    /// Tunables (see [`Config`]).
     pub config: Config,
     /// Phone registry entries this process already wrote (meta phone id → EUM ARN), so the
     /// registry costs one write per phone per container, not one per event.
@@ -151,6 +172,7 @@ pub struct Ingest<S, B, C> {
 }
 
 impl<S: Store, B: Bus, C: Clock> Ingest<S, B, C> {
+    /// Ingest over these ports; its phone registry cache starts empty.
     pub fn new(store: S, bus: B, clock: C, config: Config) -> Self {
         Ingest { store, bus, clock, config, known_phones: Mutex::new(HashMap::new()) }
     }

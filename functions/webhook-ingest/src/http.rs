@@ -16,15 +16,22 @@ pub use wapipe_core::lambda::http::{HttpRequest, HttpResponse};
 
 /// Receives direct Meta webhooks and enqueues them for ingest.
 pub struct WebhookReceiver<Q> {
+    /// SQS, where the raw bodies go.
     pub queue: Q,
+    /// The ingest queue (`WAPIPE_INGEST_QUEUE_URL` in Lambda).
     pub queue_url: String,
     /// Meta app secret; when `None` signatures are not checked (local mode only: the Lambda
     /// refuses to start without one).
     pub app_secret: Option<Vec<u8>>,
+    /// The token Meta's `GET` subscription check must echo (`hub.verify_token`); `None`: every
+    /// verification is refused (403).
     pub verify_token: Option<String>,
 }
 
 impl<Q: Queue> WebhookReceiver<Q> {
+    /// Answer one request: `GET` is Meta's verification (200 with `hub.challenge`, else 403);
+    /// `POST` is checked (400 empty or not UTF-8, 413 over [`MAX_BODY_BYTES`], 401 bad signature)
+    /// and enqueued (200 `EVENT_RECEIVED`, or 503 so Meta retries); any other method 405.
     pub async fn handle(&self, req: &HttpRequest) -> HttpResponse {
         match req.method.as_str() {
             "GET" => self.verify(req),

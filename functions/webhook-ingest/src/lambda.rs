@@ -35,10 +35,14 @@ pub async fn handle_event<S: Store, B: Bus, C: Clock, Q: Queue>(
     Err(UnsupportedEvent("expected an SQS event or a Function URL request".into()))
 }
 
+/// The SQS trigger: the batch through [`Ingest::handle_batch`]; the records to retry become
+/// `batchItemFailures`.
 pub async fn handle_sqs<S: Store, B: Bus, C: Clock>(ingest: &Ingest<S, B, C>, event: SqsEvent) -> SqsBatchResponse {
     batch_response(ingest.handle_batch(&RecordIn::from_event(&event)).await.failures())
 }
 
+/// The Function URL trigger: the request to the [`WebhookReceiver`], its answer converted back;
+/// a request that cannot be converted is answered 400.
 pub async fn handle_url<Q: Queue>(
     receiver: &WebhookReceiver<Q>,
     req: LambdaFunctionUrlRequest,
@@ -53,18 +57,27 @@ pub async fn handle_url<Q: Queue>(
 /// What the Lambda reads from its environment, besides `Config`.
 #[derive(Debug)]
 pub struct LambdaSettings {
+    /// `WAPIPE_TABLE` (required): the DynamoDB table.
     pub table: String,
+    /// `WAPIPE_EVENT_BUS` (required): the EventBridge bus.
     pub event_bus: String,
+    /// `WAPIPE_INGEST_QUEUE_URL` (required): where the Function URL puts Meta's bodies.
     pub ingest_queue_url: String,
+    /// Meta app secret (`WAPIPE_APP_SECRET`, or Secrets Manager via `WAPIPE_APP_SECRET_ARN`);
+    /// required unless `WAPIPE_ALLOW_UNSIGNED=1`, and then `None` means signatures are not checked.
     pub app_secret: Option<Vec<u8>>,
+    /// Webhook verify token (`WAPIPE_VERIFY_TOKEN`, or `WAPIPE_VERIFY_TOKEN_ARN`); `None` when
+    /// unset or empty.
     pub verify_token: Option<String>,
 }
 
 /// Settings that could not be read at init.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// A required variable is missing or invalid (including the app secret).
     #[error(transparent)]
     Config(#[from] crate::ConfigError),
+    /// A `*_ARN` secret could not be read from Secrets Manager.
     #[error(transparent)]
     Secret(#[from] wapipe_core::aws::SecretError),
 }

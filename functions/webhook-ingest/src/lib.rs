@@ -2,6 +2,7 @@
 //! table and the bus. The handlers are plain async functions over ports; `main` only wires.
 
 // No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod batch;
@@ -22,6 +23,7 @@ pub struct Config {
     pub seen_ttl_secs: i64,
     /// Retention of inbound message records; `None` keeps them.
     pub message_ttl_secs: Option<i64>,
+    /// Retries of each publish (default: 4 rounds, waits of 50 ms up to 1 s).
     pub publish: RetryPolicy,
     /// How many contacts' records finish at once (`WAPIPE_CONCURRENCY`).
     pub run: wapipe_core::app::consumer::Options,
