@@ -29,6 +29,15 @@ pub use secrets::{SecretError, SecretLoader, SecretSource};
 pub use socialmessaging::{to_messaging_error, EumMessaging};
 pub use sqs::SqsQueue;
 
+/// The table and the bus a function keeps its state in and publishes to, on one SDK
+/// configuration: what every function's `main` builds first.
+pub fn table_and_bus(sdk: &SdkConfig, names: crate::config::TableAndBus) -> (DynamoStore, EventBridgeBus) {
+    (
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), names.table),
+        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), names.event_bus),
+    )
+}
+
 /// The SDK configuration from the environment (region, credentials, and `AWS_ENDPOINT_URL` /
 /// `AWS_ENDPOINT_URL_<SERVICE>` when set, which aws-config honours itself).
 pub async fn sdk_config() -> SdkConfig {

@@ -537,7 +537,8 @@ mod tests {
         assert!(docs.len() > 20, "read the samples in {}", dir.display());
         let escaped = "{\"a\":\"\\u00e9\\n\"}";
         docs.extend([
-            json!({"Records": [{"messageId": "m1", "body": "x"}, {"Sns": {"MessageId": "s", "Message": "y"}}]}).to_string(),
+            json!({"Records": [{"messageId": "m1", "body": "x"}, {"Sns": {"MessageId": "s", "Message": "y"}}]})
+                .to_string(),
             json!({"Records": [{"messageId": "m1", "body": escaped, "Sns": null}]}).to_string(),
             json!({"Records": [{"body": null, "Sns": {"Message": "y"}}]}).to_string(),
             json!({"Records": []}).to_string(),

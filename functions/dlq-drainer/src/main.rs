@@ -9,7 +9,7 @@ use dlq_drainer::lambda::{handle, LambdaSettings};
 use dlq_drainer::{Config, Drainer};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus, SqsQueue};
+use wapipe_core::aws::{sdk_config, table_and_bus, SqsQueue};
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
@@ -18,13 +18,8 @@ async fn main() -> Result<(), Error> {
     let settings = LambdaSettings::from_env()?;
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
-    let drainer = Drainer::new(
-        SqsQueue::from_conf(&sdk),
-        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
-        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),
-        SystemClock,
-        config,
-    );
+    let (store, bus) = table_and_bus(&sdk, settings);
+    let drainer = Drainer::new(SqsQueue::from_conf(&sdk), store, bus, SystemClock, config);
     let drainer = &drainer;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(drainer, event.payload).await.map_err(Error::from)

@@ -35,10 +35,9 @@ pub async fn handle<S: Store, B: Bus, C: Clock, G: Gateway>(
 /// What the Lambda reads from its environment, besides `Config`.
 #[derive(Debug)]
 pub struct LambdaSettings {
-    /// `WAPIPE_TABLE` (required): the DynamoDB table.
-    pub table: String,
-    /// `WAPIPE_EVENT_BUS` (required): the EventBridge bus the processor publishes to.
-    pub event_bus: String,
+    /// `WAPIPE_TABLE` and `WAPIPE_EVENT_BUS` (both required): the table and the bus the
+    /// processor publishes to.
+    pub names: TableAndBus,
     /// Razorpay API base (tests point it at the fake gateway).
     pub razorpay_base: String,
 }
@@ -47,10 +46,8 @@ impl LambdaSettings {
     /// `WAPIPE_TABLE`, `WAPIPE_EVENT_BUS` (both required) and `WAPIPE_RAZORPAY_BASE` (default
     /// `https://api.razorpay.com`).
     pub fn from_env() -> Result<LambdaSettings, ConfigError> {
-        let TableAndBus { table, event_bus } = TableAndBus::from_env()?;
         Ok(LambdaSettings {
-            table,
-            event_bus,
+            names: TableAndBus::from_env()?,
             razorpay_base: optional("WAPIPE_RAZORPAY_BASE").unwrap_or_else(|| "https://api.razorpay.com".into()),
         })
     }

@@ -11,7 +11,7 @@ use payment_processor::lambda::{handle, razorpay_key, LambdaSettings};
 use payment_processor::razorpay::Razorpay;
 use payment_processor::{Config, Processor};
 use serde_json::Value;
-use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus, SecretLoader};
+use wapipe_core::aws::{sdk_config, table_and_bus, SecretLoader};
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
@@ -20,19 +20,14 @@ async fn main() -> Result<(), Error> {
     let settings = LambdaSettings::from_env()?;
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
+    let (store, bus) = table_and_bus(&sdk, settings.names);
     // No Razorpay key (WAPIPE_RAZORPAY_KEY[_ARN] unset or "manual"): every refund is manual.
     let secret = SecretLoader::from_env(&sdk).load("WAPIPE_RAZORPAY_KEY").await?;
     let gateway = match secret.as_deref().map(razorpay_key).transpose()?.flatten() {
         Some((id, key)) => Some(Razorpay::new(&settings.razorpay_base, &id, &key, Duration::from_secs(10))?),
         None => None,
     };
-    let processor = Processor::new(
-        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
-        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),
-        SystemClock,
-        gateway,
-        config,
-    );
+    let processor = Processor::new(store, bus, SystemClock, gateway, config);
     let processor = &processor;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(processor, event.payload).await.map_err(Error::from)

@@ -9,7 +9,7 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 use quality_snapshotter::lambda::{handle, LambdaSettings};
 use quality_snapshotter::{Config, Snapshotter};
 use serde_json::Value;
-use wapipe_core::aws::{sdk_config, DynamoStore, EumAccounts, EventBridgeBus};
+use wapipe_core::aws::{sdk_config, table_and_bus, EumAccounts};
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
@@ -18,13 +18,8 @@ async fn main() -> Result<(), Error> {
     let settings = LambdaSettings::from_env()?;
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
-    let snapshotter = Snapshotter::new(
-        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
-        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),
-        EumAccounts::from_conf(&sdk),
-        SystemClock,
-        config,
-    );
+    let (store, bus) = table_and_bus(&sdk, settings);
+    let snapshotter = Snapshotter::new(store, bus, EumAccounts::from_conf(&sdk), SystemClock, config);
     let snapshotter = &snapshotter;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(snapshotter, event.payload).await.map_err(Error::from)

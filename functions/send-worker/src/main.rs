@@ -7,19 +7,19 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use send_worker::{lambda::handle_sqs, Config, SendWorker};
-use wapipe_core::aws::{sdk_config, DynamoStore, EumMessaging, EventBridgeBus, SqsQueue};
-use wapipe_core::config::required;
+use wapipe_core::aws::{sdk_config, table_and_bus, EumMessaging, SqsQueue};
+use wapipe_core::config::TableAndBus;
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     wapipe_core::telemetry::init_lambda();
     let config = Config::from_env()?;
-    let (table, bus) = (required("WAPIPE_TABLE")?, required("WAPIPE_EVENT_BUS")?);
     let sdk = sdk_config().await;
+    let (store, bus) = table_and_bus(&sdk, TableAndBus::from_env()?);
     let worker = SendWorker::new(
-        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
-        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus),
+        store,
+        bus,
         EumMessaging::from_conf(&sdk),
         SqsQueue::new(aws_sdk_sqs::Client::new(&sdk)),
         SystemClock,

@@ -9,7 +9,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use status_tracker::lambda::{handle_sqs, LambdaSettings};
 use status_tracker::{Config, Tracker};
-use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus};
+use wapipe_core::aws::{sdk_config, table_and_bus};
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
@@ -18,12 +18,8 @@ async fn main() -> Result<(), Error> {
     let settings = LambdaSettings::from_env()?;
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
-    let tracker = Tracker::new(
-        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), settings.table),
-        EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.event_bus),
-        SystemClock,
-        config,
-    );
+    let (store, bus) = table_and_bus(&sdk, settings);
+    let tracker = Tracker::new(store, bus, SystemClock, config);
     let tracker = &tracker;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<SqsBatchResponse, Error>(handle_sqs(tracker, event.payload).await)
