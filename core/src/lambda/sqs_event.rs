@@ -10,6 +10,22 @@ pub trait Retryable {
     fn is_retry(&self) -> bool;
 }
 
+/// Declares a consumer's `BatchReport` over its outcome type and makes the outcome's
+/// `Retry { .. }` variant the one SQS delivers again ([`Retryable`]).
+#[macro_export]
+macro_rules! batch_report {
+    ($outcome:ident) => {
+        /// One outcome per record, in input order.
+        pub type BatchReport = $crate::lambda::sqs_event::BatchReport<$outcome>;
+
+        impl $crate::lambda::sqs_event::Retryable for $outcome {
+            fn is_retry(&self) -> bool {
+                matches!(self, $outcome::Retry { .. })
+            }
+        }
+    };
+}
+
 /// One outcome per record of a batch, in input order: (record id, outcome).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchReport<O> {

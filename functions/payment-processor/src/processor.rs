@@ -56,15 +56,7 @@ pub enum Outcome {
     },
 }
 
-/// One [`Outcome`] per record of a batch, in input order; its failures are the
-/// `batchItemFailures`.
-pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
-
-impl wapipe_core::lambda::sqs_event::Retryable for Outcome {
-    fn is_retry(&self) -> bool {
-        matches!(self, Outcome::Retry { .. })
-    }
-}
+wapipe_core::batch_report!(Outcome);
 
 pub(crate) fn retry(e: impl std::fmt::Display) -> Outcome {
     Outcome::Retry { error: e.to_string() }

@@ -51,15 +51,7 @@ pub enum Outcome {
     },
 }
 
-/// One [`Outcome`] per record of a batch, in input order; its failures are the
-/// `batchItemFailures`.
-pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
-
-impl wapipe_core::lambda::sqs_event::Retryable for Outcome {
-    fn is_retry(&self) -> bool {
-        matches!(self, Outcome::Retry { .. })
-    }
-}
+wapipe_core::batch_report!(Outcome);
 
 fn done(m: Result<Merged, PortError>) -> Outcome {
     match m {

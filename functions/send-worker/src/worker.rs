@@ -76,14 +76,7 @@ pub enum Outcome {
     },
 }
 
-/// One outcome per record, in input order.
-pub type BatchReport = wapipe_core::lambda::sqs_event::BatchReport<Outcome>;
-
-impl wapipe_core::lambda::sqs_event::Retryable for Outcome {
-    fn is_retry(&self) -> bool {
-        matches!(self, Outcome::Retry { .. })
-    }
-}
+wapipe_core::batch_report!(Outcome);
 
 /// A body that is not a send request.
 #[derive(Clone, Debug)]
