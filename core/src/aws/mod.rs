@@ -29,6 +29,21 @@ pub use secrets::{SecretError, SecretLoader, SecretSource};
 pub use socialmessaging::{to_messaging_error, EumMessaging};
 pub use sqs::SqsQueue;
 
+/// What every function's `main` does first: JSON logs, then `WAPIPE_TABLE` and
+/// `WAPIPE_EVENT_BUS`, the SDK configuration from the environment, and the table and the bus
+/// on it.
+///
+/// # Errors
+///
+/// `WAPIPE_TABLE` or `WAPIPE_EVENT_BUS` is missing.
+pub async fn start_function() -> Result<(SdkConfig, DynamoStore, EventBridgeBus), crate::config::ConfigError> {
+    crate::telemetry::init_lambda();
+    let names = crate::config::TableAndBus::from_env()?;
+    let sdk = sdk_config().await;
+    let (store, bus) = table_and_bus(&sdk, names);
+    Ok((sdk, store, bus))
+}
+
 /// The table and the bus a function keeps its state in and publishes to, on one SDK
 /// configuration: what every function's `main` builds first.
 pub fn table_and_bus(sdk: &SdkConfig, names: crate::config::TableAndBus) -> (DynamoStore, EventBridgeBus) {

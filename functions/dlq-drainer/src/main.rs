@@ -5,20 +5,17 @@
 // The handler's future nests the SDK clients' futures deeply.
 #![recursion_limit = "256"]
 
-use dlq_drainer::lambda::{handle, LambdaSettings};
+use dlq_drainer::lambda::handle;
 use dlq_drainer::{Config, Drainer};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use wapipe_core::aws::{sdk_config, table_and_bus, SqsQueue};
+use wapipe_core::aws::{start_function, SqsQueue};
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_core::telemetry::init_lambda();
-    let settings = LambdaSettings::from_env()?;
+    let (sdk, store, bus) = start_function().await?;
     let config = Config::from_env()?;
-    let sdk = sdk_config().await;
-    let (store, bus) = table_and_bus(&sdk, settings);
     let drainer = Drainer::new(SqsQueue::from_conf(&sdk), store, bus, SystemClock, config);
     let drainer = &drainer;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

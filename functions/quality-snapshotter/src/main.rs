@@ -6,19 +6,16 @@
 #![recursion_limit = "256"]
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use quality_snapshotter::lambda::{handle, LambdaSettings};
+use quality_snapshotter::lambda::handle;
 use quality_snapshotter::{Config, Snapshotter};
 use serde_json::Value;
-use wapipe_core::aws::{sdk_config, table_and_bus, EumAccounts};
+use wapipe_core::aws::{start_function, EumAccounts};
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_core::telemetry::init_lambda();
-    let settings = LambdaSettings::from_env()?;
+    let (sdk, store, bus) = start_function().await?;
     let config = Config::from_env()?;
-    let sdk = sdk_config().await;
-    let (store, bus) = table_and_bus(&sdk, settings);
     let snapshotter = Snapshotter::new(store, bus, EumAccounts::from_conf(&sdk), SystemClock, config);
     let snapshotter = &snapshotter;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -7,16 +7,13 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use send_worker::{lambda::handle_sqs, Config, SendWorker};
-use wapipe_core::aws::{sdk_config, table_and_bus, EumMessaging, SqsQueue};
-use wapipe_core::config::TableAndBus;
+use wapipe_core::aws::{start_function, EumMessaging, SqsQueue};
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_core::telemetry::init_lambda();
+    let (sdk, store, bus) = start_function().await?;
     let config = Config::from_env()?;
-    let sdk = sdk_config().await;
-    let (store, bus) = table_and_bus(&sdk, TableAndBus::from_env()?);
     let worker = SendWorker::new(
         store,
         bus,

@@ -7,18 +7,15 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use status_tracker::lambda::{handle_sqs, LambdaSettings};
+use status_tracker::lambda::handle_sqs;
 use status_tracker::{Config, Tracker};
-use wapipe_core::aws::{sdk_config, table_and_bus};
+use wapipe_core::aws::start_function;
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wapipe_core::telemetry::init_lambda();
-    let settings = LambdaSettings::from_env()?;
+    let (_, store, bus) = start_function().await?;
     let config = Config::from_env()?;
-    let sdk = sdk_config().await;
-    let (store, bus) = table_and_bus(&sdk, settings);
     let tracker = Tracker::new(store, bus, SystemClock, config);
     let tracker = &tracker;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
