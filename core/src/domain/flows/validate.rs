@@ -233,10 +233,15 @@ fn check_routing_model<'a>(c: &mut Checker<'a>, root: &'a Map<String, Value>) {
         routes.insert(from.as_str(), targets);
     }
     let ids: Vec<&'a str> = c.screen_ids.iter().copied().collect();
+    // Meta's own examples name only some screens, or none (`{}`): a warning, not a refusal.
     for id in &ids {
-        if !routes.contains_key(id) {
-            c.error("$.routing_model", format!("screen `{id}` is missing (every screen needs an entry, [] if none)"));
+        if !routes.contains_key(id) && !routes.is_empty() {
+            c.warn("$.routing_model", format!("screen `{id}` has no entry (give it [] if it routes nowhere)"));
         }
+    }
+    if routes.is_empty() && !ids.is_empty() {
+        c.warn("$.routing_model", "empty: Meta derives the routes, and may ask for them when the flow is published");
+        return;
     }
     let targeted: BTreeSet<&str> = routes.values().flatten().copied().collect();
     let entries: Vec<&str> = ids.iter().copied().filter(|id| !targeted.contains(id)).collect();
@@ -245,8 +250,9 @@ fn check_routing_model<'a>(c: &mut Checker<'a>, root: &'a Map<String, Value>) {
     }
     // Every screen reachable from an entry should be able to reach a terminal screen.
     for id in &ids {
+        // A terms screen opened from a form and closed with back is published by Meta itself.
         if !c.terminal.contains(id) && !reaches(&routes, id, &c.terminal) {
-            c.error(&format!("$.routing_model.{id}"), "no route from this screen leads to a terminal screen");
+            c.warn(&format!("$.routing_model.{id}"), "no route from this screen leads to a terminal screen");
         }
     }
     c.routes = Some(routes);
@@ -396,7 +402,8 @@ fn check_action(c: &mut Checker<'_>, scan: &Scan<'_>, a: &Value, path: &str) {
                     c.error(&format!("{path}.next.name"), format!("`{n}` is not a screen"))
                 }
                 Some(n) => {
-                    let allowed = c.routes.as_ref().map(|r| r.get(scan.screen).is_some_and(|t| t.contains(&n)));
+                    // Checked against the screen's entry when the routing model gives it one.
+                    let allowed = c.routes.as_ref().and_then(|r| r.get(scan.screen)).map(|t| t.contains(&n));
                     if allowed == Some(false) {
                         c.error(
                             &format!("{path}.next.name"),

@@ -47,7 +47,10 @@ fn status(s: &Scope<'_>, phone: &str, i: usize, st: &Status) -> Result<IngestPla
     let status = nonempty(st.status.as_deref()).ok_or_else(|| s.err(&format!("{rel}.status"), "missing"))?;
     let ts_text = st.timestamp.as_deref().unwrap_or_default();
     let secs = s.secs(epoch_secs(ts_text));
-    let participant = st.recipient_participant_id.as_deref().unwrap_or_default();
+    // Both spellings Meta uses are read; the first one present wins.
+    let participant_field = st.recipient_participant_id.as_ref().or(st.participant_recipient_id.as_ref());
+    let parent_user = st.parent_recipient_user_id.as_ref().or(st.recipient_parent_user_id.as_ref());
+    let participant = participant_field.map(|p| &p.0[..]).unwrap_or_default();
     // Group statuses come once per participant: the participant is part of the identity.
     let mut mark = format!("status:{wamid}:{status}:{ts_text}");
     if !participant.is_empty() {
@@ -76,9 +79,9 @@ fn status(s: &Scope<'_>, phone: &str, i: usize, st: &Status) -> Result<IngestPla
         ("timestamp", secs.into()),
         ("recipient_id", st.recipient_id.as_deref().map(wa_id).into()),
         ("recipient_user_id", to_json(&st.recipient_user_id)),
-        ("parent_recipient_user_id", to_json(&st.parent_recipient_user_id)),
+        ("parent_recipient_user_id", to_json(&parent_user)),
         ("recipient_type", to_json(&st.recipient_type)),
-        ("recipient_participant_id", to_json(&st.recipient_participant_id)),
+        ("recipient_participant_id", to_json(&participant_field)),
         ("biz_opaque_callback_data", to_json(&st.biz_opaque_callback_data)),
         ("conversation", conversation.into()),
         ("pricing", pricing.into()),

@@ -109,6 +109,28 @@ fn bsuid_recipient() {
     assert!(!d.contains_key("recipient_id"));
 }
 
+/// Both spellings Meta has used for the parent BSUID and the group participant are read, and
+/// a status that carries both is still one status, never a decoding error.
+#[test]
+fn either_spelling_of_the_parent_bsuid_and_the_participant_is_read() {
+    let mut s = status(
+        "read",
+        json!({"recipient_user_id": "US.1", "recipient_parent_user_id": "US.ENT.P",
+               "recipient_type": "group", "participant_recipient_id": "333"}),
+    );
+    s.as_object_mut().unwrap().remove("recipient_id");
+    let u = one_status(s.clone());
+    let d = &event(&u, 0).detail;
+    assert_eq!(d["parent_recipient_user_id"], "US.ENT.P");
+    assert_eq!(d["recipient_participant_id"], "333");
+    assert_eq!(u.mark, keys::seen("status:wamid.OUT:read:1758171395:333"), "the participant is part of the identity");
+    s["parent_recipient_user_id"] = json!("US.ENT.P");
+    s["recipient_participant_id"] = json!("333");
+    let both = one_status(s);
+    assert_eq!(both.mark, u.mark);
+    assert_eq!(event(&both, 0).detail["parent_recipient_user_id"], "US.ENT.P");
+}
+
 fn payment_status() -> Value {
     json!({"id": "wamid.ORDER", "from": "919876543210", "type": "payment", "status": "captured", "timestamp": "1746500010",
            "payment": {"reference_id": "ref-1", "amount": {"value": 45000, "offset": 100}, "currency": "INR", "receipt": "",

@@ -11,10 +11,23 @@ const TEXT_MAX: usize = 25;
 const COPY_CODE_MAX: usize = 15;
 /// Android app signature hash length (Meta: 11 characters).
 const SIGNATURE_HASH_LEN: usize = 11;
-const TYPES: [&str; 9] =
-    ["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "OTP", "FLOW", "CATALOG", "MPM", "VOICE_CALL"];
+/// Every button type Meta lists (docs/PROTOCOL.md §10.8), compared upper-cased.
+const TYPES: [&str; 12] = [
+    "QUICK_REPLY",
+    "URL",
+    "PHONE_NUMBER",
+    "COPY_CODE",
+    "OTP",
+    "FLOW",
+    "CATALOG",
+    "MPM",
+    "SPM",
+    "VOICE_CALL",
+    "APP",
+    "REQUEST_CONTACT_INFO",
+];
 /// (type, at most this many in one template).
-const MAX_PER_TYPE: [(&str, usize); 8] = [
+const MAX_PER_TYPE: [(&str, usize); 9] = [
     ("URL", 2),
     ("PHONE_NUMBER", 1),
     ("COPY_CODE", 1),
@@ -22,6 +35,7 @@ const MAX_PER_TYPE: [(&str, usize); 8] = [
     ("FLOW", 1),
     ("CATALOG", 1),
     ("MPM", 1),
+    ("SPM", 1),
     ("VOICE_CALL", 1),
 ];
 const OTP_TYPES: [&str; 3] = ["COPY_CODE", "ONE_TAP", "ZERO_TAP"];

@@ -5,8 +5,10 @@ use serde_json::Value;
 
 use super::{buttons, parameters, Checker, BODY_MAX, FOOTER_MAX, HEADER_TEXT_MAX};
 
-const KINDS: [&str; 6] = ["HEADER", "BODY", "FOOTER", "BUTTONS", "CAROUSEL", "LIMITED_TIME_OFFER"];
-const HEADER_FORMATS: [&str; 6] = ["TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION", "PRODUCT"];
+/// Component types and header formats Meta lists (docs/PROTOCOL.md §10.8), compared upper-cased.
+const KINDS: [&str; 7] =
+    ["HEADER", "BODY", "FOOTER", "BUTTONS", "CAROUSEL", "LIMITED_TIME_OFFER", "CALL_PERMISSION_REQUEST"];
+const HEADER_FORMATS: [&str; 7] = ["TEXT", "IMAGE", "VIDEO", "GIF", "DOCUMENT", "LOCATION", "PRODUCT"];
 /// A carousel card's body (Meta: 160 characters) and card count.
 const CARD_BODY_MAX: usize = 160;
 const CARDS_MAX: usize = 10;
@@ -40,7 +42,9 @@ pub(crate) fn check_all(c: &mut Checker, list: &[Value]) {
             "FOOTER" => footer(c, &path, comp),
             "BUTTONS" => buttons::check(c, &path, comp, false),
             "CAROUSEL" => carousel(c, &path, comp),
-            _ => limited_time_offer(c, &path, comp),
+            "LIMITED_TIME_OFFER" => limited_time_offer(c, &path, comp),
+            // The call permission request component carries nothing to check (docs/PROTOCOL.md §10.2).
+            _ => {}
         }
     }
     let has = |k: &str| seen.iter().any(|s| s == k);
@@ -85,7 +89,7 @@ fn header(c: &mut Checker, path: &str, comp: &Value) {
             }
             examples(c, path, comp, &params, "header_text", "header_text_named_params", false);
         }
-        "IMAGE" | "VIDEO" | "DOCUMENT" => media_example(c, path, comp, &format),
+        "IMAGE" | "VIDEO" | "GIF" | "DOCUMENT" => media_example(c, path, comp, &format),
         _ => {}
     }
 }
@@ -232,10 +236,11 @@ fn carousel(c: &mut Checker, path: &str, comp: &Value) {
             match kind(cc).as_deref() {
                 Some("HEADER") => {
                     header_format = cc.get("format").and_then(Value::as_str).unwrap_or("").to_ascii_uppercase();
-                    if header_format != "IMAGE" && header_format != "VIDEO" {
-                        c.error(&format!("{p}.format"), "a card header is IMAGE or VIDEO");
-                    } else {
-                        media_example(c, &p, cc, &header_format);
+                    match header_format.as_str() {
+                        "IMAGE" | "VIDEO" => media_example(c, &p, cc, &header_format),
+                        // A product card: the product is named when the template is sent.
+                        "PRODUCT" => {}
+                        _ => c.error(&format!("{p}.format"), "a card header is IMAGE, VIDEO or PRODUCT"),
                     }
                 }
                 Some("BODY") => {
@@ -250,10 +255,11 @@ fn carousel(c: &mut Checker, path: &str, comp: &Value) {
             }
         }
         if header_format.is_empty() {
-            c.error(&format!("{card_path}.components"), "a card needs an IMAGE or VIDEO HEADER");
+            c.error(&format!("{card_path}.components"), "a card needs an IMAGE, VIDEO or PRODUCT HEADER");
         }
-        if !has_body {
-            c.error(&format!("{card_path}.components"), "a card needs a BODY");
+        // Product cards may leave the body out; media cards carry one.
+        if !has_body && header_format != "PRODUCT" {
+            c.error(&format!("{card_path}.components"), "a media card needs a BODY");
         }
         if button_types.is_empty() {
             c.error(&format!("{card_path}.components"), "a card needs 1 or 2 buttons");

@@ -14,7 +14,7 @@
 mod buttons;
 mod components;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use serde::Serialize;
 use serde_json::Value;

@@ -101,7 +101,7 @@ fn top_level_problems_name_their_field() {
 #[test]
 fn component_problems_name_their_path() {
     refused(utility(), |v| v["components"][2]["type"] = json!("BODY"), "$.components[2].type");
-    refused(utility(), |v| v["components"][0]["format"] = json!("GIF"), "$.components[0].format");
+    refused(utility(), |v| v["components"][0]["format"] = json!("HOLOGRAM"), "$.components[0].format");
     refused(utility(), |v| v["components"][0]["text"] = json!("{{1}} and {{2}}"), "$.components[0].text");
     refused(utility(), |v| v["components"][2]["text"] = json!("x".repeat(61)), "$.components[2].text");
     refused(utility(), |v| v["components"][1]["text"] = json!("a".repeat(1025)), "$.components[1].text");
@@ -290,4 +290,62 @@ fn the_example_definitions_are_valid() {
         let d = validate_text(text).unwrap_or_else(|p| panic!("{name}: {p:?}"));
         assert!(!d.name.is_empty());
     }
+}
+
+/// The fixtures of `examples/meta/` with their sources in its SOURCES.md: (file name, text).
+pub(crate) fn meta_fixtures(kind: &str) -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/meta");
+    let sources = std::fs::read_to_string(root.join("SOURCES.md")).unwrap();
+    let mut out: Vec<(String, String)> = std::fs::read_dir(root.join(kind))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(sources.contains(&format!("`{kind}/{name}`")), "{kind}/{name} names its source in SOURCES.md");
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// wapipe never refuses what Meta accepts: every template shaped after Meta's published
+/// examples (SPM, product cards, MPM, catalog, location headers, call permission requests,
+/// names in any case) validates.
+#[test]
+fn every_published_meta_template_validates() {
+    let fixtures = meta_fixtures("templates");
+    assert!(fixtures.len() >= 7, "{} fixtures", fixtures.len());
+    for (name, text) in fixtures {
+        if let Err(problems) = validate_text(&text) {
+            panic!("{name}: {}", problems.iter().map(Problem::to_string).collect::<Vec<_>>().join("; "));
+        }
+    }
+}
+
+#[test]
+fn product_cards_need_no_body_but_media_cards_do_and_unknown_kinds_are_named() {
+    let card = |header: Value, with_body: bool| {
+        let mut comps = vec![
+            header,
+            json!({"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Buy", "url": "https://x.example/p"}]}),
+        ];
+        if with_body {
+            comps.insert(1, json!({"type": "BODY", "text": "A plant"}));
+        }
+        json!({"components": comps})
+    };
+    let carousel = |cards: Vec<Value>| {
+        json!({"name": "c", "language": "en_US", "category": "MARKETING", "components": [
+            {"type": "BODY", "text": "Our plants"}, {"type": "CAROUSEL", "cards": cards}]})
+    };
+    let product = json!({"type": "HEADER", "format": "PRODUCT"});
+    assert!(validate(&carousel(vec![card(product.clone(), false), card(product, false)])).is_ok());
+    let image = json!({"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::aW"]}});
+    let problems = validate(&carousel(vec![card(image, false)])).unwrap_err();
+    assert!(problems.iter().any(|p| p.path == "$.components[1].cards[0].components" && p.message.contains("BODY")));
+    let mut odd = carousel(vec![card(json!({"type": "HEADER", "format": "PRODUCT"}), false)]);
+    odd["components"][1]["cards"][0]["components"][1]["buttons"][0]["type"] = json!("TELEPORT");
+    let problems = validate(&odd).unwrap_err();
+    assert!(problems.iter().any(|p| p.path.ends_with("buttons[0].type") && p.message.contains("SPM")), "{problems:?}");
 }

@@ -20,13 +20,18 @@ model! {
         recipient_id: Str,
         /// The recipient's BSUID.
         recipient_user_id: Str,
-        /// The recipient's parent BSUID (Meta's name for the field until May 2026; the newer
-        /// `recipient_parent_user_id` is not read).
+        /// The recipient's parent BSUID, by Meta's name for the field until May 2026.
         parent_recipient_user_id: Str,
+        /// The recipient's parent BSUID, by Meta's name for the field since May 2026 (both are
+        /// read: docs/PROTOCOL.md §10.1).
+        recipient_parent_user_id: Str,
         /// `group` for group chats, with `recipient_participant_id`.
         recipient_type: Str,
         /// In a group: the participant (phone number) the status is about.
         recipient_participant_id: Str,
+        /// The same participant under the other spelling Meta's pages use (both are read:
+        /// docs/PROTOCOL.md §10.0).
+        participant_recipient_id: Str,
         /// Echo of the `biz_opaque_callback_data` sent with the message; `wapipe:<request_id>`
         /// joins the status to its send request.
         biz_opaque_callback_data: Str,
