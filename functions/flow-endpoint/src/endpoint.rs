@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use tracing::{debug, info, info_span, warn, Instrument};
 use wapipe_core::domain::flows::crypto::{decrypt_request, CryptoError, EncryptedRequest, KeyRing, ResponseCipher};
 use wapipe_core::domain::flows::token::{record_step, FlowSession, Refusal, Step};
+use wapipe_core::domain::flows::token_signature::{verify_token_signature, TokenSignature};
 use wapipe_core::domain::keys;
 use wapipe_core::domain::signature::verify_signature;
 use wapipe_core::lambda::http::{HttpRequest, HttpResponse};
@@ -53,6 +54,10 @@ struct Plain {
     data: Option<Value>,
     #[serde(default)]
     flow_token: Option<String>,
+    /// Flow JSON 7.3 with Data API 4.0: a JWT signed with the app secret over the flow token
+    /// (docs/PROTOCOL.md §10.6).
+    #[serde(default)]
+    flow_token_signature: Option<String>,
 }
 
 impl<S: Store + 'static, C: Clock> FlowEndpoint<S, C> {
@@ -135,6 +140,9 @@ impl<S: Store + 'static, C: Clock> FlowEndpoint<S, C> {
             return self.refuse(Refusal::Unknown, None, cipher);
         };
         let now = self.clock.now();
+        if let Err(r) = self.check_token_signature(plain.flow_token_signature.as_deref(), token, now) {
+            return self.refuse(r, None, cipher);
+        }
         let session = match self.session(token).await {
             Ok(Some(s)) => s,
             Ok(None) => return self.refuse(Refusal::Unknown, None, cipher),
@@ -200,6 +208,32 @@ impl<S: Store + 'static, C: Clock> FlowEndpoint<S, C> {
             }
         }
         encrypted(cipher, 200, &json!({"data": {"acknowledged": true}}))
+    }
+
+    /// A `flow_token_signature`, when the request has one, must be the app secret's signature of
+    /// this token. Without an app secret it cannot be checked and is let through.
+    fn check_token_signature(
+        &self,
+        signature: Option<&str>,
+        token: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<(), Refusal> {
+        let Some(signature) = signature.filter(|s| !s.is_empty()) else { return Ok(()) };
+        let Some(secret) = &self.app_secret else {
+            debug!("flow_token_signature not checked: no app secret");
+            return Ok(());
+        };
+        match verify_token_signature(signature, secret, token, now.unix_timestamp()) {
+            Ok(TokenSignature::Matches) => Ok(()),
+            Ok(TokenSignature::NoTokenClaim) => {
+                warn!("flow_token_signature is the app's but names no flow_token claim: accepted");
+                Ok(())
+            }
+            Err(e) => {
+                warn!(error = %e, status = 427, "flow_token_signature refused");
+                Err(Refusal::Signature)
+            }
+        }
     }
 
     async fn session(&self, token: &str) -> Result<Option<FlowSession>, PortError> {

@@ -9,6 +9,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use support::*;
 use time::Duration;
+use wapipe_core::domain::flows::token_signature::sign_token_signature;
 use wapipe_core::memory::MemoryStore;
 
 fn ping() -> Value {
@@ -72,6 +73,38 @@ async fn status_427_for_unknown_missing_expired_and_completed_tokens_with_an_enc
     let (status, body) = call(&later, init(Some(&token))).await;
     assert_eq!(status, 427);
     assert_eq!(body["error_msg"], "This booking form has expired. Please ask us for a new one.");
+}
+
+/// Flow JSON 7.3 with Data API 4.0: `flow_token_signature`, a JWT signed with the app secret
+/// over the token. Another secret, another token or a past `exp` is a 427; the right one, or a
+/// signature without a token claim, is answered; an endpoint without the app secret cannot check
+/// it and answers.
+#[tokio::test]
+async fn status_427_for_a_flow_token_signature_that_is_not_the_apps_for_this_token() {
+    let store = Arc::new(MemoryStore::new());
+    let ep = endpoint(&store);
+    let token = session(&store, "appointment", Duration::hours(1)).await;
+    let init =
+        |sig: String| json!({"version": "4.0", "action": "INIT", "flow_token": token, "flow_token_signature": sig});
+    let exp = (t0() + Duration::minutes(10)).unix_timestamp();
+    let good = sign_token_signature(SECRET, &json!({"flow_token": token, "exp": exp}));
+    assert_eq!(call(&ep, init(good.clone())).await.0, 200);
+    let no_claim = sign_token_signature(SECRET, &json!({"exp": exp}));
+    assert_eq!(call(&ep, init(no_claim)).await.0, 200, "the claim name is unverified: accepted");
+    let refused = [
+        ("another secret", sign_token_signature(b"someone else", &json!({"flow_token": token}))),
+        ("another token", sign_token_signature(SECRET, &json!({"flow_token": "stolen"}))),
+        ("expired", sign_token_signature(SECRET, &json!({"flow_token": token, "exp": t0().unix_timestamp() - 1}))),
+        ("not a JWT", "abc".to_string()),
+    ];
+    for (why, sig) in refused {
+        let (status, body) = call(&ep, init(sig)).await;
+        assert_eq!(status, 427, "{why}");
+        assert!(body["error_msg"].as_str().is_some_and(|m| !m.is_empty()), "{why}: {body}");
+    }
+    let unsigned = endpoint_at(&store, t0(), false, false);
+    let (body, _) = encrypt(&current_public(), &init("abc".into()));
+    assert_eq!(unsigned.handle(&post(&body, false)).await.status, 200, "no app secret: nothing to check with");
 }
 
 #[tokio::test]

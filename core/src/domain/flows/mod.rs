@@ -5,6 +5,7 @@
 pub mod crypto;
 pub mod responses;
 pub mod token;
+pub mod token_signature;
 pub mod validate;
 
 pub use token::{issue_flow_token, FlowTokenSpec, IssuedFlowToken};

@@ -141,7 +141,7 @@ pub fn link_wamid(token: &str, wamid: &str) -> Write {
     }
 }
 
-/// Why a session refuses a request (HTTP 427 for all three).
+/// Why a session refuses a request (HTTP 427 for all of them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// The request has no token, or the token has no session.
@@ -150,15 +150,19 @@ pub enum Refusal {
     Expired,
     /// The session is already completed.
     Completed,
+    /// The request's `flow_token_signature` is not the app's, or names another token
+    /// ([`super::token_signature`]).
+    Signature,
 }
 
 impl Refusal {
-    /// The refusal's name (`unknown`, `expired`, `completed`), for logs.
+    /// The refusal's name (`unknown`, `expired`, `completed`, `signature`), for logs.
     pub fn as_str(self) -> &'static str {
         match self {
             Refusal::Unknown => "unknown",
             Refusal::Expired => "expired",
             Refusal::Completed => "completed",
+            Refusal::Signature => "signature",
         }
     }
 }
