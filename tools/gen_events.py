@@ -505,6 +505,14 @@ def s_account_update(c: Ctx):
         "field": "account_update"}
 
 
+def s_account_alerts(c: Ctx):
+    return {"value": {"entity_type": "PHONE_NUMBER", "entity_id": c.phone["id"],
+                      "alert_info": {"alert_severity": "INFORMATIONAL", "alert_status": "NONE",
+                                     "alert_type": "OBA_APPROVED",
+                                     "alert_description": "Your request for an Official Business Account was approved."}},
+            "field": "account_alerts"}
+
+
 def s_business_capability(c: Ctx):
     return {"value": {"max_daily_conversation_per_phone": 2000, "max_phone_numbers_per_business": 20,
                       "max_daily_conversations_per_business": "TIER_2K"},
@@ -623,6 +631,8 @@ SAMPLES = [
      {"time": True}),
     ("unknown-field", s_unknown_field, {"whatsapp.webhook.unknown": 1},
      "a field wapipe does not know (some_future_field)", {"time": True}),
+    ("account-alerts", s_account_alerts, {"whatsapp.account.alert": 1},
+     "account_alerts OBA_APPROVED (an open enum, kept as sent)", {"time": True}),
 ]
 
 BATCH_KINDS = ["text", "status-delivered", "interactive-button-reply", "status-failed",

@@ -70,6 +70,8 @@ event_types! {
     PhoneName => "whatsapp.phone.name",
     /// The WABA changed: `account_update` or `business_capability_update` (webhook-ingest).
     AccountUpdated => "whatsapp.account.updated",
+    /// An alert about the business, a number or its status (`account_alerts`) (webhook-ingest).
+    AccountAlert => "whatsapp.account.alert",
     /// A user stopped, resumed or signed up to marketing messages (`user_preferences`) (webhook-ingest).
     UserPreferences => "whatsapp.user.preferences",
     /// Value-level errors Meta reported in a `messages` change, not tied to one message (webhook-ingest).

@@ -81,6 +81,7 @@ pub const PUBLIC_ONLY: &[(EventType, &str)] = &[
     (EventType::AddressReceived, "shipping addresses are for the business's order systems"),
     (EventType::PaymentConfiguration, "payment configuration changes are for operators"),
     (EventType::PhoneName, "display-name decisions are for operators"),
+    (EventType::AccountAlert, "account alerts (capability reviews, OBA, profile pictures) are for operators"),
     (EventType::UserPreferences, "marketing opt-outs are for the business's CRM"),
     (EventType::WebhookErrors, "platform errors are for operators and alarms"),
     (EventType::WebhookUnknown, "unknown webhook kinds are kept raw for whoever adopts them"),

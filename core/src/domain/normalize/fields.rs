@@ -28,6 +28,7 @@ const OTHER_FIELDS: &[&str] = &[
     "phone_number_name_update",
     "account_update",
     "business_capability_update",
+    "account_alerts",
     "user_preferences",
     "payment_configuration_update",
     "flows",
@@ -136,6 +137,36 @@ pub(super) fn change(s: &Scope<'_>, text: &str, out: &mut Vec<IngestPlan>) -> Re
                 ("extra", extra(v.extra)),
             ]);
             one(EventType::AccountUpdated, &[], f)
+        }
+        "account_alerts" => {
+            // Tolerant by design (docs/PROTOCOL.md §10.7): every field optional, every enum open,
+            // everything else kept in `extra`.
+            let mut rest = match raw.clone() {
+                Value::Object(m) => m,
+                _ => return Err(s.err(".value", "expected an object")),
+            };
+            let mut info = match rest.remove("alert_info") {
+                Some(Value::Object(m)) => m,
+                _ => Default::default(),
+            };
+            let text = |m: &mut serde_json::Map<String, Value>, k: &str| match m.remove(k) {
+                Some(Value::String(v)) => Value::String(v),
+                Some(Value::Number(n)) => Value::String(n.to_string()),
+                _ => Value::Null,
+            };
+            let entity_type = text(&mut rest, "entity_type");
+            let entity_id = text(&mut rest, "entity_id");
+            let f = fields([
+                ("entity_type", entity_type.clone()),
+                ("entity_id", entity_id.clone()),
+                ("alert_type", text(&mut info, "alert_type")),
+                ("alert_severity", text(&mut info, "alert_severity")),
+                ("alert_status", text(&mut info, "alert_status")),
+                ("alert_description", text(&mut info, "alert_description")),
+                ("extra", extra_of(rest, info)),
+            ]);
+            let ids = [entity_type.as_str().unwrap_or_default(), entity_id.as_str().unwrap_or_default()];
+            one(EventType::AccountAlert, &ids, f)
         }
         "payment_configuration_update" => {
             let v = read!(s, text, PaymentConfigurationUpdate)?;
@@ -264,6 +295,16 @@ pub(super) fn unknown(s: &Scope<'_>, text: &str, raw: &Value) -> IngestPlan {
 
 fn need<'v>(s: &Scope<'_>, name: &str, v: Option<&'v str>) -> Result<&'v str, DecodeError> {
     nonempty(v).ok_or_else(|| s.err(&format!(".value.{name}"), "missing"))
+}
+
+/// What an `account_alerts` value carried beyond the fields read: the rest of the value and of
+/// its `alert_info`, or nothing.
+fn extra_of(rest: serde_json::Map<String, Value>, info: serde_json::Map<String, Value>) -> Value {
+    let mut out = rest;
+    if !info.is_empty() {
+        out.insert("alert_info".into(), Value::Object(info));
+    }
+    extra(out)
 }
 
 fn extra(m: serde_json::Map<String, Value>) -> Value {

@@ -116,6 +116,30 @@ fn phone_quality_and_name() {
     );
 }
 
+/// `account_alerts` is its own typed event (docs/PROTOCOL.md §10.7): every value kept as sent,
+/// an alert type or severity Meta adds later included, and what is not modelled kept in `extra`.
+#[test]
+fn account_alerts_become_account_alert_events_whatever_their_values() {
+    let u = one(
+        "account_alerts",
+        json!({"entity_type": "PHONE_NUMBER", "entity_id": 106540352242922_u64,
+               "alert_info": {"alert_severity": "CRITICAL", "alert_status": "ACTIVE", "alert_type": "SOMETHING_NEW",
+                              "alert_description": "A new kind of alert", "alert_id": "a-1"},
+               "region": "EU"}),
+    );
+    let d = detail(&u);
+    assert_eq!(event(&u, 0).detail_type, EventType::AccountAlert);
+    assert_eq!((d["entity_type"].as_str(), d["entity_id"].as_str()), (Some("PHONE_NUMBER"), Some("106540352242922")));
+    assert_eq!((d["alert_type"].as_str(), d["alert_severity"].as_str()), (Some("SOMETHING_NEW"), Some("CRITICAL")));
+    assert_eq!(d["alert_status"], "ACTIVE");
+    assert_eq!(d["extra"], json!({"region": "EU", "alert_info": {"alert_id": "a-1"}}));
+    // Nothing but the entity: still an alert, with what there is.
+    let bare = one("account_alerts", json!({"entity_type": "BUSINESS", "entity_id": "42"}));
+    assert_eq!(event(&bare, 0).detail_type, EventType::AccountAlert);
+    assert!(!detail(&bare).contains_key("alert_type"));
+    assert_ne!(bare.mark, u.mark, "different alerts are different units");
+}
+
 #[test]
 fn account_and_capability_updates() {
     let u = one(
