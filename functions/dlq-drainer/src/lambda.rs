@@ -27,9 +27,6 @@ pub async fn handle<Q: Queue, S: Store, B: Bus, C: Clock>(
     serde_json::to_value(&report).map_err(|e| e.to_string())
 }
 
-/// What the Lambda reads from its environment, besides `Config`: the table and the bus.
-pub use wapipe_core::config::TableAndBus as LambdaSettings;
-
 #[cfg(test)]
 mod tests {
     use super::*;

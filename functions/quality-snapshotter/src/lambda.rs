@@ -54,9 +54,6 @@ pub async fn handle<S: Store, B: Bus, A: Accounts, C: Clock>(
     }
 }
 
-/// What the Lambda reads from its environment, besides `Config`: the table and the bus.
-pub use wapipe_core::config::TableAndBus as LambdaSettings;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,3 @@ use crate::Tracker;
 pub async fn handle_sqs<S: Store, B: Bus, C: Clock>(tracker: &Tracker<S, B, C>, event: SqsEvent) -> SqsBatchResponse {
     batch_response(tracker.handle_batch(&Record::from_event(&event)).await.failures())
 }
-
-/// What the Lambda reads from its environment, besides `Config`: the table and the bus.
-pub use wapipe_core::config::TableAndBus as LambdaSettings;
