@@ -550,6 +550,110 @@ def s_unknown_field(c: Ctx):
                       "timestamp": c.t}, "field": "some_future_field"}
 
 
+# -- the 2026 platform (docs/PROTOCOL.md §10) ----------------------------------
+def wacid(c: Ctx, tag: str) -> str:
+    return "wacid." + base64.b64encode(f"{c.name}/{tag}".encode()).decode().rstrip("=")
+
+
+def calls_value(c: Ctx, key: str, items: list) -> dict:
+    return {"value": {"messaging_product": "whatsapp", "metadata": c.metadata(), key: items}, "field": "calls"}
+
+
+def s_call_connect(c: Ctx):
+    return calls_value(c, "calls", [{"id": wacid(c, "call"), "from": CUSTOMERS["asha"][0], "to": c.phone["display"],
+                                     "event": "connect", "timestamp": c.ts(), "direction": "USER_INITIATED",
+                                     "session": {"sdp_type": "offer", "sdp": "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\n"}}])
+
+
+def s_call_status(c: Ctx):
+    return calls_value(c, "statuses", [{"id": wacid(c, "call"), "type": "call", "status": "RINGING",
+                                        "timestamp": c.ts(), "recipient_id": CUSTOMERS["ravi"][0],
+                                        "recipient_user_id": BSUID, "biz_opaque_callback_data": "order-12853"}])
+
+
+def s_call_terminate(c: Ctx):
+    return calls_value(c, "calls", [{"id": wacid(c, "call"), "from": CUSTOMERS["asha"][0], "to": c.phone["display"],
+                                     "event": "terminate", "direction": "USER_INITIATED", "timestamp": c.ts(60),
+                                     "status": "COMPLETED", "start_time": c.ts(2), "end_time": c.ts(60),
+                                     "duration": 58}])
+
+
+def s_smb_echo(c: Ctx):
+    echo = {"from": c.phone["display"], "to": CUSTOMERS["asha"][0], "to_user_id": BSUID,
+            "id": c.wamid("echo", inbound=False), "timestamp": c.ts(), "type": "text",
+            "text": {"body": "Sent from the Business app"}}
+    return {"value": {"messaging_product": "whatsapp", "metadata": c.metadata(),
+                      "contacts": [{"wa_id": CUSTOMERS["asha"][0], "user_id": BSUID}], "message_echoes": [echo]},
+            "field": "smb_message_echoes"}
+
+
+def s_smb_echo_edit(c: Ctx):
+    original = wamid(CUSTOMERS["asha"][0], "smb-echo", "echo", inbound=False)
+    echo = {"from": c.phone["display"], "to_user_id": BSUID, "id": c.wamid("edit", inbound=False),
+            "timestamp": c.ts(), "type": "edit",
+            "edit": {"original_message_id": original, "message": {"type": "text", "text": {"body": "Sent today"}}}}
+    return {"value": {"messaging_product": "whatsapp", "metadata": c.metadata(), "message_echoes": [echo]},
+            "field": "smb_message_echoes"}
+
+
+def s_history(c: Ctx):
+    msgs = [{"from": CUSTOMERS["asha"][0], "id": c.wamid(f"h{i}"), "timestamp": c.ts(-86400 + i),
+             "type": "text", "text": {"body": f"history message {i}"}, "history_context": {"status": "READ"}}
+            for i in range(3)]
+    return {"value": {"messaging_product": "whatsapp", "metadata": c.metadata(),
+                      "history": [{"metadata": {"phase": 0, "chunk_order": 1, "progress": 55},
+                                   "threads": [{"id": CUSTOMERS["asha"][0], "messages": msgs}]}]},
+            "field": "history"}
+
+
+def s_state_sync(c: Ctx):
+    return {"value": {"messaging_product": "whatsapp", "metadata": c.metadata(),
+                      "state_sync": [{"type": "contact", "action": "add", "metadata": {"timestamp": c.ts()},
+                                      "contact": {"full_name": "Asha Rao", "first_name": "Asha",
+                                                  "phone_number": CUSTOMERS["asha"][0], "user_id": BSUID}}]},
+            "field": "smb_app_state_sync"}
+
+
+def s_user_id_update(c: Ctx):
+    return {"value": {"messaging_product": "whatsapp", "metadata": c.metadata(),
+                      "user_id_update": [{"wa_id": CUSTOMERS["meera"][0], "detail": "User changed their phone number",
+                                          "user_id": {"previous": BSUID, "current": "IN.88412093316540021177"},
+                                          "timestamp": c.ts()}]},
+            "field": "user_id_update"}
+
+
+def s_business_username(c: Ctx):
+    return {"value": {"display_phone_number": c.phone["display"], "username": "exampletraders", "status": "approved"},
+            "field": "business_username_update"}
+
+
+def group_value(c: Ctx, field: str, g: dict) -> dict:
+    g = {"timestamp": c.ts(), "group_id": GROUP_ID, **g}
+    return {"value": {"messaging_product": "whatsapp", "metadata": c.metadata(), "groups": [g]}, "field": field}
+
+
+def s_group_lifecycle(c: Ctx):
+    return group_value(c, "group_lifecycle_update", {"type": "group_create", "request_id": hexid(c.name, "req"),
+                                                     "subject": "Delivery slots", "invite_link": "https://chat.whatsapp.com/AbCdEf",
+                                                     "join_approval_mode": "auto_approve"})
+
+
+def s_group_participants(c: Ctx):
+    return group_value(c, "group_participants_update", {"type": "group_participants_add", "reason": "invite_link",
+                                                        "added_participants": [{"wa_id": CUSTOMERS["ravi"][0],
+                                                                                "user_id": BSUID}]})
+
+
+def s_group_settings(c: Ctx):
+    return group_value(c, "group_settings_update", {"type": "group_settings_update", "request_id": hexid(c.name, "req"),
+                                                    "group_subject": {"text": "Delivery slots (Mon)",
+                                                                      "update_successful": True}})
+
+
+def s_group_status(c: Ctx):
+    return group_value(c, "group_status_update", {"type": "group_suspend"})
+
+
 # ---------------------------------------------------------------------------
 # Registry: kind, builder, expected domain events (by hand), description, options
 # ---------------------------------------------------------------------------
@@ -633,6 +737,32 @@ SAMPLES = [
      "a field wapipe does not know (some_future_field)", {"time": True}),
     ("account-alerts", s_account_alerts, {"whatsapp.account.alert": 1},
      "account_alerts OBA_APPROVED (an open enum, kept as sent)", {"time": True}),
+    ("call-connect", s_call_connect, {"whatsapp.call.connect": 1},
+     "calls connect, user-initiated, with the SDP offer", {}),
+    ("call-status", s_call_status, {"whatsapp.call.status": 1},
+     "calls statuses[] RINGING of a business-initiated call (BSUID recipient)", {}),
+    ("call-terminate", s_call_terminate, {"whatsapp.call.terminated": 1},
+     "calls terminate COMPLETED with start, end and duration", {}),
+    ("smb-echo", s_smb_echo, {"whatsapp.message.echoed": 1},
+     "smb_message_echoes: a text sent from the WhatsApp Business app", {}),
+    ("smb-echo-edit", s_smb_echo_edit, {"whatsapp.message.echoed": 1},
+     "smb_message_echoes: an edit of an app-sent message (no to: BSUID only)", {}),
+    ("history", s_history, {"whatsapp.history.progress": 1},
+     "coexistence history chunk, phase 0, chunk 1, 55 %", {}),
+    ("smb-app-state-sync", s_state_sync, {"whatsapp.contact.synced": 1},
+     "smb_app_state_sync: a contact added in the Business app", {}),
+    ("user-id-update", s_user_id_update, {"whatsapp.user.id-changed": 1},
+     "user_id_update: a user's BSUID changed", {}),
+    ("business-username-update", s_business_username, {"whatsapp.phone.username": 1},
+     "business_username_update approved", {"time": True}),
+    ("group-lifecycle-update", s_group_lifecycle, {"whatsapp.group.lifecycle": 1},
+     "group_lifecycle_update group_create", {}),
+    ("group-participants-update", s_group_participants, {"whatsapp.group.participants": 1},
+     "group_participants_update group_participants_add by invite link", {}),
+    ("group-settings-update", s_group_settings, {"whatsapp.group.settings": 1},
+     "group_settings_update: subject changed", {}),
+    ("group-status-update", s_group_status, {"whatsapp.group.status": 1},
+     "group_status_update group_suspend", {}),
 ]
 
 BATCH_KINDS = ["text", "status-delivered", "interactive-button-reply", "status-failed",

@@ -74,6 +74,30 @@ event_types! {
     AccountAlert => "whatsapp.account.alert",
     /// A user stopped, resumed or signed up to marketing messages (`user_preferences`) (webhook-ingest).
     UserPreferences => "whatsapp.user.preferences",
+    /// A call began: a user called the business, or a business-initiated call was answered (`calls`, `connect`) (webhook-ingest).
+    CallConnect => "whatsapp.call.connect",
+    /// A business-initiated call rang, was accepted or rejected (`calls`, `statuses[]`) (webhook-ingest).
+    CallStatus => "whatsapp.call.status",
+    /// A call ended, completed or failed, with its duration (`calls`, `terminate`) (webhook-ingest).
+    CallTerminated => "whatsapp.call.terminated",
+    /// A message the business sent from the WhatsApp Business app, or its edit or revoke (`smb_message_echoes`) (webhook-ingest).
+    MessageEchoed => "whatsapp.message.echoed",
+    /// A chunk of a coexistence number's chat history arrived and was stored (`history`) (webhook-ingest).
+    HistoryProgress => "whatsapp.history.progress",
+    /// A contact was added, edited or removed in the WhatsApp Business app (`smb_app_state_sync`) (webhook-ingest).
+    ContactSynced => "whatsapp.contact.synced",
+    /// A user's business-scoped user id changed (`user_id_update`) (webhook-ingest).
+    UserIdChanged => "whatsapp.user.id-changed",
+    /// A business number's username was approved, reserved or deleted (`business_username_update`) (webhook-ingest).
+    PhoneUsername => "whatsapp.phone.username",
+    /// A group was created or deleted (`group_lifecycle_update`) (webhook-ingest).
+    GroupLifecycle => "whatsapp.group.lifecycle",
+    /// Participants joined, left or asked to join a group (`group_participants_update`) (webhook-ingest).
+    GroupParticipants => "whatsapp.group.participants",
+    /// A group's subject, description or picture changed (`group_settings_update`) (webhook-ingest).
+    GroupSettings => "whatsapp.group.settings",
+    /// A group was suspended or its suspension cleared (`group_status_update`) (webhook-ingest).
+    GroupStatus => "whatsapp.group.status",
     /// Value-level errors Meta reported in a `messages` change, not tied to one message (webhook-ingest).
     WebhookErrors => "whatsapp.webhook.errors",
     /// A webhook change wapipe does not read, kept whole so nothing is dropped (webhook-ingest).

@@ -305,6 +305,63 @@ pub fn parked(source: &str, rfc3339: &str, id: &str) -> Key {
     Key::new(parked_partition(source), format!("{rfc3339}#{id}"))
 }
 
+/// A call, by Meta's call id (`wacid`): `CALLS#{phone}` / `CALL#{wacid}`. Written by ingest from
+/// the `calls` field; its state only moves forward (RINGING → ACCEPTED/REJECTED → COMPLETED/FAILED).
+pub fn call(phone_number_id: &str, wacid: &str) -> Key {
+    Key::new(call_partition(phone_number_id), format!("{CALL_PREFIX}{wacid}"))
+}
+
+/// Partition of a number's calls: `CALLS#{phone}`.
+pub fn call_partition(phone_number_id: &str) -> String {
+    format!("CALLS#{phone_number_id}")
+}
+
+/// Sort-key prefix of the calls in a [`call_partition`].
+pub const CALL_PREFIX: &str = "CALL#";
+
+/// One part of a coexistence `history` chunk as received: `HISTORY#{phone}` /
+/// `{phase}#{chunk_order:010}#{content}#{part:03}`. A chunk can hold thousands of messages,
+/// so it is kept here in parts below DynamoDB's item limit, never in an event.
+pub fn history_part(phone_number_id: &str, phase: &str, chunk_order: i64, content: &str, part: usize) -> Key {
+    Key::new(history_partition(phone_number_id), format!("{phase}#{chunk_order:010}#{content}#{part:03}"))
+}
+
+/// Partition of a number's coexistence history chunks: `HISTORY#{phone}`.
+pub fn history_partition(phone_number_id: &str) -> String {
+    format!("HISTORY#{phone_number_id}")
+}
+
+/// What wapipe knows of one WhatsApp user, by business-scoped user id (BSUID):
+/// `IDENTITY#{user_id}` / `CURRENT` (phone `wa_id`, parent BSUID, username, the BSUID that replaced it).
+pub fn identity(user_id: &str) -> Key {
+    Key::new(identity_partition(user_id), "CURRENT")
+}
+
+/// One combination of ids an identity was seen with, kept as history (with the first time it
+/// was seen): `IDENTITY#{user_id}` / `OBS#{id}`, `id` a hash of the combination.
+pub fn identity_observation(user_id: &str, id: &str) -> Key {
+    Key::new(identity_partition(user_id), format!("OBS#{id}"))
+}
+
+/// Partition of one BSUID's identity and its history: `IDENTITY#{user_id}`.
+pub fn identity_partition(user_id: &str) -> String {
+    format!("IDENTITY#{user_id}")
+}
+
+/// The BSUID a phone `wa_id` was last seen with: `IDENTITY#WA#{wa_id}` / `CURRENT`.
+pub fn identity_of_phone(wa_id: &str) -> Key {
+    Key::new(format!("IDENTITY#WA#{wa_id}"), "CURRENT")
+}
+
+/// One member of a group as the `group_participants_update` webhooks left it:
+/// `GROUPS#{phone}` / `MEMBER#{group_id}#{member}` (member: BSUID, else wa_id, else input).
+pub fn group_member(phone_number_id: &str, group_id: &str, member: &str) -> Key {
+    Key::new(group_partition(phone_number_id), format!("{GROUP_MEMBER_PREFIX}{group_id}#{member}"))
+}
+
+/// Sort-key prefix of group members in a [`group_partition`].
+pub const GROUP_MEMBER_PREFIX: &str = "MEMBER#";
+
 #[cfg(test)]
 mod tests {
     use super::*;

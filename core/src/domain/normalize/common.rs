@@ -223,3 +223,76 @@ pub(super) fn errors_json(errors: &[WebhookError]) -> Value {
 pub(super) fn nonempty(s: Option<&str>) -> Option<&str> {
     s.filter(|s| !s.is_empty())
 }
+
+/// `v[key]` read loosely, as the 2026 fields need (docs/PROTOCOL.md §10.0): a string as sent,
+/// a number as its decimal text, anything else (or an empty string) `None`.
+pub(super) fn loose_str(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `v[key]` as an integer, from a number or a string of digits (timestamps, counts).
+pub(super) fn loose_i64(v: &Value, key: &str) -> Option<i64> {
+    match v.get(key)? {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => webhook::epoch_secs(s),
+        _ => None,
+    }
+}
+
+/// The first of `keys` that `v` carries, read with [`loose_str`] (fields with two spellings).
+pub(super) fn loose_any(v: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| loose_str(v, k))
+}
+
+/// An object's members other than `known`, or `None` when there are none: what a reader of
+/// an open shape keeps so that nothing Meta adds is lost.
+pub(super) fn rest_of(v: &Value, known: &[&str]) -> Value {
+    match v {
+        Value::Object(m) => {
+            let rest: Map<String, Value> =
+                m.iter().filter(|(k, _)| !known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+            if rest.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(rest)
+            }
+        }
+        _ => Value::Null,
+    }
+}
+
+/// The phone number id a change names in `metadata`, else the envelope's.
+pub(super) fn change_phone<'a>(s: &'a Scope<'_>, raw: &'a Value) -> &'a str {
+    raw.pointer("/metadata/phone_number_id")
+        .and_then(Value::as_str)
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| s.fallback_phone())
+}
+
+impl Scope<'_> {
+    /// One unit for one element of a change's array (`calls[2]`, `groups[0]`): its event id
+    /// hashes the field, the WABA, the phone, `ids` and the element's canonical JSON, so a
+    /// redelivered element gets the same id and mark, and another element another.
+    pub fn item_unit(
+        &self,
+        t: EventType,
+        phone: &str,
+        ids: &[&str],
+        item: &Value,
+        own_secs: Option<i64>,
+        f: Map<String, Value>,
+    ) -> IngestPlan {
+        let hash = content_hash(item);
+        let mut parts = vec![self.field, self.waba_id, phone];
+        parts.extend_from_slice(ids);
+        parts.push(&hash);
+        let id = crate::domain::events::event_id(t, &parts);
+        let mark = keys::seen(&format!("{}:{id}", self.field));
+        let event = self.event(t, id, self.secs(own_secs), phone, f);
+        self.seen_unit(format!("{} {t}", self.field), mark, vec![event])
+    }
+}

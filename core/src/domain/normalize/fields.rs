@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use super::common::{clean, content_hash, decode, nonempty, store_raw, wa_id, Scope};
+use super::{calls, coexistence, groups, identity};
 use crate::domain::envelope::DecodeError;
 use crate::domain::events::{event_id, EventType};
 use crate::domain::ingest_plan::{fields, IngestPlan};
@@ -32,6 +33,17 @@ const OTHER_FIELDS: &[&str] = &[
     "user_preferences",
     "payment_configuration_update",
     "flows",
+    // The 2026 platform (docs/PROTOCOL.md §10): read by their own modules.
+    "calls",
+    "smb_message_echoes",
+    "history",
+    "smb_app_state_sync",
+    "user_id_update",
+    "business_username_update",
+    "group_lifecycle_update",
+    "group_participants_update",
+    "group_settings_update",
+    "group_status_update",
 ];
 
 /// Fields this module reads (besides `messages`); any other becomes `whatsapp.webhook.unknown`.
@@ -51,6 +63,24 @@ pub(super) fn change(s: &Scope<'_>, text: &str, out: &mut Vec<IngestPlan>) -> Re
     let raw: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     if !is_known(s.field) {
         out.push(unknown(s, text, &raw));
+        return Ok(());
+    }
+    // The 2026 fields: one unit per element; a value with no element is kept whole as unknown.
+    let before = out.len();
+    let read = match s.field {
+        "calls" => Some(calls::calls(s, &raw, out)),
+        "smb_message_echoes" => Some(coexistence::echoes(s, &raw, out)),
+        "history" => Some(coexistence::history(s, &raw, out)),
+        "smb_app_state_sync" => Some(coexistence::state_sync(s, &raw, out)),
+        "user_id_update" => Some(identity::user_id_update(s, &raw, out)),
+        "business_username_update" => Some(identity::business_username(s, &raw, out)),
+        f => groups::event_type(f).map(|t| groups::groups(s, t, &raw, out)),
+    };
+    if let Some(read) = read {
+        read?;
+        if out.len() == before {
+            out.push(unknown(s, text, &raw));
+        }
         return Ok(());
     }
     let hash = content_hash(&raw);
@@ -275,7 +305,7 @@ fn opt_out_write(
     })
 }
 
-/// A field this model does not read (`calls`, anything new): kept whole.
+/// A field this model does not read (anything new): kept whole.
 pub(super) fn unknown(s: &Scope<'_>, text: &str, raw: &Value) -> IngestPlan {
     let t = EventType::WebhookUnknown;
     let phone = raw.pointer("/metadata/phone_number_id").and_then(Value::as_str).filter(|p| !p.is_empty());

@@ -153,6 +153,19 @@ pub(super) fn unit(
         });
     }
 
+    // A message that names the user by phone and BSUID (or parent, or username) links them.
+    if let Some(uid) = user_id {
+        let parent = m.from_parent_user_id.as_deref().or(contact.and_then(|c| c.parent_user_id.as_deref()));
+        before.extend(super::identity::links(&super::identity::Seen {
+            user_id: uid,
+            wa_id: from,
+            parent_user_id: nonempty(parent),
+            username: nonempty(profile.and_then(|p| p.username.as_deref())),
+            secs,
+            source: "messages",
+        }));
+    }
+
     let mut item = Item::new(record.pk.clone(), record.sk.clone())
         .with("direction", "in")
         .with("type", kind)

@@ -9,6 +9,10 @@
 //! | `messages` / `statuses[i]` | one per status | `SEEN#status:{wamid}:{status}:{ts}[:{participant}]` | message.status |
 //! | `messages` / `statuses[i]`, `type: payment` | one per status | `SEEN#payment:{event_id}` | payment.updated |
 //! | `messages` / `errors` | one | `SEEN#errors:{event_id}` | webhook.errors |
+//! | `calls` / `calls[i]`, `statuses[i]` | one per call event | `SEEN#calls:{event_id}` | call.connect / call.status / call.terminated (see [`calls`]) |
+//! | `smb_message_echoes`, `history`, `smb_app_state_sync` | one per element | `SEEN#{field}:{event_id}` | message.echoed / history.progress / contact.synced (see `coexistence`) |
+//! | `group_*` / `groups[i]` | one per element | `SEEN#{field}:{event_id}` | group.* (see `groups`) |
+//! | `user_id_update`, `business_username_update` | one per element | `SEEN#{field}:{event_id}` | user.id-changed / phone.username (see [`identity`]) |
 //! | any other known field | one per change | `SEEN#{field}:{event_id}` | see [`fields`] |
 //! | unknown field | one per change | `SEEN#{field}:{event_id}` | webhook.unknown |
 //!
@@ -16,8 +20,12 @@
 //! the path of the offending value (`changes[0].value.messages[1].id`). Unknown fields,
 //! message types and status strings are not errors.
 
+pub mod calls;
+mod coexistence;
 mod common;
 mod fields;
+mod groups;
+pub mod identity;
 mod message;
 mod messages;
 
@@ -25,6 +33,8 @@ mod messages;
 mod fields_tests;
 #[cfg(test)]
 mod messages_tests;
+#[cfg(test)]
+mod platform_tests;
 #[cfg(test)]
 mod statuses_tests;
 #[cfg(test)]
