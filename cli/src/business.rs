@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use wapipe_core::app::business::calling::{self, CallSettings};
 use wapipe_core::app::business::catalog::{self, Product};
@@ -110,12 +110,9 @@ pub enum GroupsCommand {
     /// The recorded groups of a number.
     #[command(after_help = "Example:\n  wapipe groups list --phone-number-id 106540352242922 --json")]
     List {
-        /// Meta phone_number_id whose groups to list.
-        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
-        phone_number_id: String,
-        /// Use the DynamoDB table TABLE instead of local state.
-        #[arg(long)]
-        table: Option<String>,
+        /// The number whose groups to list.
+        #[command(flatten)]
+        number: NumberRecords,
         /// Print `{"phone_number_id", "groups": […]}`.
         #[arg(long)]
         json: bool,
@@ -125,16 +122,24 @@ pub enum GroupsCommand {
     Delete {
         /// The recorded group's id.
         group_id: String,
-        /// Meta phone_number_id the group belongs to.
-        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
-        phone_number_id: String,
-        /// Use the DynamoDB table TABLE instead of local state.
-        #[arg(long)]
-        table: Option<String>,
+        /// The number the group belongs to.
+        #[command(flatten)]
+        number: NumberRecords,
         /// Print `{"deleted"}`.
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A number and where its records are: local state or a DynamoDB table.
+#[derive(Args, Debug)]
+pub struct NumberRecords {
+    /// Meta phone_number_id of the number.
+    #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+    pub phone_number_id: String,
+    /// Use the DynamoDB table TABLE instead of local state.
+    #[arg(long)]
+    pub table: Option<String>,
 }
 
 /// `wapipe calling` subcommands: click-to-chat links and the number's call settings.
@@ -150,6 +155,28 @@ pub enum CallingCommand {
         #[arg(long)]
         text: Option<String>,
         /// Print `{"link"}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The calls the `calls` webhooks recorded for a number, newest first.
+    #[command(after_help = "Example:\n  wapipe calling calls --phone-number-id 1065… --json")]
+    Calls {
+        /// The number the calls were made to or from.
+        #[command(flatten)]
+        number: NumberRecords,
+        /// Print `{"phone_number_id", "calls": [...]}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One call: its state (RINGING → ACCEPTED/REJECTED → COMPLETED/FAILED), times and parties.
+    #[command(after_help = "Example:\n  wapipe calling show wacid.HBgL… --phone-number-id 1065…")]
+    Show {
+        /// Meta's call id (`wacid…`).
+        wacid: String,
+        /// The number of the call.
+        #[command(flatten)]
+        number: NumberRecords,
+        /// Print the record as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -287,13 +314,13 @@ async fn groups_inner(command: GroupsCommand, state: Option<&Path>) -> Result<u8
             table,
             json,
         } => {
-            let g = Group { group_id, subject, description, members, invite_link };
+            let g = Group { group_id, subject, description, members, invite_link, ..Group::default() };
             on_store!(table.as_deref(), state, |s| groups::create(s, &phone_number_id, &g, now).await)
                 .map_err(business)?;
             let text = format!("recorded group {} ({} member(s))", g.group_id, g.members.len());
             done(json, json!({"recorded": g}), &text)
         }
-        GroupsCommand::List { phone_number_id, table, json } => {
+        GroupsCommand::List { number: NumberRecords { phone_number_id, table }, json } => {
             let list =
                 on_store!(table.as_deref(), state, |s| groups::list(s, &phone_number_id).await).map_err(business)?;
             if json {
@@ -314,7 +341,7 @@ async fn groups_inner(command: GroupsCommand, state: Option<&Path>) -> Result<u8
             }
             Ok(0)
         }
-        GroupsCommand::Delete { group_id, phone_number_id, table, json } => {
+        GroupsCommand::Delete { group_id, number: NumberRecords { phone_number_id, table }, json } => {
             let gone = on_store!(table.as_deref(), state, |s| groups::delete(s, &phone_number_id, &group_id).await)
                 .map_err(business)?;
             if !gone {
@@ -336,6 +363,38 @@ async fn calling_inner(command: CallingCommand, state: Option<&Path>) -> Result<
         CallingCommand::Link { phone, text, json } => {
             let link = calling::deep_link(&phone, text.as_deref()).map_err(business)?;
             done(json, json!({"link": link}), &link)
+        }
+        CallingCommand::Calls { number: NumberRecords { phone_number_id, table }, json } => {
+            let list =
+                on_store!(table.as_deref(), state, |s| calling::calls(s, &phone_number_id).await).map_err(business)?;
+            if json {
+                print_json(&json!({"phone_number_id": phone_number_id, "calls": list}))?;
+            } else {
+                let text = |c: &calling::CallRecord, k: &str| match c.get(k) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(v) if !v.is_null() => v.to_string(),
+                    _ => "-".into(),
+                };
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|c| ["call_id", "state", "direction", "from", "to", "duration"].map(|k| text(c, k)).to_vec())
+                    .collect();
+                print_table(&["CALL ID", "STATE", "DIRECTION", "FROM", "TO", "SECONDS"], &rows);
+            }
+            Ok(0)
+        }
+        CallingCommand::Show { wacid, number: NumberRecords { phone_number_id, table }, json } => {
+            let call = on_store!(table.as_deref(), state, |s| calling::call(s, &phone_number_id, &wacid).await)
+                .map_err(business)?
+                .ok_or_else(|| Failure::NotFound(format!("no call {wacid} recorded for {phone_number_id}")))?;
+            if json {
+                print_json(&serde_json::Value::Object(call))?;
+            } else {
+                for (k, v) in &call {
+                    println!("{k:<26} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                }
+            }
+            Ok(0)
         }
         CallingCommand::Settings {
             phone_number_id,

@@ -258,3 +258,33 @@ fn ingest_only_replay_runs_no_consumer() {
     let _ = std::fs::remove_file(full_state);
     let _ = std::fs::remove_file(only_state);
 }
+
+#[test]
+fn replayed_calls_and_groups_are_listed() {
+    let state = tmp("calls.json");
+    let s = state.to_str().unwrap();
+    let (_, code) = replay_json(&["--state", s, "replay", events_dir().to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let phone = "106540352242922";
+    let (calls, code) = replay_json(&["--state", s, "calling", "calls", "--phone-number-id", phone, "--json"]);
+    assert_eq!(code, 0);
+    let calls = calls["calls"].as_array().unwrap();
+    // The samples: one user-initiated call connected, one ringing, one completed (events/call-*).
+    let mut states: Vec<&str> = calls.iter().map(|c| c["state"].as_str().unwrap()).collect();
+    states.sort_unstable();
+    assert_eq!(states, ["COMPLETED", "RINGING", "RINGING"]);
+    let done = calls.iter().find(|c| c["state"] == "COMPLETED").unwrap();
+    let id = done["call_id"].as_str().unwrap();
+    let (one, code) = replay_json(&["--state", s, "calling", "show", id, "--phone-number-id", phone, "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!((one["duration"].as_i64(), one["end_status"].as_str()), (Some(58), Some("COMPLETED")));
+    let missing =
+        wapipe().args(["--state", s, "calling", "show", "wacid.nope", "--phone-number-id", phone]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(4), "not found");
+    let (groups, code) = replay_json(&["--state", s, "groups", "list", "--phone-number-id", phone, "--json"]);
+    assert_eq!(code, 0);
+    let g = &groups["groups"][0];
+    assert_eq!((g["subject"].as_str(), g["suspended"].as_bool()), (Some("Delivery slots (Mon)"), Some(true)));
+    assert_eq!(g["members"], json!(["919812345678"]));
+    let _ = std::fs::remove_file(state);
+}

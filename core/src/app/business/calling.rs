@@ -94,6 +94,29 @@ pub async fn settings<S: Store>(store: &S, phone: &str) -> Result<Option<(CallSe
     Ok(Some((s, item.attrs.get("applied_to_eum").and_then(|v| v.as_bool()).unwrap_or(false))))
 }
 
+/// One call as the `calls` webhooks left it (see `domain::normalize::calls`): the record's
+/// attributes, without its internal rank.
+pub type CallRecord = serde_json::Map<String, serde_json::Value>;
+
+/// Every call recorded for the number `phone` (Meta phone number id), newest first (bounded: 100 pages).
+pub async fn calls<S: Store>(store: &S, phone: &str) -> Result<Vec<CallRecord>, BusinessError> {
+    let items = super::query_all(store, keys::call_partition(phone), keys::CALL_PREFIX).await?;
+    let mut calls: Vec<CallRecord> = items.iter().map(crate::domain::normalize::calls::record_view).collect();
+    let at = |c: &CallRecord| {
+        ["connected_at", "ringing_at", "terminated_at"]
+            .iter()
+            .find_map(|k| c.get(*k).and_then(serde_json::Value::as_i64))
+    };
+    calls.sort_by_key(|c| std::cmp::Reverse(at(c)));
+    Ok(calls)
+}
+
+/// One call by its id (`wacid…`); `None` when no webhook of it was recorded.
+pub async fn call<S: Store>(store: &S, phone: &str, wacid: &str) -> Result<Option<CallRecord>, BusinessError> {
+    let k = keys::call(phone, wacid);
+    Ok(store.get(&k.pk, &k.sk).await?.as_ref().map(crate::domain::normalize::calls::record_view))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

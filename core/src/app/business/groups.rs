@@ -24,6 +24,12 @@ pub struct Group {
     /// The group's invite link (`https://chat.whatsapp.com/…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_link: Option<String>,
+    /// `created` or `deleted`, as the `group_lifecycle_update` webhooks last said (not set by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
+    /// Whether WhatsApp suspended the group (`group_status_update`; not set by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
 }
 
 impl Group {
@@ -70,14 +76,39 @@ pub async fn create<S: Store>(
     }
 }
 
-/// Every group recorded for the number `phone` (bounded: 100 pages).
+/// Every group recorded for the number `phone`, by hand or by the `group_*` webhooks (bounded:
+/// 100 pages). What the webhooks said last wins: subject, description, invite link, members
+/// added and removed, lifecycle and suspension.
 pub async fn list<S: Store>(store: &S, phone: &str) -> Result<Vec<Group>, BusinessError> {
     let items = query_all(store, keys::group_partition(phone), keys::GROUP_PREFIX).await?;
-    Ok(items
-        .iter()
-        .filter_map(|i| i.attrs.get("group").cloned())
-        .filter_map(|v| serde_json::from_value(v).ok())
-        .collect())
+    let members = query_all(store, keys::group_partition(phone), keys::GROUP_MEMBER_PREFIX).await?;
+    Ok(items.iter().filter_map(|i| merged(i, &members)).collect())
+}
+
+fn merged(item: &Item, members: &[Item]) -> Option<Group> {
+    let mut g: Group = match item.attrs.get("group") {
+        Some(v) => serde_json::from_value(v.clone()).ok()?,
+        None => Group { group_id: item.get_str("group_id")?.to_string(), ..Group::default() },
+    };
+    let live = |k: &str| item.get_str(&format!("live_{k}")).map(str::to_string);
+    g.subject = live("subject").unwrap_or(g.subject);
+    g.description = live("description").or(g.description);
+    g.invite_link = live("invite_link").or(g.invite_link);
+    g.lifecycle = item.get_str("lifecycle").map(str::to_string);
+    g.suspended = item.attrs.get("suspended").and_then(serde_json::Value::as_bool);
+    let prefix = format!("{}{}#", keys::GROUP_MEMBER_PREFIX, g.group_id);
+    for m in members.iter().filter(|m| m.sk.starts_with(&prefix)) {
+        let ids: Vec<&str> = ["wa_id", "user_id", "input"].iter().filter_map(|k| m.get_str(k)).collect();
+        let known = g.members.iter().position(|x| ids.contains(&x.trim_start_matches('+')));
+        match (m.get_str("state"), known) {
+            (Some("member"), None) => g.members.extend(ids.first().map(|s| s.to_string())),
+            (Some("removed"), Some(i)) => {
+                g.members.remove(i);
+            }
+            _ => {}
+        }
+    }
+    Some(g)
 }
 
 /// Forget a group; false when it was not recorded.

@@ -93,8 +93,8 @@ async fn catalog_products_are_mirrored_and_checked_for_sends() {
     assert!(catalog::list(&store, "C1").await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn groups_are_recorded_once() {
+/// A store with group G1 "VIP" of number P1 recorded by hand, one member.
+async fn vip_group() -> (MemoryStore, Group) {
     let store = MemoryStore::new();
     let g = Group {
         group_id: "G1".into(),
@@ -103,6 +103,12 @@ async fn groups_are_recorded_once() {
         ..Group::default()
     };
     groups::create(&store, "P1", &g, at(0)).await.unwrap();
+    (store, g)
+}
+
+#[tokio::test]
+async fn groups_are_recorded_once() {
+    let (store, g) = vip_group().await;
     assert!(matches!(groups::create(&store, "P1", &g, at(1)).await, Err(BusinessError::Conflict(_))));
     assert_eq!(groups::list(&store, "P1").await.unwrap(), vec![g.clone()]);
     let bad = Group { members: vec!["abc".into()], group_id: "G2".into(), ..g.clone() };
@@ -110,4 +116,61 @@ async fn groups_are_recorded_once() {
         matches!(groups::create(&store, "P1", &bad, at(2)).await, Err(BusinessError::Invalid { field, .. }) if field == "members[0]")
     );
     assert!(groups::delete(&store, "P1", "G1").await.unwrap());
+}
+
+/// Ingest one webhook change into `store` as webhook-ingest would (its writes, in order).
+async fn ingest(store: &MemoryStore, field: &str, value: serde_json::Value) {
+    use crate::ports::Store;
+    let ctx_env = crate::domain::envelope::EumContext::default();
+    let ctx = crate::domain::ingest_plan::NormalizeContext::new(&ctx_env, at(0));
+    let entry = json!({"id": "W1", "changes": [{"field": field, "value": value}]});
+    for u in crate::domain::normalize::normalize(&entry.to_string(), &ctx).unwrap() {
+        for w in u.before.into_iter().chain(u.after) {
+            store.write(w).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn groups_list_what_the_webhooks_said_last() {
+    let (store, _) = vip_group().await;
+    let meta = json!({"phone_number_id": "P1"});
+    let group = |v: serde_json::Value| json!({"metadata": meta, "groups": [v]});
+    ingest(
+        &store,
+        "group_participants_update",
+        group(json!({"group_id": "G1", "type": "group_participants_add", "timestamp": 10,
+        "added_participants": [{"wa_id": "919812345678", "user_id": "IN.1"}]})),
+    )
+    .await;
+    ingest(
+        &store,
+        "group_participants_update",
+        group(json!({"group_id": "G1", "type": "group_participants_remove", "timestamp": 11,
+        "removed_participants": [{"wa_id": "919876543210"}]})),
+    )
+    .await;
+    ingest(
+        &store,
+        "group_settings_update",
+        group(json!({"group_id": "G1", "type": "group_settings_update", "timestamp": 12,
+        "group_subject": {"text": "VIP (new)", "update_successful": true}})),
+    )
+    .await;
+    // A group only the webhooks know of is listed too.
+    ingest(
+        &store,
+        "group_lifecycle_update",
+        group(json!({"group_id": "G2", "type": "group_create", "timestamp": 13, "subject": "Slots"})),
+    )
+    .await;
+    ingest(&store, "group_status_update", group(json!({"group_id": "G2", "type": "group_suspend", "timestamp": 14})))
+        .await;
+    let list = groups::list(&store, "P1").await.unwrap();
+    assert_eq!(list.len(), 2, "{list:#?}");
+    assert_eq!((list[0].subject.as_str(), list[0].members.clone()), ("VIP (new)", vec!["919812345678".to_string()]));
+    assert_eq!(
+        (list[1].subject.as_str(), list[1].lifecycle.as_deref(), list[1].suspended),
+        ("Slots", Some("created"), Some(true))
+    );
 }
