@@ -93,7 +93,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
     ) -> Outcome {
         let rid = req.request_id.as_str();
         let now = self.clock.now();
-        let wa_id = guards::wa_id(&req.to);
+        let wa_id = req.contact_id();
         if e.delivery == Delivery::Unknown {
             warn!(request_id = rid, error = %e, "no answer from EUM: the outcome is unknown, never re-sent blind");
             if let Err(err) = self.store.write(record::unknown(rid, owner, &e.to_string(), now)).await {

@@ -17,7 +17,6 @@ use wapipe_core::domain::outbound::SendRequest;
 use wapipe_core::ports::messaging::{LinkedPhone, Messaging};
 use wapipe_core::ports::{Bus, Clock, Queue, Store, WriteOutcome};
 
-use crate::guards;
 use crate::record::{self, Existing};
 use crate::worker::{backoff_on, retry, Outcome, SendWorker};
 
@@ -52,7 +51,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         let spec = FlowTokenSpec {
             flow,
             phone_number_id: &phone.meta_phone_number_id,
-            recipient: guards::wa_id(&req.to),
+            recipient: req.contact_id(),
             request_id: Some(rid),
             wamid: None,
             token: given,

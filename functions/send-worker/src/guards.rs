@@ -1,7 +1,8 @@
 //! Guards before any call: the 24-hour customer service window, marketing opt-out, and the
 //! template's state, from what ingest and the quality snapshotter keep in the table.
 //!
-//! - `CONTACT#{phone}#{wa_id}` / `WINDOW`: `last_inbound_at` (epoch secs, written by ingest for
+//! - `CONTACT#{phone}#{contact}` / `WINDOW` (contact: the phone `wa_id`, or the BSUID of a user
+//!   known by no phone; see `SendRequest::contact_id`): `last_inbound_at` (epoch secs, written by ingest for
 //!   every message the user sends) and `marketing_opt_out` (ingest, from `user_preferences`;
 //!   the send worker too, when Meta answers 131050).
 //! - `TEMPLATE#{waba}#{name}#{lang}` / `STATE`: `status` (APPROVED, PAUSED, DISABLED,
@@ -24,7 +25,7 @@ pub const WINDOW_SECS: i64 = 24 * 3600;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     /// The `rule` of `whatsapp.send.rejected`: `template_paused`, `template_disabled`,
-    /// `template_rejected`, `opted_out` or `template_required`.
+    /// `template_rejected`, `bsuid_not_supported`, `opted_out` or `template_required`.
     pub rule: &'static str,
     /// Why, in words.
     pub reason: String,
@@ -41,11 +42,6 @@ pub struct Facts {
     pub template_status: Option<String>,
 }
 
-/// The recipient's wa_id: the request's `to` without its leading `+`.
-pub fn wa_id(to: &str) -> &str {
-    to.trim_start_matches('+')
-}
-
 /// Run every guard. `Ok(Err(refusal))` rejects the request.
 pub async fn check<S: Store>(
     reads: &Reader<'_, S>,
@@ -54,8 +50,14 @@ pub async fn check<S: Store>(
     waba_id: &str,
     now: OffsetDateTime,
 ) -> PortResult<Result<Facts, Refusal>> {
-    let window = keys::contact_window(phone_number_id, wa_id(&req.to));
-    let contact = reads.get(&window).await?;
+    let window = keys::contact_window(phone_number_id, req.contact_id());
+    let mut contact = reads.get(&window).await?;
+    // A BSUID resolved to a phone: messages that came by BSUID alone (the phone hidden) keep
+    // their window under the BSUID; the later of the two inbound times counts.
+    if req.to_bsuid() && req.contact_id() != req.to {
+        let by_bsuid = reads.get(&keys::contact_window(phone_number_id, &req.to)).await?;
+        contact = merge_windows(contact, by_bsuid);
+    }
     let mut facts = Facts { category: req.options.category, template_status: None };
     if let Some(t) = req.message.template() {
         let k = keys::template_state(waba_id, &t.name, &t.language.code);
@@ -67,6 +69,27 @@ pub async fn check<S: Store>(
         }
     }
     Ok(decide(req, contact.as_ref(), &facts, now).map(|()| facts))
+}
+
+/// Two window items of one user: the later `last_inbound_at`, and the opt-out set last.
+fn merge_windows(a: Option<Item>, b: Option<Item>) -> Option<Item> {
+    let (mut a, b) = match (a, b) {
+        (Some(a), Some(b)) => (a, b),
+        (a, b) => return a.or(b),
+    };
+    for (at, attrs) in [
+        ("last_inbound_at", &["last_inbound_at", "last_wamid"][..]),
+        ("marketing_pref_at", &["marketing_pref_at", "marketing_opt_out"][..]),
+    ] {
+        if b.get_i64(at) > a.get_i64(at) {
+            for k in attrs {
+                if let Some(v) = b.attrs.get(*k) {
+                    a.attrs.insert((*k).to_string(), v.clone());
+                }
+            }
+        }
+    }
+    Some(a)
 }
 
 /// Why marketing from this number should be slowed (RED rating or FLAGGED), from the
@@ -89,6 +112,16 @@ pub fn decide(req: &SendRequest, contact: Option<&Item>, facts: &Facts, now: Off
             let name = req.message.template().map(|t| t.name.as_str()).unwrap_or_default();
             return Err(Refusal { rule, reason: format!("template {name} is {}", status.to_ascii_lowercase()) });
         }
+    }
+    // Meta refuses BSUIDs for one-tap, zero-tap and copy-code templates (error 131062), which
+    // are every authentication template: refused here, before any call.
+    if req.to_bsuid() && facts.category == Some(Category::Authentication) {
+        return Err(Refusal {
+            rule: "bsuid_not_supported",
+            reason: "authentication templates (one-tap, zero-tap, copy code) need a phone number, not a BSUID \
+                     (Meta error 131062)"
+                .into(),
+        });
     }
     let opted_out = contact.and_then(|c| c.attrs.get("marketing_opt_out")).and_then(|v| v.as_bool()) == Some(true);
     if opted_out && facts.category == Some(Category::Marketing) {

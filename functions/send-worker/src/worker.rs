@@ -17,7 +17,7 @@ use wapipe_core::domain::keys;
 use wapipe_core::domain::outbound::{parse_request_value, Category, SendRequest};
 use wapipe_core::domain::send_record::callback_data;
 use wapipe_core::ports::messaging::{LinkedPhone, Messaging};
-use wapipe_core::ports::{Bus, Clock, Item, PortError, Queue, Store, TransactOutcome, Write, WriteOutcome};
+use wapipe_core::ports::{Bus, Clock, Item, PortError, PortResult, Queue, Store, TransactOutcome, Write, WriteOutcome};
 
 use crate::events::Ctx;
 use crate::pacing::{Budget, Pacer, Pair, Take};
@@ -226,7 +226,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         pacer: &Pacer,
     ) -> Result<Option<Write>, Duration> {
         let c = &self.config;
-        let (p, wa_id) = (&phone.meta_phone_number_id, guards::wa_id(&req.to));
+        let (p, wa_id) = (&phone.meta_phone_number_id, req.contact_id());
         // Marketing from a RED or FLAGGED number: its own lower budget (see `pacing`).
         let (now_ms, mps) = (ms(self.clock.now()), c.degraded_marketing_mps);
         match pacing::degraded_marketing_slot(reads, p, category, now_ms, mps, c.pace_ttl_secs).await {
@@ -284,7 +284,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
                 Err(e) => Err(retry(Some(rid), backoff_on(&e, c), e.to_string())),
             };
         };
-        let (p, wa_id) = (&phone.meta_phone_number_id, guards::wa_id(&req.to));
+        let (p, wa_id) = (&phone.meta_phone_number_id, req.contact_id());
         let k = keys::pace_pair(p, wa_id);
         for _ in 0..pacing::PAIR_ROUNDS {
             match self.store.transact(vec![claim.clone(), pair]).await {
@@ -382,7 +382,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             request_id: Some(req.request_id.clone()),
             waba_id: phone.map(|p| p.waba_id.clone()).unwrap_or_default(),
             phone_number_id: phone.map(|p| p.meta_phone_number_id.clone()).unwrap_or_default(),
-            wa_id: Some(guards::wa_id(&req.to).to_string()),
+            wa_id: Some(req.contact_id().to_string()),
             message_type: Some(req.message.kind()),
             template_name: t.map(|t| t.name.clone()),
             template_language: t.map(|t| t.language.code.clone()),
@@ -459,6 +459,9 @@ pub struct Prepared {
     parsed: Vec<Parsed>,
     reads: Prefetched,
     pacer: Pacer,
+    /// Why the contacts of BSUID recipients could not be resolved (the identity read failed):
+    /// those records go back to the queue rather than be judged on the wrong contact.
+    unresolved: Option<PortError>,
 }
 
 /// Why a record goes back to the queue: pacing, a claim another delivery holds, or a failure
@@ -486,13 +489,14 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
     /// By recipient: one user's requests in order (the pair rate is per user).
     fn key(&self, r: &RecordIn, index: usize, prepared: &Prepared) -> String {
         match prepared.parsed.get(index) {
-            Some(Ok((req, _))) => format!("{}\u{1f}{}", req.from, guards::wa_id(&req.to)),
+            Some(Ok((req, _))) => format!("{}\u{1f}{}", req.from, req.contact_id()),
             _ => r.id.clone(),
         }
     }
 
     async fn prepare(&self, records: &[RecordIn]) -> Prepared {
-        let parsed: Vec<Parsed> = records.iter().map(|r| parse_body(&r.body)).collect();
+        let mut parsed: Vec<Parsed> = records.iter().map(|r| parse_body(&r.body)).collect();
+        let unresolved = resolve_contacts(&self.store, &mut parsed).await.err();
         let mut keys = Vec::new();
         let mut demand: HashMap<String, u32> = HashMap::new();
         for (req, _) in parsed.iter().flatten() {
@@ -507,7 +511,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
                 }
                 None => continue,
             };
-            let wa_id = guards::wa_id(&req.to);
+            let wa_id = req.contact_id();
             keys.push(keys::contact_window(&meta, wa_id));
             keys.push(keys::pace_pair(&meta, wa_id));
             keys.push(keys::quality_latest(&meta));
@@ -536,7 +540,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
             let ahead = pacing::lookahead(phone, start).map(|(s, k)| (s, reads.get(&k).flatten()));
             pacer.room_ahead(&self.full, self.budget(from, phone), ahead);
         }
-        Prepared { parsed, reads, pacer }
+        Prepared { parsed, reads, pacer, unresolved }
     }
 
     async fn handle(&self, r: &RecordIn, ctx: consumer::Ctx<'_, Prepared>) -> Result<Outcome, Failure<Later>> {
@@ -544,6 +548,12 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
         let Some(parsed) = p.parsed.get(ctx.index) else {
             return Err(Failure::park("internal: no body parsed for this record"));
         };
+        if let (Some(e), Ok((req, _))) = (&p.unresolved, parsed) {
+            if req.to_bsuid() {
+                let reason = format!("resolving the recipient's contact: {e}");
+                return Err(Failure::from(Later { request_id: Some(req.request_id.clone()), reason }));
+            }
+        }
         let reads = p.reads.reader(&self.store, ctx.first_of_key);
         match self.process(r, parsed, &reads, &p.pacer).await {
             Outcome::Retry { request_id, delay, error } => {
@@ -587,6 +597,25 @@ pub(crate) fn backoff_on(e: &PortError, c: &Config) -> Duration {
 
 /// The request in a body (a send request, or a `whatsapp.send.requested` event) and the
 /// SHA-256 of its canonical JSON.
+/// For every request addressed to a BSUID, the phone `wa_id` the user was seen with
+/// (`IDENTITY#{bsuid}`, written by ingest), set as the request's contact: one read for the
+/// batch, and none when no request is addressed to a BSUID.
+async fn resolve_contacts<S: Store>(store: &S, parsed: &mut [Parsed]) -> PortResult<()> {
+    let bsuids: Vec<keys::Key> =
+        parsed.iter().flatten().filter(|(r, _)| r.to_bsuid()).map(|(r, _)| keys::identity(&r.to)).collect();
+    if bsuids.is_empty() {
+        return Ok(());
+    }
+    let found = store.get_many(&bsuids).await?;
+    let mut found = found.into_iter();
+    for (req, _) in parsed.iter_mut().flatten().filter(|(r, _)| r.to_bsuid()) {
+        if let Some(item) = found.next().flatten() {
+            req.contact = item.get_str("wa_id").map(str::to_string);
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn parse_body(body: &str) -> Result<(SendRequest, String), Unparsed> {
     let bad =
         |rule, reason: String, value: Option<Value>| Unparsed { request_id: None, rule, field: None, reason, value };

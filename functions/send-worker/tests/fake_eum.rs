@@ -5,25 +5,12 @@ mod support;
 
 use std::time::Duration;
 
-use aws_sdk_socialmessaging::config::{BehaviorVersion, Credentials, Region};
 use send_worker::Outcome;
 use serde_json::{json, Value};
 use support::*;
-use wapipe_core::aws::EumMessaging;
 use wapipe_core::domain::events::EventType;
 use wapipe_core::domain::send_record::callback_data;
 use wapipe_fake_eum::{EumError, FakeEum, DEFAULT_META_PHONE_ID, DEFAULT_META_WABA_ID, DEFAULT_PHONE_ID};
-
-fn messaging(fake: &FakeEum) -> EumMessaging {
-    let conf = aws_sdk_socialmessaging::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(fake.endpoint())
-        .region(Region::new("ap-south-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .retry_config(aws_sdk_socialmessaging::config::retry::RetryConfig::disabled())
-        .build();
-    EumMessaging::new(aws_sdk_socialmessaging::Client::from_conf(conf))
-}
 
 fn samples() -> Vec<(String, Value)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/send");
@@ -44,7 +31,7 @@ fn samples() -> Vec<(String, Value)> {
 #[tokio::test]
 async fn every_kind_reaches_eum_as_the_exact_cloud_api_json() {
     let fake = FakeEum::start().await;
-    let e = env_with(messaging(&fake), config());
+    let e = env_with(eum_messaging(&fake), config());
     e.user_wrote(DEFAULT_META_PHONE_ID, 60).await;
     let all = samples();
     assert!(all.len() >= 30);
@@ -75,7 +62,7 @@ async fn every_kind_reaches_eum_as_the_exact_cloud_api_json() {
 async fn throttled_by_eum_then_sent_once_with_growing_delays() {
     let fake = FakeEum::start().await;
     fake.fail_next("SendWhatsAppMessage", 2, EumError::throttled());
-    let e = env_with(messaging(&fake), config());
+    let e = env_with(eum_messaging(&fake), config());
     e.user_wrote(DEFAULT_META_PHONE_ID, 60).await;
     let body = json!({"request_id": "th1", "from": DEFAULT_META_PHONE_ID, "to": TO,
                       "message": {"type": "text", "text": {"body": "hi"}}})
@@ -101,7 +88,7 @@ async fn throttled_by_eum_then_sent_once_with_growing_delays() {
 async fn a_validation_error_from_eum_is_recorded_failed_and_not_retried() {
     let fake = FakeEum::start().await;
     fake.fail_next("SendWhatsAppMessage", 1, EumError::meta(131_008, "Required parameter is missing"));
-    let e = env_with(messaging(&fake), config());
+    let e = env_with(eum_messaging(&fake), config());
     e.user_wrote(DEFAULT_META_PHONE_ID, 60).await;
     let body = json!({"request_id": "v1", "from": DEFAULT_META_PHONE_ID, "to": TO,
                       "message": {"type": "text", "text": {"body": "hi"}}})
@@ -121,7 +108,7 @@ async fn a_validation_error_from_eum_is_recorded_failed_and_not_retried() {
 #[tokio::test]
 async fn an_unknown_sender_is_rejected_without_a_send() {
     let fake = FakeEum::start().await;
-    let e = env_with(messaging(&fake), config());
+    let e = env_with(eum_messaging(&fake), config());
     let body =
         json!({"request_id": "s1", "from": "999999", "to": TO, "message": {"type": "text", "text": {"body": "hi"}}});
     let out = e.run(&body.to_string()).await;

@@ -183,6 +183,22 @@ fn violations_fail_the_schema_too() {
     let mut v = base.clone();
     v["to"] = json!("919876543210");
     assert!(errors(&v).iter().any(|e| e.starts_with("request.to: pattern")), "{:?}", errors(&v));
+    // The schema and the model agree on every recipient: phones, BSUIDs, parent BSUIDs.
+    for (to, ok) in [
+        ("+919876543210", true),
+        ("US.13491208655302741918", true),
+        ("US.ENT.11815799212886844830", true),
+        ("BR.a1B2", true),
+        ("us.1", false),
+        ("US.1.2", false),
+        ("US.", false),
+        ("+0123456789", false),
+    ] {
+        let mut v = base.clone();
+        v["to"] = json!(to);
+        assert_eq!(errors(&v).is_empty(), ok, "schema, {to}");
+        assert_eq!(parse_request_value(v).and_then(|r| r.validate()).is_ok(), ok, "model, {to}");
+    }
     let mut v = base;
     v["message"]["interactive"]["body"]["text"] = json!("x".repeat(limits::INTERACTIVE_BODY + 1));
     assert!(!errors(&v).is_empty());

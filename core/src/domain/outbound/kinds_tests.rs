@@ -143,3 +143,33 @@ fn kinds_and_window_needs() {
     assert!(!t.message.needs_window());
     assert_eq!(t.options.category, Some(Category::Marketing));
 }
+
+#[test]
+fn a_bsuid_recipient_is_sent_as_recipient_not_to() {
+    let base =
+        json!({"request_id": "b1", "from": "106540352242922", "message": {"type": "text", "text": {"body": "hi"}}});
+    for bsuid in ["US.13491208655302741918", "US.ENT.11815799212886844830", "BR.a1B2c3"] {
+        let mut v = base.clone();
+        v["to"] = bsuid.into();
+        let req = parse_request_value(v).unwrap();
+        req.validate().unwrap_or_else(|e| panic!("{bsuid}: {e}"));
+        assert!(req.to_bsuid());
+        let wire: Value = serde_json::from_slice(&req.cloud_json(None).unwrap()).unwrap();
+        assert_eq!(wire["recipient"], bsuid);
+        assert!(wire.get("to").is_none(), "{wire}");
+        assert_eq!(req.contact_id(), bsuid, "unresolved, the BSUID is the contact");
+    }
+    let mut v = base.clone();
+    v["to"] = "+919876543210".into();
+    let req = parse_request_value(v).unwrap();
+    let wire: Value = serde_json::from_slice(&req.cloud_json(None).unwrap()).unwrap();
+    assert_eq!((wire["to"].as_str(), wire.get("recipient")), (Some("+919876543210"), None));
+    assert_eq!(req.contact_id(), "919876543210");
+    for bad in ["us.123", "USA.123", "US.", "US.12-3", "US.ENT.", &format!("US.{}", "1".repeat(129)), "919876543210"] {
+        let mut v = base.clone();
+        v["to"] = bad.into();
+        let e = parse_request_value(v).unwrap().validate().unwrap_err();
+        assert_eq!(e.path, "to", "{bad}");
+        assert!(e.limit.contains("business-scoped user id"), "{e}");
+    }
+}

@@ -40,13 +40,19 @@ pub struct SendRequest {
     pub request_id: String,
     /// The business number: Meta `phone_number_id`, EUM `phone-number-id-…`, or its ARN.
     pub from: String,
-    /// The recipient, E.164 with `+`.
+    /// The recipient: E.164 with `+`, or a business-scoped user id (BSUID, `US.1349…`) or
+    /// parent BSUID (`US.ENT.1181…`) for users known only by their username.
     pub to: String,
     /// The message itself, by Cloud API `type` (the object sent under the key of that name).
     pub message: OutboundMessage,
     /// Delivery options; all optional, left out of the JSON when all are unset.
     #[serde(skip_serializing_if = "SendOptions::is_empty")]
     pub options: SendOptions,
+    /// The contact whose window, opt-out and pair pacing this send uses, when the send worker
+    /// resolved a BSUID `to` to the phone the user was seen with ([`SendRequest::contact_id`]).
+    /// Never read from or written to JSON.
+    #[serde(skip)]
+    pub contact: Option<String>,
 }
 
 /// The `options` of a send request: reply context, window rule, schedule, category and tags.
@@ -217,7 +223,11 @@ impl OutboundMessage {
 struct Wire<'a> {
     messaging_product: &'static str,
     recipient_type: &'static str,
-    to: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<&'a str>,
+    /// A BSUID or parent BSUID, sent instead of `to` (docs/PROTOCOL.md §10.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     context: Option<WireContext<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -232,6 +242,18 @@ struct WireContext<'a> {
 }
 
 impl SendRequest {
+    /// Whether `to` is a business-scoped user id (or parent BSUID) rather than a phone number.
+    pub fn to_bsuid(&self) -> bool {
+        validate::is_bsuid(&self.to)
+    }
+
+    /// Who the per-contact state (window, opt-out, pair pacing) is kept under: the phone `wa_id`
+    /// (digits, no `+`) when known, else the BSUID. Ingest keys a user by phone whenever the
+    /// webhook carries it, so a user seen by phone and later addressed by BSUID is one contact.
+    pub fn contact_id(&self) -> &str {
+        self.contact.as_deref().unwrap_or_else(|| self.to.trim_start_matches('+'))
+    }
+
     /// The parameters of an interactive flow message; `None` for any other message.
     pub fn flow_params(&self) -> Option<&interactive::FlowParams> {
         match &self.message {
@@ -276,7 +298,7 @@ impl SendRequest {
         if !(numeric || self.from.starts_with("phone-number-id-") || self.from.starts_with("arn:")) {
             return Err(from.err("a Meta phone_number_id (digits), an EUM phone-number-id-… or its ARN"));
         }
-        validate::e164(&FieldPath::root("to"), &self.to)?;
+        validate::recipient(&FieldPath::root("to"), &self.to)?;
         let o = FieldPath::root("options");
         if let Some(r) = &self.options.reply_to {
             validate::required(&o.key("reply_to"), r)?;
@@ -306,7 +328,8 @@ impl SendRequest {
         let wire = Wire {
             messaging_product: "whatsapp",
             recipient_type: "individual",
-            to: &self.to,
+            to: (!self.to_bsuid()).then_some(self.to.as_str()),
+            recipient: self.to_bsuid().then_some(self.to.as_str()),
             context: self.options.reply_to.as_deref().map(|message_id| WireContext { message_id }),
             biz_opaque_callback_data: callback,
             message: &self.message,

@@ -34,7 +34,14 @@ pub fn parse_request_value(v: Value) -> Result<SendRequest, FieldError> {
     }
     let raw: Raw = typed("", v)?;
     let message = parse_message(raw.message)?;
-    Ok(SendRequest { request_id: raw.request_id, from: raw.from, to: raw.to, message, options: raw.options })
+    Ok(SendRequest {
+        request_id: raw.request_id,
+        from: raw.from,
+        to: raw.to,
+        message,
+        options: raw.options,
+        contact: None,
+    })
 }
 
 /// serde with the path prefixed; an empty prefix means the request's root.

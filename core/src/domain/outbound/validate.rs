@@ -146,6 +146,28 @@ pub fn e164(p: &FieldPath<'_>, s: &str) -> Checked {
     }
 }
 
+/// Whether `s` has the shape of a business-scoped user id (docs/PROTOCOL.md §10.1): an ISO
+/// country code, a dot, then up to 128 letters or digits; a parent BSUID puts `ENT.` after the
+/// country. Digits are not assumed after the dot: Meta's format allows letters.
+pub fn is_bsuid(s: &str) -> bool {
+    let Some((cc, rest)) = s.split_once('.') else { return false };
+    let rest = rest.strip_prefix("ENT.").unwrap_or(rest);
+    cc.len() == 2
+        && cc.bytes().all(|b| b.is_ascii_uppercase())
+        && (1..=128).contains(&rest.len())
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// A recipient: an E.164 number, or a BSUID or parent BSUID ([`is_bsuid`]).
+pub fn recipient(p: &FieldPath<'_>, s: &str) -> Checked {
+    if is_bsuid(s) {
+        return Ok(());
+    }
+    e164(p, s).map_err(|e| {
+        p.err(format!("{}, or a business-scoped user id (`CC.` then up to 128 letters or digits)", e.limit))
+    })
+}
+
 /// Exactly one of `id` and `link` (media by id or by link).
 pub fn id_or_link(p: &FieldPath<'_>, id: Option<&str>, link: Option<&str>) -> Checked {
     match (id, link) {

@@ -138,3 +138,16 @@ pub fn sample(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/send").join(name);
     serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("JSON")
 }
+
+/// The real `aws-sdk-socialmessaging` client, pointed at the fake EUM server, retries off.
+pub fn eum_messaging(fake: &wapipe_fake_eum::FakeEum) -> wapipe_core::aws::EumMessaging {
+    use aws_sdk_socialmessaging::config::{BehaviorVersion, Credentials, Region};
+    let conf = aws_sdk_socialmessaging::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(fake.endpoint())
+        .region(Region::new("ap-south-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .retry_config(aws_sdk_socialmessaging::config::retry::RetryConfig::disabled())
+        .build();
+    wapipe_core::aws::EumMessaging::new(aws_sdk_socialmessaging::Client::from_conf(conf))
+}
