@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use wapipe_core::app::business::calling::{self, CallSettings};
 use wapipe_core::app::business::catalog::{self, Product};
 use wapipe_core::app::business::groups::{self, Group};
-use wapipe_core::ports::admin::{Admin, CallSettings as EumCallSettings};
+use wapipe_core::domain::outbound::calls::CallAction;
+use wapipe_core::domain::outbound::validate::{self, FieldPath};
+use wapipe_core::ports::admin::{Admin, CallSettings as EumCallSettings, CallUser};
 
 use crate::operator::{done, finish, on_store, print_json, print_table, EumOpts, Failure};
 use crate::profile::business;
@@ -177,6 +179,59 @@ pub enum CallingCommand {
         #[command(flatten)]
         number: NumberRecords,
         /// Print the record as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whether the number may call a user now, with the request and call limits (EUM
+    /// GetWhatsAppCallPermission).
+    #[command(
+        after_help = "Examples:\n  wapipe calling permission --phone-number-id phone-number-id-… --to +919876543210\n  wapipe calling permission --phone-number-id phone-number-id-… --to US.13491208655302741918 --json"
+    )]
+    Permission {
+        /// The number's EUM phone number id (`phone-number-id-…`).
+        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+        phone_number_id: String,
+        /// The user: E.164 with `+`, or a BSUID.
+        #[arg(long)]
+        to: String,
+        /// How to reach EUM.
+        #[command(flatten)]
+        eum: EumOpts,
+        /// Print the permission as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a call action through EUM (SendWhatsAppCallEvent): connect a business-initiated
+    /// call, or pre-accept, accept, reject or terminate one. The outcome arrives as `calls`
+    /// webhooks (`wapipe calling calls`).
+    #[command(
+        after_help = "Examples:\n  wapipe calling action connect --phone-number-id phone-number-id-… --to +919876543210 --sdp-file offer.sdp\n  wapipe calling action terminate --phone-number-id phone-number-id-… --call-id wacid.HBgL…"
+    )]
+    Action {
+        /// connect | pre-accept | accept | reject | terminate.
+        action: String,
+        /// The number's EUM phone number id (`phone-number-id-…`).
+        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+        phone_number_id: String,
+        /// connect: the user, E.164 with `+` or a BSUID.
+        #[arg(long)]
+        to: Option<String>,
+        /// pre-accept, accept, reject, terminate: Meta's call id (`wacid…`).
+        #[arg(long)]
+        call_id: Option<String>,
+        /// connect: the SDP offer; pre-accept and accept: the SDP answer (a file).
+        #[arg(long)]
+        sdp_file: Option<std::path::PathBuf>,
+        /// connect and accept: tracking data echoed in the call's webhooks (≤ 512 bytes).
+        #[arg(long)]
+        callback_data: Option<String>,
+        /// The Cloud API version EUM passes the action to.
+        #[arg(long, env = "WAPIPE_META_API_VERSION", default_value = "v20.0")]
+        meta_api_version: String,
+        /// How to reach EUM.
+        #[command(flatten)]
+        eum: EumOpts,
+        /// Print `{"call_id", "action"}`.
         #[arg(long)]
         json: bool,
     },
@@ -395,6 +450,69 @@ async fn calling_inner(command: CallingCommand, state: Option<&Path>) -> Result<
                 }
             }
             Ok(0)
+        }
+        CallingCommand::Permission { phone_number_id, to, eum, json } => {
+            let user = if validate::is_bsuid(&to) {
+                CallUser::Bsuid(to.clone())
+            } else {
+                validate::e164(&FieldPath::root("to"), &to).map_err(|e| Failure::Invalid(vec![e.to_string()]))?;
+                CallUser::Phone(to.clone())
+            };
+            let p = eum.admin().await.call_permission(&phone_number_id, &user).await?;
+            if json {
+                print_json(&json!({"to": to, "permission": p}))?;
+            } else {
+                let until = p.expiration_time.map(|t| format!(" until {t}")).unwrap_or_default();
+                println!("{to}: {}{until}", p.status);
+                for a in &p.actions {
+                    let limits: Vec<String> = a
+                        .limits
+                        .iter()
+                        .map(|l| format!("{}/{} per {}", l.current_usage, l.max_allowed, l.time_period))
+                        .collect();
+                    println!("  {:<30} {:<5} {}", a.action_name, a.can_perform_action, limits.join(", "));
+                }
+            }
+            Ok(0)
+        }
+        CallingCommand::Action {
+            action,
+            phone_number_id,
+            to,
+            call_id,
+            sdp_file,
+            callback_data,
+            meta_api_version,
+            eum,
+            json,
+        } => {
+            let sdp = match &sdp_file {
+                Some(f) => std::fs::read_to_string(f).map_err(|e| Failure::usage(format!("{}: {e}", f.display())))?,
+                None => String::new(),
+            };
+            let need =
+                |v: Option<String>, flag: &str| v.ok_or_else(|| Failure::usage(format!("{action} needs {flag}")));
+            let call = match action.as_str() {
+                "connect" => {
+                    CallAction::Connect { to: need(to, "--to")?, sdp, biz_opaque_callback_data: callback_data }
+                }
+                "pre-accept" | "pre_accept" => CallAction::PreAccept { call_id: need(call_id, "--call-id")?, sdp },
+                "accept" => CallAction::Accept {
+                    call_id: need(call_id, "--call-id")?,
+                    sdp,
+                    biz_opaque_callback_data: callback_data,
+                },
+                "reject" => CallAction::Reject { call_id: need(call_id, "--call-id")? },
+                "terminate" => CallAction::Terminate { call_id: need(call_id, "--call-id")? },
+                other => {
+                    return Err(Failure::usage(format!(
+                        "action {other:?}: connect, pre-accept, accept, reject or terminate"
+                    )))
+                }
+            };
+            let body = call.body().map_err(|e| Failure::Invalid(vec![e.to_string()]))?;
+            let id = eum.admin().await.send_call_event(&phone_number_id, &meta_api_version, &body).await?;
+            done(json, json!({"call_id": id, "action": call.name()}), &format!("{} sent: call {id}", call.name()))
         }
         CallingCommand::Settings {
             phone_number_id,

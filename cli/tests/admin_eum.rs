@@ -331,3 +331,44 @@ async fn call_settings_through_eum() {
         json!({"callEnabled": true, "callIconVisibility": "DEFAULT", "callbackPermissionStatus": "ENABLED"})
     );
 }
+
+#[tokio::test]
+async fn call_permission_and_call_events_through_eum() {
+    use wapipe_core::domain::outbound::calls::CallAction;
+    let fake = FakeEum::start().await;
+    let a = admin(&fake).await;
+    // No permission yet: a request may be sent, a call may not; the limits are EUM's.
+    let p = a.call_permission(DEFAULT_PHONE_ID, &CallUser::Phone("+919876543210".into())).await.unwrap();
+    assert_eq!(p.status, "no_permission");
+    let request = p.actions.iter().find(|x| x.action_name == "send_call_permission_request").unwrap();
+    assert!(request.can_perform_action);
+    assert_eq!(request.limits.iter().map(|l| l.time_period.as_str()).collect::<Vec<_>>(), ["PT24H", "P7D"]);
+    let r = one(&fake, "GetWhatsAppCallPermission");
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/whatsapp/call/permission/get"));
+    assert_eq!(
+        r.body.unwrap(),
+        json!({"originationPhoneNumberId": DEFAULT_PHONE_ID, "destinationPhoneNumber": "+919876543210"})
+    );
+    // Granted to a BSUID: asked by endUserBsuid, the expiry read back as epoch seconds.
+    fake.grant_call_permission("US.1349", "temporary", 1_760_604_800);
+    let p = a.call_permission(DEFAULT_PHONE_ID, &CallUser::Bsuid("US.1349".into())).await.unwrap();
+    assert_eq!((p.status.as_str(), p.expiration_time), ("temporary", Some(1_760_604_800)));
+    assert!(p.actions.iter().any(|x| x.action_name == "start_call" && x.can_perform_action));
+    // A malformed phone is EUM's validation error, with its class.
+    let e = a.call_permission(DEFAULT_PHONE_ID, &CallUser::Phone("12".into())).await.unwrap_err();
+    assert!(matches!(e, AdminError::Eum(ref m) if m.exception == "ValidationException"), "{e:?}");
+
+    // A call event carries Meta's /calls body unchanged; connect answers a new call id.
+    let connect =
+        CallAction::Connect { to: "US.1349".into(), sdp: "v=0".into(), biz_opaque_callback_data: Some("o-9".into()) };
+    let id = a.send_call_event(DEFAULT_PHONE_ID, "v20.0", &connect.body().unwrap()).await.unwrap();
+    assert!(id.starts_with("wacid."), "{id}");
+    let end = CallAction::Terminate { call_id: id.clone() };
+    assert_eq!(a.send_call_event(DEFAULT_PHONE_ID, "v20.0", &end.body().unwrap()).await.unwrap(), id);
+    let events = fake.call_events();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].body, serde_json::from_slice::<Value>(&connect.body().unwrap()).unwrap());
+    assert_eq!(events[1].body["action"], "terminate");
+    let bad = a.send_call_event(DEFAULT_PHONE_ID, "v20.0", br#"{"messaging_product":"whatsapp","action":"fly"}"#).await;
+    assert!(bad.is_err());
+}

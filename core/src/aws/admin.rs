@@ -334,6 +334,51 @@ impl Admin for EumAdmin {
         Ok(out.phone_number_id().to_string())
     }
 
+    async fn call_permission(&self, phone_id: &str, user: &CallUser) -> AdminResult<CallPermission> {
+        let req = self.client.get_whats_app_call_permission().origination_phone_number_id(phone_id);
+        let req = match user {
+            CallUser::Phone(p) => req.destination_phone_number(p),
+            CallUser::Bsuid(b) => req.end_user_bsuid(b),
+        };
+        let out = req.send().await.map_err(eum)?;
+        let secs = |t: Option<&aws_sdk_socialmessaging::primitives::DateTime>| t.map(|t| t.secs());
+        Ok(CallPermission {
+            status: out.permission().map(|p| p.status().to_string()).unwrap_or_default(),
+            expiration_time: secs(out.permission().and_then(|p| p.expiration_time())),
+            actions: out
+                .actions()
+                .iter()
+                .map(|a| CallAction {
+                    action_name: a.action_name().to_string(),
+                    can_perform_action: a.can_perform_action(),
+                    limits: a
+                        .limits()
+                        .iter()
+                        .map(|l| CallLimit {
+                            time_period: l.time_period().to_string(),
+                            max_allowed: l.max_allowed(),
+                            current_usage: l.current_usage(),
+                            limit_expiration_time: secs(l.limit_expiration_time()),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+
+    async fn send_call_event(&self, phone_id: &str, meta_api_version: &str, event: &[u8]) -> AdminResult<String> {
+        let out = self
+            .client
+            .send_whats_app_call_event()
+            .origination_phone_number_id(phone_id)
+            .meta_api_version(meta_api_version)
+            .call_event(Blob::new(event.to_vec()))
+            .send()
+            .await
+            .map_err(eum)?;
+        Ok(out.call_id().to_string())
+    }
+
     async fn put_event_destinations(
         &self,
         waba_id: &str,

@@ -356,7 +356,7 @@ pub static CAPABILITIES: &[Capability] = &[
     local("catalog_crud", GAPS, "Catalog Management", &CATALOG, "wapipe catalog put|list|show|delete (local products)"),
     eum("flow_builder", GAPS, "Flow Builder", &["CreateWhatsAppFlow", "UpdateWhatsAppFlowAssets", "PublishWhatsAppFlow"], "EUM now has the Flows API (the seed predates it): wapipe flows create|update-assets|publish"),
     local("group_management", GAPS, "Group Management", &GROUPS, "metadata only: wapipe groups"),
-    eum("calling", GAPS, "Calling Features", &["UpdateLinkedWhatsAppBusinessAccountPhoneNumber", "GetWhatsAppCallPermission", "SendWhatsAppCallEvent"], "EUM now has call settings, call permission and call events (the seed predates them); deep links: wapipe calling link"),
+    eum("calling", GAPS, "Calling Features", &["UpdateLinkedWhatsAppBusinessAccountPhoneNumber", "GetWhatsAppCallPermission", "SendWhatsAppCallEvent"], "through EUM: wapipe calling settings --apply, calling permission, calling action (connect, accept, reject, terminate); call webhooks become call records (calling calls|show); deep links: wapipe calling link"),
     local("calling_deep_links", GAPS, "Call Deep Links", &CALL_LINKS, "wa.me links and local call settings"),
     eum("templates_crud", GAPS, "Templates CRUD", &["CreateWhatsAppMessageTemplate", "ListWhatsAppMessageTemplates", "GetWhatsAppMessageTemplate", "UpdateWhatsAppMessageTemplate", "DeleteWhatsAppMessageTemplate"], "wapipe templates"),
     eum("media_upload_download", GAPS, "Media Upload/Download", &["PostWhatsAppMessageMedia", "GetWhatsAppMessageMedia", "DeleteWhatsAppMessageMedia"], "wapipe media"),

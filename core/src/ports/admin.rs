@@ -282,6 +282,50 @@ pub struct CallSettings {
     pub callback_permission_status: Option<String>,
 }
 
+/// Who a call permission is asked about: a phone (E.164, `+` first) or a BSUID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallUser {
+    /// `destinationPhoneNumber`.
+    Phone(String),
+    /// `endUserBsuid`.
+    Bsuid(String),
+}
+
+/// A user's call permission as EUM answers `GetWhatsAppCallPermission`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CallPermission {
+    /// `no_permission` | `temporary` | `permanent` (open).
+    pub status: String,
+    /// When a temporary permission ends (epoch seconds).
+    pub expiration_time: Option<i64>,
+    /// What the business may do now, with the limits Meta applies (read them; never hard-code).
+    pub actions: Vec<CallAction>,
+}
+
+/// One action of a [`CallPermission`] (`send_call_permission_request`, `start_call`, …).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CallAction {
+    /// The action's name.
+    pub action_name: String,
+    /// Whether the business may take it now.
+    pub can_perform_action: bool,
+    /// The limits on it.
+    pub limits: Vec<CallLimit>,
+}
+
+/// A limit on a [`CallAction`]: so many per period.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CallLimit {
+    /// ISO-8601 period (`PT24H`, `P7D`).
+    pub time_period: String,
+    /// How many the period allows.
+    pub max_allowed: i32,
+    /// How many were used.
+    pub current_usage: i32,
+    /// When the period's count resets (epoch seconds), when EUM says.
+    pub limit_expiration_time: Option<i64>,
+}
+
 /// A failed admin call: refused before calling, or EUM's answer.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AdminError {
@@ -439,6 +483,22 @@ pub trait Admin: Send + Sync {
         &self,
         phone_id: &str,
         settings: &CallSettings,
+    ) -> impl Future<Output = AdminResult<String>> + Send;
+    /// GetWhatsAppCallPermission: whether the number may call `user`, and the request and call
+    /// limits (`phone_id` is the EUM id).
+    fn call_permission(
+        &self,
+        phone_id: &str,
+        user: &CallUser,
+    ) -> impl Future<Output = AdminResult<CallPermission>> + Send;
+    /// SendWhatsAppCallEvent: one Meta `/calls` body (connect, pre_accept, accept, reject,
+    /// terminate), passed through unchanged; answers the call id. The outcome arrives later as
+    /// a call webhook or a handover event.
+    fn send_call_event(
+        &self,
+        phone_id: &str,
+        meta_api_version: &str,
+        event: &[u8],
     ) -> impl Future<Output = AdminResult<String>> + Send;
     /// PutWhatsAppBusinessAccountEventDestinations: replaces the WABA's destinations
     /// (`(destination ARN, role ARN)` pairs).

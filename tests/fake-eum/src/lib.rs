@@ -46,7 +46,7 @@ pub use model::{
 };
 pub use record::{read_record_file, Recorded};
 pub use routes::Op;
-pub use state::{Flow, Media, SentMessage, Template};
+pub use state::{CallEvent, Flow, Media, SentMessage, Template};
 
 use record::RecordFile;
 use server::Shared;
@@ -238,6 +238,17 @@ impl FakeEum {
     /// Every successful SendWhatsAppMessage with its returned `messageId`.
     pub fn sent(&self) -> Vec<SentMessage> {
         self.shared.lock().sent.clone()
+    }
+
+    /// Grants a user (phone `+E164` or BSUID) a call permission: `status` (`temporary`,
+    /// `permanent`) until `expires` (epoch seconds).
+    pub fn grant_call_permission(&self, user: &str, status: &str, expires: i64) {
+        self.shared.lock().call_permissions.insert(user.to_string(), (status.to_string(), expires));
+    }
+
+    /// Every successful SendWhatsAppCallEvent.
+    pub fn call_events(&self) -> Vec<CallEvent> {
+        self.shared.lock().call_events.clone()
     }
 
     /// Sets a phone's quality rating (GREEN/YELLOW/RED/UNKNOWN). Returns false for an unknown phone.

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::error::EumError;
-use crate::ops::{flows, messaging, templates, waba, Req};
+use crate::ops::{calling, flows, messaging, templates, waba, Req};
 use crate::state::State;
 
 macro_rules! ops {
@@ -64,6 +64,8 @@ ops! {
     DeprecateWhatsAppFlow => "POST" "/v1/whatsapp/flow/deprecate",
     DeleteWhatsAppFlow => "DELETE" "/v1/whatsapp/flow",
     GetWhatsAppFlowPreview => "GET" "/v1/whatsapp/flow/preview",
+    GetWhatsAppCallPermission => "POST" "/v1/whatsapp/call/permission/get",
+    SendWhatsAppCallEvent => "POST" "/v1/whatsapp/call/event",
 }
 
 /// Finds the operation for a request line. A trailing `/` is ignored.
@@ -108,6 +110,8 @@ pub fn dispatch(op: Op, req: &Req, st: &mut State) -> Result<Value, EumError> {
         DeprecateWhatsAppFlow => flows::deprecate(req, st),
         DeleteWhatsAppFlow => flows::delete(req, st),
         GetWhatsAppFlowPreview => flows::preview(req, st),
+        GetWhatsAppCallPermission => calling::permission(req, st),
+        SendWhatsAppCallEvent => calling::event(req, st),
     }
 }
 

@@ -85,6 +85,17 @@ pub struct SentMessage {
     pub message: Value,
 }
 
+/// A successful SendWhatsAppCallEvent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallEvent {
+    /// The `originationPhoneNumberId` as sent.
+    pub origination_phone_number_id: String,
+    /// The `callId` answered.
+    pub call_id: String,
+    /// The decoded Meta `/calls` body.
+    pub body: Value,
+}
+
 /// Initial configuration, restored by `reset`.
 #[derive(Clone, Debug)]
 pub struct Seed {
@@ -121,6 +132,10 @@ pub struct State {
     pub requests: Vec<Recorded>,
     /// Successful sends.
     pub sent: Vec<SentMessage>,
+    /// Call permissions granted by tests: user (phone or BSUID) → (status, expiration epoch seconds).
+    pub call_permissions: BTreeMap<String, (String, i64)>,
+    /// Successful SendWhatsAppCallEvent requests.
+    pub call_events: Vec<CallEvent>,
     /// Active faults.
     pub faults: Vec<Fault>,
     next_seq: u64,
@@ -141,6 +156,8 @@ impl State {
             public_keys: BTreeMap::new(),
             requests: Vec::new(),
             sent: Vec::new(),
+            call_permissions: BTreeMap::new(),
+            call_events: Vec::new(),
             faults: Vec::new(),
             next_seq: 1,
             counter: 0,
@@ -160,6 +177,8 @@ impl State {
         self.public_keys.clear();
         self.requests.clear();
         self.sent.clear();
+        self.call_permissions.clear();
+        self.call_events.clear();
         self.faults.clear();
     }
 

@@ -10,6 +10,7 @@
 //! The JSON Schema of the request is `docs/send-request.schema.json`; a test keeps both in step.
 
 pub mod blocks;
+pub mod calls;
 pub mod catalog;
 pub mod interactive;
 pub mod limits;

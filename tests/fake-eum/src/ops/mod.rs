@@ -1,6 +1,7 @@
 //! Operation handlers. Each takes the parsed request and the locked state and returns the JSON
 //! output shape or an [`EumError`].
 
+pub mod calling;
 pub mod flows;
 pub mod messaging;
 pub mod templates;
