@@ -64,3 +64,38 @@ pub fn records(bodies: &[String]) -> Vec<crate::app::consumer::Record> {
 pub fn arb_concurrency() -> impl Strategy<Value = usize> {
     prop_oneof![Just(0usize), 2usize..8]
 }
+
+/// What EUM must receive for a sample send request of `examples/send/`, stated from the
+/// protocol (docs/PROTOCOL.md §5.1, §10.1, §10.4), not from the serialiser: the envelope
+/// (`to`, or `recipient` for a BSUID), the reply context, `biz_opaque_callback_data`
+/// (`wapipe:<request_id>`), then the message as given; a read receipt is no message and has
+/// only `status`, `message_id` and the typing indicator.
+#[allow(clippy::indexing_slicing, reason = "test support: serde_json's Index answers Null for what is missing")]
+pub fn expected_cloud_json(sample: &Value) -> Value {
+    use serde_json::json;
+    if sample["message"]["type"] == "read" {
+        let r = &sample["message"]["read"];
+        let mut want = json!({"messaging_product": "whatsapp", "status": "read", "message_id": r["message_id"]});
+        if r["typing_indicator"] == true {
+            want["typing_indicator"] = json!({"type": "text"});
+        }
+        return want;
+    }
+    let to = sample["to"].as_str().unwrap_or_default();
+    let bsuid = to.contains('.') && !to.starts_with('+');
+    let mut want = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "biz_opaque_callback_data": format!("wapipe:{}", sample["request_id"].as_str().unwrap_or_default()),
+    });
+    want[if bsuid { "recipient" } else { "to" }] = json!(to);
+    if let Some(reply) = sample.pointer("/options/reply_to") {
+        want["context"] = json!({ "message_id": reply });
+    }
+    if let (Some(w), Some(m)) = (want.as_object_mut(), sample["message"].as_object()) {
+        for (k, v) in m {
+            w.insert(k.clone(), v.clone());
+        }
+    }
+    want
+}

@@ -160,7 +160,13 @@ pub fn status_notifications(
     playback: &Playback,
     now: OffsetDateTime,
 ) -> Vec<String> {
-    let to = send.message.get("to").and_then(Value::as_str).unwrap_or_default();
+    // A read receipt is no message: Meta sends no status for it.
+    if send.message.get("status").and_then(Value::as_str) == Some("read") {
+        return Vec::new();
+    }
+    // A send to a BSUID (`recipient`) comes back with `recipient_user_id` and no phone.
+    let bsuid = send.message.get("recipient").and_then(Value::as_str);
+    let to = send.message.get("to").and_then(Value::as_str).or(bsuid).unwrap_or_default();
     let recipient = to.trim_start_matches('+');
     let callback = send.message.get("biz_opaque_callback_data").cloned();
     let steps: Vec<(&str, Option<Value>)> = match playback {
@@ -182,7 +188,10 @@ pub fn status_notifications(
             st.insert("id".into(), json!(send.wamid));
             st.insert("status".into(), json!(status));
             st.insert("timestamp".into(), json!((base + i as i64).to_string()));
-            st.insert("recipient_id".into(), json!(recipient));
+            match bsuid {
+                Some(b) => st.insert("recipient_user_id".into(), json!(b)),
+                None => st.insert("recipient_id".into(), json!(recipient)),
+            };
             if let Some(cb) = &callback {
                 st.insert("biz_opaque_callback_data".into(), cb.clone());
             }
@@ -295,6 +304,20 @@ mod tests {
         let notes = s.take_notifications();
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("131026"));
+        // A read receipt plays back nothing; a send to a BSUID comes back with recipient_user_id.
+        let read = json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.X"});
+        s.send("106540352242922", "v20.0", read.to_string().as_bytes()).await.unwrap();
+        assert!(s.take_notifications().is_empty());
+        let to_bsuid =
+            json!({"messaging_product": "whatsapp", "recipient": "US.1349", "type": "text", "text": {"body": "hi"}});
+        s.send("106540352242922", "v20.0", to_bsuid.to_string().as_bytes()).await.unwrap();
+        let notes = s.take_notifications();
+        assert_eq!(notes.len(), 3);
+        for n in &notes {
+            let entry: Value = serde_json::from_str(&decode_body(n).unwrap().entries[0]).unwrap();
+            let st = &entry["changes"][0]["value"]["statuses"][0];
+            assert_eq!((st["recipient_user_id"].as_str(), st.get("recipient_id")), (Some("US.1349"), None), "{st}");
+        }
         s.fail_next(MessagingError::answered("ThrottledRequestException", "Rate exceeded", Some(429)));
         assert!(s.send("106540352242922", "v20.0", b"{}").await.is_err());
         assert!(s.send("999", "v20.0", msg.to_string().as_bytes()).await.is_err());

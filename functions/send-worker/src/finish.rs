@@ -160,7 +160,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
     /// status that linked a wamid proves it was sent; no status within the grace → failed.
     pub(crate) async fn reconcile(&self, req: &SendRequest, ex: &Existing, now: OffsetDateTime) -> Outcome {
         let rid = req.request_id.as_str();
-        let ctx = self.ctx(req, None, &guards::Facts { category: req.options.category, template_status: None });
+        let ctx = self.ctx(req, None, &guards::Facts { category: req.options.category, ..guards::Facts::default() });
         let ctx = self.ctx_from_record(rid, ctx).await;
         if ex.wamid.is_some() {
             let eum = ex.eum_message_id.clone().unwrap_or_default();
@@ -201,7 +201,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         field: Option<&str>,
         now: OffsetDateTime,
     ) -> Outcome {
-        let gf = guards::Facts { category: req.options.category, template_status: None };
+        let gf = guards::Facts { category: req.options.category, ..guards::Facts::default() };
         let ctx = self.ctx(req, phone, &gf);
         let event = ctx.rejected(rule, reason, field, &[], now);
         let facts = phone.map(|p| self.facts(req, hash, p, &gf, b""));

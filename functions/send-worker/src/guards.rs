@@ -21,11 +21,14 @@ use wapipe_core::ports::{Item, PortResult, Store};
 /// The customer service window (Meta: 24 hours after the user's last message).
 pub const WINDOW_SECS: i64 = 24 * 3600;
 
+/// Meta marks messages as read up to 30 days after they were sent.
+pub const READ_MAX_AGE_SECS: i64 = 30 * 24 * 3600;
+
 /// A guard that refuses the request: the rule (for the event) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     /// The `rule` of `whatsapp.send.rejected`: `template_paused`, `template_disabled`,
-    /// `template_rejected`, `bsuid_not_supported`, `opted_out` or `template_required`.
+    /// `template_rejected`, `bsuid_not_supported`, `read_too_old`, `opted_out` or `template_required`.
     pub rule: &'static str,
     /// Why, in words.
     pub reason: String,
@@ -40,6 +43,8 @@ pub struct Facts {
     /// The cached template status, upper case (`APPROVED`, `PAUSED`, …); `None` for a
     /// non-template message or a template not cached.
     pub template_status: Option<String>,
+    /// `options.mark_read`, when the message it names is within Meta's 30 days (or of unknown age).
+    pub mark_read: Option<String>,
 }
 
 /// Run every guard. `Ok(Err(refusal))` rejects the request.
@@ -58,7 +63,11 @@ pub async fn check<S: Store>(
         let by_bsuid = reads.get(&keys::contact_window(phone_number_id, &req.to)).await?;
         contact = merge_windows(contact, by_bsuid);
     }
-    let mut facts = Facts { category: req.options.category, template_status: None };
+    let mut facts = Facts { category: req.options.category, ..Facts::default() };
+    if let Some(w) = &req.options.mark_read {
+        let old = inbound_age(reads, w, now).await?.is_some_and(|a| a > READ_MAX_AGE_SECS);
+        facts.mark_read = (!old).then(|| w.clone());
+    }
     if let Some(t) = req.message.template() {
         let k = keys::template_state(waba_id, &t.name, &t.language.code);
         if let Some(state) = reads.get(&k).await? {
@@ -68,7 +77,29 @@ pub async fn check<S: Store>(
             }
         }
     }
+    if let Some(read) = req.message.read() {
+        if let Some(age) = inbound_age(reads, &read.message_id, now).await?.filter(|a| *a > READ_MAX_AGE_SECS) {
+            let days = age / 86_400;
+            return Ok(Err(Refusal {
+                rule: "read_too_old",
+                reason: format!(
+                    "message {} is {days} days old; Meta marks messages up to 30 days old",
+                    read.message_id
+                ),
+            }));
+        }
+    }
     Ok(decide(req, contact.as_ref(), &facts, now).map(|()| facts))
+}
+
+/// How old (seconds) the inbound message `wamid` is, from the record ingest keeps; `None` when
+/// there is no inbound record of it (then Meta decides).
+pub async fn inbound_age<S: Store>(reads: &Reader<'_, S>, wamid: &str, now: OffsetDateTime) -> PortResult<Option<i64>> {
+    let item = reads.get(&keys::message(wamid)).await?;
+    Ok(item
+        .filter(|m| m.get_str("direction") == Some("in"))
+        .and_then(|m| m.get_i64("timestamp"))
+        .map(|t| now.unix_timestamp() - t))
 }
 
 /// Two window items of one user: the later `last_inbound_at`, and the opt-out set last.

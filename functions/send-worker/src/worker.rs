@@ -14,7 +14,7 @@ use wapipe_core::app::consumer::{self, run_batch, Classified, Consumer, Failure,
 use wapipe_core::app::publish::{park_record, Parking};
 use wapipe_core::domain::events::{parse_eventbridge_body, EventType};
 use wapipe_core::domain::keys;
-use wapipe_core::domain::outbound::{parse_request_value, Category, SendRequest};
+use wapipe_core::domain::outbound::{parse_request_value, Category, Read, SendRequest};
 use wapipe_core::domain::send_record::callback_data;
 use wapipe_core::ports::messaging::{LinkedPhone, Messaging};
 use wapipe_core::ports::{Bus, Clock, Item, PortError, PortResult, Queue, Store, TransactOutcome, Write, WriteOutcome};
@@ -343,12 +343,27 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             }
         }
         let attempts = seen.unwrap_or(0) + 1;
+        if let Some(wamid) = &gf.mark_read {
+            self.mark_read(req, phone, wamid).await;
+        }
         debug!(request_id = rid, to = %req.to, "calling SendWhatsAppMessage");
         let result = self.messaging.send(&phone.eum_phone_number_id, &self.config.meta_api_version, &json).await;
         let ctx = self.ctx(req, Some(phone), gf);
         match result {
             Ok(id) => self.accepted(rid, &ctx, &id.0, attempts, self.clock.now()).await,
             Err(e) => self.call_failed(req, &ctx, phone, &owner, &e, attempts).await,
+        }
+    }
+
+    /// `options.mark_read`: the user's message marked read, typing shown while the reply goes.
+    /// A courtesy: when it fails the reply still goes, and the failure is logged with its class.
+    async fn mark_read(&self, req: &SendRequest, phone: &LinkedPhone, wamid: &str) {
+        let read = Read { message_id: wamid.to_string(), typing_indicator: true };
+        let body = read.cloud_json().to_string();
+        let res = self.messaging.send(&phone.eum_phone_number_id, &self.config.meta_api_version, body.as_bytes()).await;
+        if let Err(e) = res {
+            warn!(request_id = %req.request_id, wamid, exception = %e.exception, retry = ?e.retry(),
+                  error = %e, "mark_read failed; the reply goes on");
         }
     }
 
@@ -515,6 +530,10 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
             keys.push(keys::contact_window(&meta, wa_id));
             keys.push(keys::pace_pair(&meta, wa_id));
             keys.push(keys::quality_latest(&meta));
+            // The user's message a read receipt or `mark_read` names: its age decides.
+            if let Some(w) = req.message.read().map(|r| &r.message_id).or(req.options.mark_read.as_ref()) {
+                keys.push(keys::message(w));
+            }
             if let (Some(p), Some(t)) = (&cached, req.message.template()) {
                 keys.push(keys::template_state(&p.waba_id, &t.name, &t.language.code));
             }

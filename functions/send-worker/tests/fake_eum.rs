@@ -9,7 +9,6 @@ use send_worker::Outcome;
 use serde_json::{json, Value};
 use support::*;
 use wapipe_core::domain::events::EventType;
-use wapipe_core::domain::send_record::callback_data;
 use wapipe_fake_eum::{EumError, FakeEum, DEFAULT_META_PHONE_ID, DEFAULT_META_WABA_ID, DEFAULT_PHONE_ID};
 
 fn samples() -> Vec<(String, Value)> {
@@ -43,14 +42,7 @@ async fn every_kind_reaches_eum_as_the_exact_cloud_api_json() {
         let last = sent.last().expect("a send");
         assert_eq!(last.origination_phone_number_id, DEFAULT_PHONE_ID, "{name}: EUM's id, resolved from Meta's");
         assert_eq!(last.meta_api_version, "v20.0");
-        let mut want = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": s["to"],
-            "biz_opaque_callback_data": callback_data(s["request_id"].as_str().unwrap_or_default())});
-        if let Some(r) = s.pointer("/options/reply_to") {
-            want["context"] = json!({"message_id": r});
-        }
-        for (k, v) in s["message"].as_object().expect("message") {
-            want[k] = v.clone();
-        }
+        let want = wapipe_core::testing::expected_cloud_json(&s);
         assert_eq!(last.message, want, "{name}");
     }
     let accepted = e.events_of(EventType::SendAccepted);

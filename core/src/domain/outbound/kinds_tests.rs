@@ -28,24 +28,7 @@ pub(super) fn samples() -> Vec<(String, Value)> {
     out
 }
 
-/// What EUM must receive for a sample: the envelope, then the message as given.
-pub(super) fn expected_cloud_json(sample: &Value) -> Value {
-    let mut want = json!({
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": sample["to"],
-        "biz_opaque_callback_data": callback_data(sample["request_id"].as_str().unwrap_or_default()),
-    });
-    if let Some(reply) = sample.pointer("/options/reply_to") {
-        want["context"] = json!({ "message_id": reply });
-    }
-    if let (Some(w), Some(m)) = (want.as_object_mut(), sample["message"].as_object()) {
-        for (k, v) in m {
-            w.insert(k.clone(), v.clone());
-        }
-    }
-    want
-}
+use crate::testing::expected_cloud_json;
 
 #[test]
 fn every_sample_serialises_to_the_exact_cloud_api_json() {

@@ -31,6 +31,7 @@ pub use parse::{parse_request, parse_request_value};
 pub use template::{Category, Template};
 pub use validate::FieldError;
 
+pub use text_media::Read;
 use text_media::{Contact, Location, Media, MediaKind, Reaction, Text};
 use validate::{Checked, FieldPath};
 
@@ -73,6 +74,10 @@ pub struct SendOptions {
     /// The template's category when the caller knows it (the template state cache wins).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
+    /// Mark this wamid (a message the user sent, usually the one replied to) as read and show
+    /// the typing indicator while the worker prepares the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_read: Option<String>,
     /// Caller's labels, echoed in the send events (at most 10; keys ≤ 128, values ≤ 256).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
@@ -144,6 +149,12 @@ pub enum OutboundMessage {
         /// The `template` object: name, language and component parameters.
         template: Template,
     },
+    /// `type: "read"`: not a message but a read receipt (and typing indicator) for a message
+    /// the user sent; it goes through `SendWhatsAppMessage` as `status: read`.
+    Read {
+        /// The `read` object: the user's wamid and whether to show typing.
+        read: Read,
+    },
 }
 
 /// Cloud API message types (`message.type`).
@@ -159,6 +170,7 @@ pub const TYPES: &[&str] = &[
     "reaction",
     "interactive",
     "template",
+    "read",
 ];
 
 impl OutboundMessage {
@@ -176,6 +188,7 @@ impl OutboundMessage {
             OutboundMessage::Reaction { .. } => "reaction",
             OutboundMessage::Interactive { .. } => "interactive",
             OutboundMessage::Template { .. } => "template",
+            OutboundMessage::Read { .. } => "read",
         }
     }
 
@@ -195,9 +208,18 @@ impl OutboundMessage {
         }
     }
 
-    /// Free-form messages need the 24-hour customer service window; templates do not.
+    /// Free-form messages need the 24-hour customer service window; templates and read
+    /// receipts (messages up to 30 days old) do not.
     pub fn needs_window(&self) -> bool {
-        self.template().is_none()
+        !matches!(self, OutboundMessage::Template { .. } | OutboundMessage::Read { .. })
+    }
+
+    /// The read receipt, when this is one.
+    pub fn read(&self) -> Option<&Read> {
+        match self {
+            OutboundMessage::Read { read } => Some(read),
+            _ => None,
+        }
     }
 
     /// Check every limit; `category` refines template rules (authentication codes).
@@ -215,6 +237,7 @@ impl OutboundMessage {
             OutboundMessage::Reaction { reaction } => reaction.validate(&k),
             OutboundMessage::Interactive { interactive } => interactive.validate(&k),
             OutboundMessage::Template { template } => template.validate(&k, category),
+            OutboundMessage::Read { read } => read.validate(&k),
         }
     }
 }
@@ -304,6 +327,12 @@ impl SendRequest {
         if let Some(r) = &self.options.reply_to {
             validate::required(&o.key("reply_to"), r)?;
         }
+        if let Some(r) = &self.options.mark_read {
+            validate::required(&o.key("mark_read"), r)?;
+            if self.message.read().is_some() {
+                return Err(o.key("mark_read").err("not with a read receipt (its message_id is the one marked)"));
+            }
+        }
         if let Some(t) = &self.options.not_before {
             if OffsetDateTime::parse(t, &Rfc3339).is_err() {
                 return Err(o.key("not_before").err("an RFC 3339 time"));
@@ -326,6 +355,10 @@ impl SendRequest {
     /// The exact Cloud API JSON for EUM's `message` blob. `callback` is the
     /// `biz_opaque_callback_data` (the send worker passes `send_record::callback_data`).
     pub fn cloud_json(&self, callback: Option<&str>) -> Result<Vec<u8>, FieldError> {
+        if let Some(read) = self.message.read() {
+            return serde_json::to_vec(&read.cloud_json())
+                .map_err(|e| FieldError::new("message", format!("not serialisable: {e}")));
+        }
         let wire = Wire {
             messaging_product: "whatsapp",
             recipient_type: "individual",

@@ -93,6 +93,7 @@ fn parse_message(v: Value) -> Result<OutboundMessage, FieldError> {
         "contacts" => OutboundMessage::Contacts { contacts: typed(&p, content)? },
         "reaction" => OutboundMessage::Reaction { reaction: typed(&p, content)? },
         "template" => OutboundMessage::Template { template: typed(&p, content)? },
+        "read" => OutboundMessage::Read { read: typed(&p, content)? },
         _ => OutboundMessage::Interactive { interactive: Box::new(parse_interactive(content)?) },
     })
 }

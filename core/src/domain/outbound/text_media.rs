@@ -254,3 +254,35 @@ impl Reaction {
         Ok(())
     }
 }
+
+/// The `read` object of a read receipt (docs/PROTOCOL.md §10.4): marks a message the user sent
+/// (and the earlier ones of the chat) as read, optionally showing the typing indicator until
+/// the business's next message or 25 seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Read {
+    /// The wamid of the user's message; required. Meta marks messages up to 30 days old.
+    pub message_id: String,
+    /// Show "typing…" as well; show it only when a reply follows.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub typing_indicator: bool,
+}
+
+impl Read {
+    /// Check the receipt at `p`: a message id.
+    pub fn validate(&self, p: &FieldPath<'_>) -> Checked {
+        required(&p.key("message_id"), &self.message_id)
+    }
+
+    /// The Cloud API JSON: `{"messaging_product","status":"read","message_id","typing_indicator"?}`.
+    pub fn cloud_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("messaging_product".into(), "whatsapp".into());
+        m.insert("status".into(), "read".into());
+        m.insert("message_id".into(), self.message_id.as_str().into());
+        if self.typing_indicator {
+            m.insert("typing_indicator".into(), serde_json::json!({"type": "text"}));
+        }
+        serde_json::Value::Object(m)
+    }
+}

@@ -246,7 +246,7 @@ pub struct StatusInput {
     pub waba_id: String,
     /// Meta's phone number id of the sending number; empty when absent.
     pub phone_number_id: String,
-    /// The recipient's `wa_id`, when the status names one.
+    /// The recipient's `wa_id`, when the status names one; else its BSUID (`recipient_user_id`).
     pub recipient_id: Option<String>,
     /// The echoed `biz_opaque_callback_data`, when there is one.
     pub callback_data: Option<String>,
@@ -284,7 +284,10 @@ impl StatusInput {
             timestamp,
             waba_id: str_field(d, "waba_id").unwrap_or_default().to_string(),
             phone_number_id: str_field(d, "phone_number_id").unwrap_or_default().to_string(),
-            recipient_id: str_field(d, "recipient_id").map(str::to_string),
+            // A send to a BSUID whose phone is hidden is reported by `recipient_user_id` alone.
+            recipient_id: str_field(d, "recipient_id")
+                .or_else(|| str_field(d, "recipient_user_id"))
+                .map(str::to_string),
             callback_data: str_field(d, CALLBACK_DATA).map(str::to_string),
             pricing: d.get("pricing").filter(|v| v.is_object()).cloned(),
             conversation: d.get("conversation").filter(|v| v.is_object()).cloned(),

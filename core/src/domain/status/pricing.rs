@@ -60,8 +60,11 @@ impl RateCard {
         }
         let mut countries = BTreeMap::new();
         for (code, cats) in &f.countries {
-            if code.is_empty() || code.len() > MAX_CODE_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("rate card: countries.{code}: a calling code is 1 to 4 digits"));
+            let calling = !code.is_empty() && code.len() <= MAX_CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit());
+            if !calling && !is_alpha2(code) {
+                return Err(format!(
+                    "rate card: countries.{code}: a calling code (1 to 4 digits) or an ISO country code (2 capital letters)"
+                ));
             }
             countries.insert(code.clone(), prices(&format!("rate card: countries.{code}"), cats)?);
         }
@@ -79,12 +82,22 @@ impl RateCard {
     }
 
     /// Micro-units for one billable message of `category` to `recipient`; `None` when the card
-    /// has no price for it (the message is then counted as `unpriced`).
+    /// has no price for it (the message is then counted as `unpriced`). A phone is priced by its
+    /// calling code; a BSUID (`IN.1349…`, sent to a user whose phone is hidden) by the ISO
+    /// country code it starts with, which the card lists as `"IN"`.
     pub fn price_micros(&self, recipient: Option<&str>, category: &str) -> Option<i64> {
         let cat = category.to_ascii_lowercase();
-        let country = recipient.and_then(|r| self.calling_code(r)).and_then(|c| self.countries.get(c));
+        let country = recipient.and_then(|r| match r.split_once('.').map(|(cc, _)| cc).filter(|cc| is_alpha2(cc)) {
+            Some(cc) => self.countries.get(cc),
+            None => self.calling_code(r).and_then(|c| self.countries.get(c)),
+        });
         country.and_then(|m| m.get(&cat)).or_else(|| self.default.get(&cat)).copied()
     }
+}
+
+/// Two capital letters: an ISO 3166 alpha-2 country code, as BSUIDs begin with.
+fn is_alpha2(s: &str) -> bool {
+    s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// What a status's `pricing` object says (docs/PROTOCOL.md §3.4).
@@ -123,6 +136,20 @@ mod tests {
                 "default":{"marketing":0.05,"authentication":0.02}}"#,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_bsuid_is_priced_by_its_country_code() {
+        let c = RateCard::parse(
+            r#"{"version":"t2","currency":"USD","countries":{"91":{"marketing":0.01},"IN":{"marketing":0.011}},
+                "default":{"marketing":0.05}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.price_micros(Some("IN.13491208655302741918"), "marketing"), Some(11_000));
+        assert_eq!(c.price_micros(Some("IN.ENT.118"), "MARKETING"), Some(11_000), "a parent BSUID too");
+        assert_eq!(c.price_micros(Some("919876543210"), "marketing"), Some(10_000));
+        assert_eq!(c.price_micros(Some("BR.77"), "marketing"), Some(50_000), "not listed: the default");
+        assert!(RateCard::parse(r#"{"version":"x","currency":"USD","countries":{"in":{}}}"#).is_err());
     }
 
     #[test]
