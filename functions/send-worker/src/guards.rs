@@ -14,7 +14,7 @@
 use time::OffsetDateTime;
 use wapipe_core::app::consumer::Reader;
 use wapipe_core::domain::keys;
-use wapipe_core::domain::outbound::{Category, SendRequest};
+use wapipe_core::domain::outbound::{Category, RecipientType, SendRequest};
 use wapipe_core::domain::quality;
 use wapipe_core::ports::{Item, PortResult, Store};
 
@@ -153,6 +153,10 @@ pub fn decide(req: &SendRequest, contact: Option<&Item>, facts: &Facts, now: Off
                      (Meta error 131062)"
                 .into(),
         });
+    }
+    // A group has no 1:1 window or opt-out of its own: Meta decides (docs/PROTOCOL.md §10.5).
+    if req.recipient_type == RecipientType::Group {
+        return Ok(());
     }
     let opted_out = contact.and_then(|c| c.attrs.get("marketing_opt_out")).and_then(|v| v.as_bool()) == Some(true);
     if opted_out && facts.category == Some(Category::Marketing) {

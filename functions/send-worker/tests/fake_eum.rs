@@ -107,3 +107,25 @@ async fn an_unknown_sender_is_rejected_without_a_send() {
     assert!(matches!(&out, Outcome::Rejected { rule, .. } if rule == "unknown_sender"), "{out:?}");
     assert!(fake.requests_for("SendWhatsAppMessage").is_empty());
 }
+
+#[tokio::test]
+async fn a_group_send_reaches_eum_with_recipient_type_group_and_needs_no_window() {
+    let fake = FakeEum::start().await;
+    let e = env_with(eum_messaging(&fake), config());
+    let group = "Y2FwaV9ncm91cDoxNjMxNTU1MTExMToxMjAzNjM0MDQ2OTQyMzM4MjAZD";
+    let body = json!({"request_id": "g1", "from": DEFAULT_META_PHONE_ID, "to": group, "recipient_type": "group",
+        "message": {"type": "text", "text": {"body": "Slots for Monday are open"}}});
+    let out = e.run(&body.to_string()).await;
+    assert!(matches!(out, Outcome::Accepted { .. }), "{out:?}");
+    let wire = fake.sent().last().expect("sent").message.clone();
+    assert_eq!((wire["recipient_type"].as_str(), wire["to"].as_str()), (Some("group"), Some(group)));
+    let mut buttons = body.clone();
+    buttons["request_id"] = json!("g2");
+    buttons["message"] = sample("interactive-button.json")["message"].clone();
+    let out = e.run(&buttons.to_string()).await;
+    assert!(
+        matches!(&out, Outcome::Rejected { rule, reason, .. } if rule == "invalid" && reason.contains("message.type")),
+        "{out:?}"
+    );
+    assert_eq!(fake.sent().len(), 1, "nothing sent for the refused kind");
+}

@@ -182,7 +182,7 @@ fn violations_fail_the_schema_too() {
     assert!(!errors(&v).is_empty());
     let mut v = base.clone();
     v["to"] = json!("919876543210");
-    assert!(errors(&v).iter().any(|e| e.starts_with("request.to: pattern")), "{:?}", errors(&v));
+    assert!(errors(&v).iter().any(|e| e.contains("request.to: pattern")), "{:?}", errors(&v));
     // The schema and the model agree on every recipient: phones, BSUIDs, parent BSUIDs.
     for (to, ok) in [
         ("+919876543210", true),
@@ -199,6 +199,15 @@ fn violations_fail_the_schema_too() {
         assert_eq!(errors(&v).is_empty(), ok, "schema, {to}");
         assert_eq!(parse_request_value(v).and_then(|r| r.validate()).is_ok(), ok, "model, {to}");
     }
+    // A group: its id, and no interactive message.
+    let mut v = base.clone();
+    v["recipient_type"] = json!("group");
+    v["to"] = json!("Y2FwaV9ncm91cDox");
+    assert!(errors(&v).iter().any(|e| e.contains("request.message.type")), "{:?}", errors(&v));
+    assert!(parse_request_value(v.clone()).and_then(|r| r.validate()).is_err());
+    v["message"] = json!({"type": "text", "text": {"body": "hi"}});
+    assert_eq!(errors(&v), Vec::<String>::new());
+    parse_request_value(v).and_then(|r| r.validate()).expect("a group text");
     let mut v = base;
     v["message"]["interactive"]["body"]["text"] = json!("x".repeat(limits::INTERACTIVE_BODY + 1));
     assert!(!errors(&v).is_empty());

@@ -156,3 +156,44 @@ fn a_bsuid_recipient_is_sent_as_recipient_not_to() {
         assert!(e.limit.contains("business-scoped user id"), "{e}");
     }
 }
+
+#[test]
+fn group_sends_allow_only_what_meta_delivers_to_groups() {
+    const GROUP: &str = "Y2FwaV9ncm91cDoxNjMxNTU1MTExMToxMjAzNjM0MDQ2OTQyMzM4MjAZD";
+    let mut checked = 0;
+    for (name, mut sample) in samples() {
+        sample["to"] = GROUP.into();
+        sample["recipient_type"] = "group".into();
+        let req = parse_request_value(sample.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let kind = sample["message"]["type"].as_str().unwrap_or_default();
+        let commerce = sample["message"]["template"]["components"].as_array().is_some_and(|c| {
+            c.iter().any(|c| {
+                c["type"] == "carousel" || matches!(c["sub_type"].as_str(), Some("CATALOG" | "catalog" | "mpm"))
+            })
+        });
+        let auth = sample
+            .pointer("/options/category")
+            .and_then(Value::as_str)
+            .is_some_and(|c| c.eq_ignore_ascii_case("authentication"));
+        match req.validate() {
+            Ok(()) => {
+                assert!(GROUP_TYPES.contains(&kind) && !commerce && !auth, "{name} must be refused for a group");
+                let wire: Value = serde_json::from_slice(&req.cloud_json(None).unwrap()).unwrap();
+                assert_eq!(
+                    (wire["recipient_type"].as_str(), wire["to"].as_str()),
+                    (Some("group"), Some(GROUP)),
+                    "{name}"
+                );
+                checked += 1;
+            }
+            Err(e) => {
+                assert!(!GROUP_TYPES.contains(&kind) || commerce || auth, "{name}: {e}");
+                assert!(e.path == "message.type" || e.path.starts_with("message.template"), "{name}: {e}");
+            }
+        }
+    }
+    assert!(checked >= 5, "{checked}");
+    let bad = json!({"request_id": "g", "from": "1", "to": "not a group id!", "recipient_type": "group",
+        "message": {"type": "text", "text": {"body": "hi"}}});
+    assert_eq!(parse_request_value(bad).unwrap().validate().unwrap_err().path, "to");
+}

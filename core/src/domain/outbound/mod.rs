@@ -45,6 +45,10 @@ pub struct SendRequest {
     /// The recipient: E.164 with `+`, or a business-scoped user id (BSUID, `US.1349…`) or
     /// parent BSUID (`US.ENT.1181…`) for users known only by their username.
     pub to: String,
+    /// `individual` (the default, left out of the JSON) or `group`: `to` is then a group id
+    /// and only the kinds Meta allows in groups are accepted.
+    #[serde(skip_serializing_if = "RecipientType::is_individual")]
+    pub recipient_type: RecipientType,
     /// The message itself, by Cloud API `type` (the object sent under the key of that name).
     pub message: OutboundMessage,
     /// Delivery options; all optional, left out of the JSON when all are unset.
@@ -56,6 +60,36 @@ pub struct SendRequest {
     #[serde(skip)]
     pub contact: Option<String>,
 }
+
+/// Who a send request is for: one user, or a WhatsApp group (docs/PROTOCOL.md §10.5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientType {
+    /// One user, by phone or BSUID.
+    #[default]
+    Individual,
+    /// A group, by Meta's group id.
+    Group,
+}
+
+impl RecipientType {
+    /// True for the default, so it is left out when serialised.
+    pub fn is_individual(&self) -> bool {
+        *self == RecipientType::Individual
+    }
+
+    /// The wire value (`individual`, `group`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientType::Individual => "individual",
+            RecipientType::Group => "group",
+        }
+    }
+}
+
+/// Message kinds Meta delivers to groups: text, media, and text or media templates
+/// (docs/PROTOCOL.md §10.5; no interactive, no authentication, no commerce).
+pub const GROUP_TYPES: &[&str] = &["text", "image", "video", "audio", "document", "sticker", "template"];
 
 /// The `options` of a send request: reply context, window rule, schedule, category and tags.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -268,7 +302,7 @@ struct WireContext<'a> {
 impl SendRequest {
     /// Whether `to` is a business-scoped user id (or parent BSUID) rather than a phone number.
     pub fn to_bsuid(&self) -> bool {
-        validate::is_bsuid(&self.to)
+        self.recipient_type == RecipientType::Individual && validate::is_bsuid(&self.to)
     }
 
     /// Who the per-contact state (window, opt-out, pair pacing) is kept under: the phone `wa_id`
@@ -322,7 +356,10 @@ impl SendRequest {
         if !(numeric || self.from.starts_with("phone-number-id-") || self.from.starts_with("arn:")) {
             return Err(from.err("a Meta phone_number_id (digits), an EUM phone-number-id-… or its ARN"));
         }
-        validate::recipient(&FieldPath::root("to"), &self.to)?;
+        match self.recipient_type {
+            RecipientType::Individual => validate::recipient(&FieldPath::root("to"), &self.to)?,
+            RecipientType::Group => self.validate_group(category.or(self.options.category))?,
+        }
         let o = FieldPath::root("options");
         if let Some(r) = &self.options.reply_to {
             validate::required(&o.key("reply_to"), r)?;
@@ -347,6 +384,38 @@ impl SendRequest {
         self.message.validate(&FieldPath::root("message"), category.or(self.options.category))
     }
 
+    /// A group send: an opaque group id, and only what Meta delivers to groups.
+    fn validate_group(&self, category: Option<Category>) -> Result<(), FieldError> {
+        let to = FieldPath::root("to");
+        validate::required(&to, &self.to)?;
+        let id_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '_' | '-' | '.');
+        if self.to.len() > 256 || !self.to.chars().all(id_char) {
+            return Err(to.err("a group id (Meta's opaque id, up to 256 characters)"));
+        }
+        let kind = self.message.type_name();
+        if !GROUP_TYPES.contains(&kind) {
+            let m = FieldPath::root("message");
+            return Err(m.key("type").err(format!(
+                "{kind} cannot be sent to a group: only {} (no interactive, authentication or commerce)",
+                GROUP_TYPES.join(", ")
+            )));
+        }
+        if let Some(t) = self.message.template() {
+            let m = FieldPath::root("message");
+            let tp = m.key("template");
+            if category == Some(Category::Authentication) {
+                return Err(tp.err("authentication templates cannot be sent to a group"));
+            }
+            if let Some(i) = t.components.iter().position(template::Component::is_commerce) {
+                return Err(tp
+                    .key("components")
+                    .idx(i)
+                    .err("commerce components (carousel, catalog, product) cannot be sent to a group"));
+            }
+        }
+        Ok(())
+    }
+
     /// `not_before` as a time, when given and valid.
     pub fn not_before(&self) -> Option<OffsetDateTime> {
         self.options.not_before.as_deref().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
@@ -361,7 +430,7 @@ impl SendRequest {
         }
         let wire = Wire {
             messaging_product: "whatsapp",
-            recipient_type: "individual",
+            recipient_type: self.recipient_type.as_str(),
             to: (!self.to_bsuid()).then_some(self.to.as_str()),
             recipient: self.to_bsuid().then_some(self.to.as_str()),
             context: self.options.reply_to.as_deref().map(|message_id| WireContext { message_id }),

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::interactive::{self, Interactive};
 use super::validate::FieldError;
-use super::{OutboundMessage, SendOptions, SendRequest, TYPES};
+use super::{OutboundMessage, RecipientType, SendOptions, SendRequest, TYPES};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +17,8 @@ struct Raw {
     from: String,
     to: String,
     message: Value,
+    #[serde(default)]
+    recipient_type: RecipientType,
     #[serde(default)]
     options: SendOptions,
 }
@@ -38,6 +40,7 @@ pub fn parse_request_value(v: Value) -> Result<SendRequest, FieldError> {
         request_id: raw.request_id,
         from: raw.from,
         to: raw.to,
+        recipient_type: raw.recipient_type,
         message,
         options: raw.options,
         contact: None,

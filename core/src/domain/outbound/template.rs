@@ -72,6 +72,17 @@ pub enum Component {
     },
 }
 
+impl Component {
+    /// Carousels and catalog or multi-product buttons: what Meta does not deliver to groups.
+    pub fn is_commerce(&self) -> bool {
+        match self {
+            Component::Carousel { .. } => true,
+            Component::Button { sub_type, .. } => matches!(sub_type, ButtonKind::Catalog | ButtonKind::Mpm),
+            _ => false,
+        }
+    }
+}
+
 /// The `sub_type` of a `button` component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
