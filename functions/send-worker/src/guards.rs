@@ -11,6 +11,7 @@
 //! - `QUALITY#{phone}` / `LATEST` (the quality snapshotter): a RED or FLAGGED number does not
 //!   refuse sends, it slows marketing ones ([`quality_slowdown`], used by `pacing`).
 
+use serde_json::Value;
 use time::OffsetDateTime;
 use wapipe_core::app::consumer::Reader;
 use wapipe_core::domain::keys;
@@ -28,7 +29,8 @@ pub const READ_MAX_AGE_SECS: i64 = 30 * 24 * 3600;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     /// The `rule` of `whatsapp.send.rejected`: `template_paused`, `template_disabled`,
-    /// `template_rejected`, `bsuid_not_supported`, `read_too_old`, `opted_out` or `template_required`.
+    /// `template_rejected`, `account_restricted`, `bsuid_not_supported`, `read_too_old`, `opted_out` or
+    /// `template_required`.
     pub rule: &'static str,
     /// Why, in words.
     pub reason: String,
@@ -77,6 +79,12 @@ pub async fn check<S: Store>(
             }
         }
     }
+    if req.message.template().is_some() {
+        let account = reads.get(&keys::account_latest(waba_id)).await?;
+        if let Some(r) = restricted(facts.category, account.as_ref(), now) {
+            return Ok(Err(r));
+        }
+    }
     if let Some(read) = req.message.read() {
         if let Some(age) = inbound_age(reads, &read.message_id, now).await?.filter(|a| *a > READ_MAX_AGE_SECS) {
             let days = age / 86_400;
@@ -90,6 +98,46 @@ pub async fn check<S: Store>(
         }
     }
     Ok(decide(req, contact.as_ref(), &facts, now).map(|()| facts))
+}
+
+/// `account_restricted`: a template the WABA may not send now. Meta's `account_update`
+/// restrictions (kept by the quality snapshotter under `ACCOUNT#{waba}`):
+/// `RESTRICTED_BIZ_INITIATED_MESSAGING` stops marketing and utility templates,
+/// `RESTRICTED_UTILITY_TEMPLATES` utility ones, each until its `expiration` (none: until lifted).
+pub fn restricted(category: Option<Category>, account: Option<&Item>, now: OffsetDateTime) -> Option<Refusal> {
+    let category = category?;
+    let list = account?.attrs.get("restrictions")?.as_array()?;
+    list.iter().find_map(|r| {
+        let kind = r.get("restriction_type").and_then(Value::as_str)?.to_ascii_uppercase();
+        let applies = match kind.as_str() {
+            "RESTRICTED_BIZ_INITIATED_MESSAGING" => matches!(category, Category::Marketing | Category::Utility),
+            "RESTRICTED_UTILITY_TEMPLATES" => category == Category::Utility,
+            _ => false,
+        };
+        let until = r.get("expiration").and_then(expiration);
+        let active = until.is_none_or(|t| now.unix_timestamp() < t);
+        (applies && active).then(|| Refusal {
+            rule: "account_restricted",
+            reason: match until {
+                Some(t) => format!(
+                    "the account is restricted ({kind}) until {}",
+                    wapipe_core::domain::events::rfc3339(OffsetDateTime::from_unix_timestamp(t).unwrap_or(now))
+                ),
+                None => format!("the account is restricted ({kind})"),
+            },
+        })
+    })
+}
+
+/// A restriction's `expiration`: epoch seconds as a number or text, or RFC 3339.
+fn expiration(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok().or_else(|| {
+            OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
+        }),
+        _ => None,
+    }
 }
 
 /// How old (seconds) the inbound message `wamid` is, from the record ingest keeps; `None` when

@@ -536,6 +536,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
             }
             if let (Some(p), Some(t)) = (&cached, req.message.template()) {
                 keys.push(keys::template_state(&p.waba_id, &t.name, &t.language.code));
+                keys.push(keys::account_latest(&p.waba_id));
             }
         }
         // The phone budget is leased with the batch read, for the senders already resolved.

@@ -383,3 +383,33 @@ mod concurrency {
         }
     }
 }
+
+/// `account_update` restrictions, as the quality snapshotter keeps them, stop the templates
+/// they name until they expire; other templates and free-form replies go.
+#[tokio::test]
+async fn an_account_restriction_refuses_the_templates_it_names_until_it_expires() {
+    let e = env();
+    e.user_wrote(PHONE, 60).await;
+    let now = wapipe_core::ports::Clock::now(&e.clock).unix_timestamp();
+    e.set(
+        keys::account_latest(WABA),
+        json!({"restrictions": [{"restriction_type": "RESTRICTED_BIZ_INITIATED_MESSAGING", "expiration": now + 3600}]}),
+    )
+    .await;
+    let out = e.run(&template("a1", "promo", Some("MARKETING"))).await;
+    let Outcome::Rejected { rule, reason, .. } = &out else { panic!("{out:?}") };
+    assert_eq!(rule, "account_restricted");
+    assert!(reason.contains("RESTRICTED_BIZ_INITIATED_MESSAGING") && reason.contains("until"), "{reason}");
+    assert!(
+        matches!(e.run(&template("a2", "order_update", Some("UTILITY"))).await, Outcome::Rejected { ref rule, .. } if rule == "account_restricted")
+    );
+    assert!(matches!(e.run(&template("a3", "login_code", Some("AUTHENTICATION"))).await, Outcome::Accepted { .. }));
+    assert!(
+        matches!(e.run(&text("a4")).await, Outcome::Accepted { .. }),
+        "a reply in the window is not business-initiated"
+    );
+    // Expired: the templates go again.
+    e.clock.advance(Duration::from_secs(3601));
+    e.user_wrote(PHONE, 60).await;
+    assert!(matches!(e.run(&template("a5", "promo", Some("MARKETING"))).await, Outcome::Accepted { .. }));
+}

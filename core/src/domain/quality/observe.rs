@@ -5,8 +5,10 @@
 //! - `whatsapp.phone.quality` (`phone_number_quality_update`): `tier` (the portfolio limit,
 //!   else `current_limit`), `flagged` (FLAGGED / UNFLAGGED), `throughput` (THROUGHPUT_UPGRADE).
 //! - `whatsapp.template.updated`: the template cache ([`super::template`]).
-//! - `whatsapp.account.updated` (`account_update`): the WABA's `ban_state`, `restrictions`,
-//!   `violation`, under `ACCOUNT#{waba}`.
+//! - `whatsapp.account.updated` (`account_update`, `business_capability_update`): the WABA's
+//!   `ban_state`, `restrictions` (with their types and expiry), `violation`, `volume_tier`,
+//!   `mm_lite` (terms signed), `partner` (added, removed with the disconnection reason) and
+//!   `portfolio_limit` (the portfolio's messaging limit, int or `TIER_*`), under `ACCOUNT#{waba}`.
 
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
@@ -22,7 +24,8 @@ use crate::domain::table::Item;
 /// Phone fields whose change is announced; the others are recorded only.
 pub const PHONE_CHANGE_FIELDS: &[&str] = &["rating", "tier", "flagged", "throughput"];
 /// Account fields whose change is announced.
-pub const ACCOUNT_CHANGE_FIELDS: &[&str] = &["ban_state", "restrictions", "violation"];
+pub const ACCOUNT_CHANGE_FIELDS: &[&str] =
+    &["ban_state", "restrictions", "violation", "volume_tier", "mm_lite", "partner", "portfolio_limit"];
 
 /// A webhook event's subject and time.
 #[derive(Clone, Debug, PartialEq)]
@@ -154,15 +157,57 @@ pub fn account_observed(detail: &Map<String, Value>) -> Result<(EventFacts, Obse
     let ban = detail.get("ban_info").and_then(|b| b.get("waba_ban_state")).and_then(Value::as_str);
     let violation = detail.get("violation_info").and_then(|v| v.get("violation_type")).and_then(Value::as_str);
     let restrictions = detail.get("restriction_info").filter(|r| r.is_array()).cloned();
+    let extra = |k: &str| detail.get("extra").and_then(|e| e.get(k)).filter(|v| !v.is_null()).cloned();
+    let event = facts.event.as_deref().unwrap_or_default();
+    // Partner changes (PARTNER_ADDED, PARTNER_REMOVED with its disconnection reason, …).
+    let partner = event.starts_with("PARTNER_").then(|| {
+        let mut m = Map::new();
+        m.insert("event".into(), event.into());
+        for (k, v) in
+            [("waba_info", detail.get("waba_info").cloned()), ("disconnection_info", extra("disconnection_info"))]
+        {
+            if let Some(v) = v.filter(|v| !v.is_null()) {
+                m.insert(k.into(), v);
+            }
+        }
+        Value::Object(m)
+    });
+    let mm_lite = (event == "MM_LITE_TERMS_SIGNED").then(|| Value::from("SIGNED"));
+    let limit = detail.get("max_daily_conversations_per_business").and_then(portfolio_limit);
     let obs = Observed {
         at_ms: at_ms(facts.occurred_at),
         fields: vec![
             ("ban_state", ban.map_or(Value::Null, Value::from)),
             ("restrictions", restrictions.unwrap_or(Value::Null)),
             ("violation", violation.map_or(Value::Null, Value::from)),
+            ("volume_tier", extra("volume_tier_info").unwrap_or(Value::Null)),
+            ("mm_lite", mm_lite.unwrap_or(Value::Null)),
+            ("partner", partner.unwrap_or(Value::Null)),
+            ("portfolio_limit", limit.map_or(Value::Null, Value::from)),
         ],
     };
     Ok((facts, obs))
+}
+
+/// The business portfolio's messaging limit (since October 2025) as a tier name, from either
+/// form Meta sends: `TIER_2K` as is, or the integer (`2000` → `TIER_2K`, `-1` → `TIER_UNLIMITED`);
+/// another number is kept as its text.
+pub fn portfolio_limit(v: &Value) -> Option<String> {
+    let n = match v {
+        Value::String(s) if s.trim().parse::<i64>().is_err() => return Some(s.trim().to_ascii_uppercase()),
+        Value::String(s) => s.trim().parse::<i64>().ok()?,
+        Value::Number(n) => n.as_i64()?,
+        _ => return None,
+    };
+    Some(match n {
+        -1 => "TIER_UNLIMITED".into(),
+        250 => "TIER_250".into(),
+        1000 => "TIER_1K".into(),
+        2000 => "TIER_2K".into(),
+        10_000 => "TIER_10K".into(),
+        100_000 => "TIER_100K".into(),
+        other => other.to_string(),
+    })
 }
 
 /// One history row: the merged state right after the observation, where it came from, and
@@ -198,6 +243,10 @@ const ROW_FIELDS: &[&str] = &[
     "ban_state",
     "restrictions",
     "violation",
+    "volume_tier",
+    "mm_lite",
+    "partner",
+    "portfolio_limit",
 ];
 
 /// The history item of `row`: time, source, event, the merged fields and the observed field names.
@@ -335,6 +384,45 @@ mod tests {
         let mut d = detail(base);
         d.insert("change".into(), json!("quality"));
         assert!(template_observation(&d).unwrap_err().contains("new_quality_score"));
+    }
+
+    #[test]
+    fn account_updates_keep_what_changes_what_a_business_may_do() {
+        let base = json!({"occurred_at": "2026-09-11T10:00:00Z", "waba_id": "W"});
+        let field = |d: Value, name: &str| {
+            let (_, o) = account_observed(&detail(d)).unwrap();
+            o.fields.into_iter().find(|(f, _)| *f == name).map(|(_, v)| v).unwrap()
+        };
+        let mut d = base.clone();
+        d["event"] = json!("VOLUME_BASED_PRICING_TIER_UPDATE");
+        d["extra"] = json!({"volume_tier_info": {"tier": "0:250000", "pricing_category": "UTILITY", "effective_month": "2026-10"}});
+        assert_eq!(field(d, "volume_tier")["tier"], "0:250000");
+        let mut d = base.clone();
+        d["event"] = json!("PARTNER_REMOVED");
+        d["waba_info"] = json!({"waba_id": "W", "partner_app_id": "A"});
+        d["extra"] = json!({"disconnection_info": {"reason": "PRIMARY_INACTIVITY", "initiated_by": "SYSTEM"}});
+        let p = field(d, "partner");
+        assert_eq!(
+            (p["event"].as_str(), p["disconnection_info"]["reason"].as_str()),
+            (Some("PARTNER_REMOVED"), Some("PRIMARY_INACTIVITY"))
+        );
+        let mut d = base.clone();
+        d["event"] = json!("MM_LITE_TERMS_SIGNED");
+        assert_eq!(field(d, "mm_lite"), "SIGNED");
+        // The portfolio limit, in both of Meta's forms.
+        for (v, want) in [
+            (json!(2000), "TIER_2K"),
+            (json!("TIER_10K"), "TIER_10K"),
+            (json!(-1), "TIER_UNLIMITED"),
+            (json!("100000"), "TIER_100K"),
+            (json!(777), "777"),
+        ] {
+            let mut d = base.clone();
+            d["change"] = json!("business_capability_update");
+            d["max_daily_conversations_per_business"] = v;
+            assert_eq!(field(d, "portfolio_limit"), want);
+        }
+        assert!(field(base, "partner").is_null(), "nothing observed, nothing merged");
     }
 
     #[test]
