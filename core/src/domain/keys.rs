@@ -40,6 +40,14 @@ pub fn phone(meta_phone_number_id: &str) -> Key {
     Key::new(format!("PHONE#{meta_phone_number_id}"), "PHONE")
 }
 
+/// A number seen in coexistence (WhatsApp Business app and Cloud API at once): ingest writes it
+/// on the first `smb_message_echoes`, `history` or `smb_app_state_sync` webhook of the number,
+/// and the send worker paces the number at Meta's fixed 20 messages/s. `PHONE#{id}` / `COEXISTENCE`
+/// (beside the registry item, which is replaced whole).
+pub fn coexistence(meta_phone_number_id: &str) -> Key {
+    Key::new(format!("PHONE#{meta_phone_number_id}"), "COEXISTENCE")
+}
+
 /// Inbound or outbound message, by Meta wamid.
 pub fn message(wamid: &str) -> Key {
     Key::new(format!("MSG#{wamid}"), "MSG")

@@ -104,10 +104,16 @@ pub struct SendWorker<S, B, M, Q, C> {
     /// Tunables (see [`Config`]).
     pub config: Config,
     phones: Mutex<HashMap<String, LinkedPhone>>,
+    /// Meta phone ids ingest marked as coexistence numbers (read with every batch; a batch
+    /// leases with what the batches before it read).
+    coexistence: Mutex<std::collections::HashSet<String>>,
     /// Phone budgets this process saw full, for the rest of their second.
     full: pacing::FullSeconds,
     seq: AtomicU64,
 }
+
+/// Meta's fixed throughput of a coexistence number (docs/PROTOCOL.md §10.3).
+pub const COEXISTENCE_MPS: u32 = 20;
 
 pub(crate) fn ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
@@ -129,6 +135,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             clock,
             config,
             phones: Mutex::default(),
+            coexistence: Mutex::default(),
             full: Default::default(),
             seq: AtomicU64::new(0),
         }
@@ -444,7 +451,9 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
     /// The phone budget of sender `from` (Meta phone number id `phone`), from the config.
     fn budget<'a>(&self, from: &'a str, phone: &'a str) -> Budget<'a> {
         let c = &self.config;
-        Budget { from, phone, mps: c.phone_mps, guard: c.max_inline_wait, ttl_secs: c.pace_ttl_secs }
+        let coexistence = self.coexistence.lock().is_ok_and(|set| set.contains(phone));
+        let mps = if coexistence { c.phone_mps.min(COEXISTENCE_MPS) } else { c.phone_mps };
+        Budget { from, phone, mps, guard: c.max_inline_wait, ttl_secs: c.pace_ttl_secs }
     }
 
     fn cached_phone(&self, from: &str) -> Option<LinkedPhone> {
@@ -514,6 +523,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
         let unresolved = resolve_contacts(&self.store, &mut parsed).await.err();
         let mut keys = Vec::new();
         let mut demand: HashMap<String, u32> = HashMap::new();
+        let mut metas: Vec<String> = Vec::new();
         for (req, _) in parsed.iter().flatten() {
             *demand.entry(req.from.clone()).or_insert(0) += 1;
             keys.push(keys::send_request(&req.request_id));
@@ -526,6 +536,8 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
                 }
                 None => continue,
             };
+            keys.push(keys::coexistence(&meta));
+            metas.push(meta.clone());
             let wa_id = req.contact_id();
             keys.push(keys::contact_window(&meta, wa_id));
             keys.push(keys::pace_pair(&meta, wa_id));
@@ -556,6 +568,13 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
             .iter()
             .map(|(from, phone)| pacer.prelease(&self.store, &self.full, self.budget(from, phone), now_ms));
         let (reads, _) = join(Prefetched::read(&self.store, keys), join_all(leases)).await;
+        if let Ok(mut set) = self.coexistence.lock() {
+            for phone in &metas {
+                if reads.get(&keys::coexistence(phone)).flatten().is_some() {
+                    set.insert(phone.clone());
+                }
+            }
+        }
         for ((from, phone), start) in senders.iter().zip(ahead_from) {
             let ahead = pacing::lookahead(phone, start).map(|(s, k)| (s, reads.get(&k).flatten()));
             pacer.room_ahead(&self.full, self.budget(from, phone), ahead);

@@ -413,3 +413,30 @@ async fn an_account_restriction_refuses_the_templates_it_names_until_it_expires(
     e.user_wrote(PHONE, 60).await;
     assert!(matches!(e.run(&template("a5", "promo", Some("MARKETING"))).await, Outcome::Accepted { .. }));
 }
+
+/// A number ingest saw in coexistence (Business app echoes, history, contact sync) is paced at
+/// Meta's fixed 20 messages/s, whatever the configured budget.
+#[tokio::test]
+async fn a_coexistence_number_is_paced_at_20_per_second() {
+    async fn accepted_in_one_second(coexistence: bool) -> usize {
+        let e = env();
+        if coexistence {
+            e.set(keys::coexistence(PHONE), json!({"coexistence": true})).await;
+        }
+        // A first batch learns the number's state; the next second starts clean.
+        assert!(matches!(e.run(&template("warm", "order_update", Some("UTILITY"))).await, Outcome::Accepted { .. }));
+        e.clock.advance(Duration::from_secs(1));
+        let batch: Vec<send_worker::RecordIn> = (0..30)
+            .map(|i| {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&template(&format!("c{i}"), "order_update", Some("UTILITY"))).unwrap();
+                v["to"] = json!(format!("+9198765{i:05}"));
+                send_worker::RecordIn { id: format!("c{i}"), body: v.to_string(), ..Default::default() }
+            })
+            .collect();
+        let report = e.worker.handle_batch(&batch).await;
+        report.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Accepted { .. })).count()
+    }
+    assert_eq!(accepted_in_one_second(false).await, 30, "80/s: all of them");
+    assert_eq!(accepted_in_one_second(true).await, 20, "coexistence: 20, the rest wait their second");
+}

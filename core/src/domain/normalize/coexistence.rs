@@ -11,6 +11,9 @@
 //!   `whatsapp.history.progress` carries only counts and progress.
 //! - `smb_app_state_sync`: each contact change becomes `whatsapp.contact.synced` and feeds the
 //!   identity links ([`super::identity::links`]).
+//!
+//! Any of the three marks the number as a coexistence number ([`keys::coexistence`]): the send
+//! worker then paces it at Meta's fixed 20 messages/s.
 
 use serde_json::Value;
 
@@ -25,6 +28,12 @@ use crate::domain::table::{Cond, Item, Update, Write};
 
 /// The source recorded on messages sent from the WhatsApp Business app.
 pub const BUSINESS_APP: &str = "business_app";
+
+/// The write that marks `phone` as a coexistence number (idempotent, whatever the order).
+fn coexistence_mark(phone: &str) -> Write {
+    let k = keys::coexistence(phone);
+    Write::Update { pk: k.pk, sk: k.sk, updates: vec![Update::Set("coexistence".into(), true.into())], cond: None }
+}
 
 /// Parts of a stored history chunk stay below DynamoDB's 400 KB item limit.
 const HISTORY_PART_BYTES: usize = 300 * 1024;
@@ -92,6 +101,7 @@ pub(super) fn echoes(s: &Scope<'_>, raw: &Value, out: &mut Vec<IngestPlan>) -> R
                 vec![update(&wamid, u, None)]
             }
         };
+        unit.before.push(coexistence_mark(phone));
         out.push(unit);
     }
     Ok(())
@@ -162,6 +172,7 @@ pub(super) fn history(s: &Scope<'_>, raw: &Value, out: &mut Vec<IngestPlan>) -> 
                 Write::put(item)
             })
             .collect();
+        unit.before.push(coexistence_mark(phone));
         out.push(unit);
     }
     Ok(())
@@ -222,6 +233,7 @@ pub(super) fn state_sync(s: &Scope<'_>, raw: &Value, out: &mut Vec<IngestPlan>) 
                 source: "smb_app_state_sync",
             });
         }
+        unit.before.push(coexistence_mark(phone));
         out.push(unit);
     }
     Ok(())
