@@ -654,6 +654,43 @@ def s_group_status(c: Ctx):
     return group_value(c, "group_status_update", {"type": "group_suspend"})
 
 
+def s_call_permission_reply(c: Ctx):
+    reply = {"response": "accept", "expiration_timestamp": c.t + 7 * 86400, "response_source": "user_action"}
+    return c.messages_change([c.message("interactive", {"type": "call_permission_reply", "call_permission_reply": reply},
+                                        context={"from": c.phone["display"], "id": c.wamid("cpr", inbound=False)})],
+                             contacts=[c.contact()])
+
+
+def s_system_user_id(c: Ctx):
+    body = {"body": "User's business-scoped user id changed", "type": "user_changed_user_id",
+            "user_id": "IN.88412093316540021177"}
+    msg = {"from_user_id": BSUID, "id": c.wamid("in", "meera"), "timestamp": c.ts(), "type": "system", "system": body}
+    return c.messages_change([msg], contacts=[{"profile": {"name": "Meera"}, "user_id": BSUID}])
+
+
+def s_smb_echo_revoke(c: Ctx):
+    original = wamid(CUSTOMERS["asha"][0], "smb-echo", "echo", inbound=False)
+    echo = {"from": c.phone["display"], "to": CUSTOMERS["asha"][0], "id": c.wamid("revoke", inbound=False),
+            "timestamp": c.ts(), "type": "revoke", "revoke": {"original_message_id": original}}
+    return {"value": {"messaging_product": "whatsapp", "metadata": c.metadata(), "message_echoes": [echo]},
+            "field": "smb_message_echoes"}
+
+
+def s_history_declined(c: Ctx):
+    err = {"code": 2593109, "title": "History sharing declined", "message": "The user declined to share history",
+           "error_data": {"details": "History sharing was turned off in the WhatsApp Business app"}}
+    return {"value": {"messaging_product": "whatsapp", "metadata": c.metadata(),
+                      "history": [{"metadata": {"phase": "0", "chunk_order": "1", "progress": "100"}, "errors": [err]}]},
+            "field": "history"}
+
+
+def s_account_partner_removed(c: Ctx):
+    return {"value": {"event": "PARTNER_REMOVED",
+                      "waba_info": {"waba_id": WABA_ID, "owner_business_id": "1234567890", "partner_app_id": "987654321"},
+                      "disconnection_info": {"reason": "PRIMARY_INACTIVITY", "initiated_by": "SYSTEM"}},
+            "field": "account_update"}
+
+
 # ---------------------------------------------------------------------------
 # Registry: kind, builder, expected domain events (by hand), description, options
 # ---------------------------------------------------------------------------
@@ -763,6 +800,16 @@ SAMPLES = [
      "group_settings_update: subject changed", {}),
     ("group-status-update", s_group_status, {"whatsapp.group.status": 1},
      "group_status_update group_suspend", {}),
+    ("call-permission-reply", s_call_permission_reply, {R: 1},
+     "call_permission_reply accept, linked to its request (context.id)", {}),
+    ("system-user-changed-user-id", s_system_user_id, {R: 1},
+     "system user_changed_user_id (BSUID only, no phone)", {"phone": "support"}),
+    ("smb-echo-revoke", s_smb_echo_revoke, {"whatsapp.message.echoed": 1},
+     "smb_message_echoes: a revoke of an app-sent message", {}),
+    ("history-declined", s_history_declined, {"whatsapp.history.progress": 1},
+     "history: the user declined sharing (errors 2593109, string phase and progress)", {}),
+    ("account-update-partner-removed", s_account_partner_removed, {"whatsapp.account.updated": 1},
+     "account_update PARTNER_REMOVED with its disconnection reason", {"time": True}),
 ]
 
 BATCH_KINDS = ["text", "status-delivered", "interactive-button-reply", "status-failed",

@@ -230,8 +230,12 @@ fn ingest_only_replay_runs_no_consumer() {
     let count_msgs = |state: &Path| {
         let saved: Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
         let msgs = saved["items"].as_array().unwrap().iter().filter(|i| i["pk"].as_str().unwrap().starts_with("MSG#"));
-        // Inbound records, and the outbound ones ingest writes itself (Business app echoes).
-        msgs.filter(|i| i["direction"] == "in" || i["source"] == "business_app").count()
+        // Inbound records, and the outbound ones ingest writes itself: Business app echoes, and
+        // call permission replies linked to their request.
+        msgs.filter(|i| {
+            i["direction"] == "in" || i["source"] == "business_app" || i.get("call_permission_reply").is_some()
+        })
+        .count()
     };
     let (full_state, only_state) = (tmp("full.json"), tmp("only.json"));
     let (full, _) = replay_json(&["--state", full_state.to_str().unwrap(), "replay", dir.to_str().unwrap(), "--json"]);
@@ -252,7 +256,11 @@ fn ingest_only_replay_runs_no_consumer() {
         let saved: Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
         saved["items"].as_array().unwrap().iter().filter(|i| i["pk"].as_str().unwrap().starts_with("MSG#")).count()
     };
-    assert_eq!(count_msgs(&only_state), inbound + 1, "one app-sent echo, its edit joined to it");
+    assert_eq!(
+        count_msgs(&only_state),
+        inbound + 2,
+        "one app-sent echo (its edit and revoke joined), one request replied to"
+    );
     assert_eq!(all_msgs(&only_state), count_msgs(&only_state));
     assert!(all_msgs(&full_state) > all_msgs(&only_state), "the tracker records outbound statuses");
     let _ = std::fs::remove_file(full_state);

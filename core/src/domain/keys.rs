@@ -324,6 +324,12 @@ pub fn call_partition(phone_number_id: &str) -> String {
     format!("CALLS#{phone_number_id}")
 }
 
+/// A user's latest answer to a call permission request, beside the number's calls:
+/// `CALLS#{phone}` / `PERMISSION#{user}` (user: `wa_id`, else BSUID).
+pub fn call_permission(phone_number_id: &str, user: &str) -> Key {
+    Key::new(call_partition(phone_number_id), format!("PERMISSION#{user}"))
+}
+
 /// Sort-key prefix of the calls in a [`call_partition`].
 pub const CALL_PREFIX: &str = "CALL#";
 

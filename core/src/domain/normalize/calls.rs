@@ -8,6 +8,9 @@
 //!
 //! Every enum is open: an `event` or `status` Meta adds later is published as sent and leaves the
 //! state where it is.
+//!
+//! Replies to call permission requests (a `messages` webhook) are linked here too
+//! ([`permission_reply`]): on the request's message record and as the user's permission.
 
 use serde_json::{Map, Value};
 
@@ -212,6 +215,58 @@ fn record_writes(
             ],
             cond: Some(Cond::missing_or_lt("state_rank", rank)),
         });
+    }
+    writes
+}
+
+/// A user's answer to a call permission request (`interactive.call_permission_reply`).
+pub struct PermissionReply<'a> {
+    /// The business number (Meta phone number id).
+    pub phone: &'a str,
+    /// The user: `wa_id`, else BSUID.
+    pub user: &'a str,
+    /// The reply's own wamid.
+    pub wamid: &'a str,
+    /// The request it answers (`context.id`), when given.
+    pub request_wamid: Option<&'a str>,
+    /// `accept` | `reject` (open).
+    pub response: Option<&'a str>,
+    /// When a temporary permission ends (epoch seconds).
+    pub expiration: Option<i64>,
+    /// True for a permission that does not expire.
+    pub is_permanent: Option<bool>,
+    /// When the user answered (epoch seconds).
+    pub secs: i64,
+}
+
+/// The writes of a permission reply: the reply linked on the request's message record (each
+/// reply once, the newest as `call_permission`), and the user's permission under
+/// [`keys::call_permission`], the newest answer winning.
+pub(super) fn permission_reply(r: &PermissionReply<'_>) -> Vec<Write> {
+    let mut answer = serde_json::Map::new();
+    answer.insert("reply_wamid".into(), r.wamid.into());
+    answer.insert("at".into(), r.secs.into());
+    if let Some(v) = r.response {
+        answer.insert("response".into(), v.into());
+    }
+    if let Some(t) = r.expiration {
+        answer.insert("expiration".into(), t.into());
+    }
+    if let Some(p) = r.is_permanent {
+        answer.insert("is_permanent".into(), p.into());
+    }
+    let answer = Value::Object(answer);
+    let newest = |pk: String, sk: String, attr: &str| Write::Update {
+        pk,
+        sk,
+        updates: vec![Update::Set(attr.into(), answer.clone()), Update::Set(format!("{attr}_at"), r.secs.into())],
+        cond: Some(Cond::missing_or_lt(&format!("{attr}_at"), r.secs)),
+    };
+    let k = keys::call_permission(r.phone, r.user);
+    let mut writes = vec![newest(k.pk, k.sk, "permission")];
+    if let Some(req) = r.request_wamid {
+        let m = keys::message(req);
+        writes.push(newest(m.pk, m.sk, "call_permission_reply"));
     }
     writes
 }

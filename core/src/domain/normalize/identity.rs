@@ -94,6 +94,33 @@ pub fn links(seen: &Seen<'_>) -> Vec<Write> {
     writes
 }
 
+/// A user's BSUID changed from `previous` to `current`: the new one takes the phone and parent,
+/// the old one records what replaced it (the newest change wins).
+pub(super) fn changed(
+    previous: Option<&str>,
+    current: &str,
+    wa_id: Option<&str>,
+    parent: Option<&str>,
+    secs: i64,
+    source: &str,
+) -> Vec<Write> {
+    let mut writes = links(&Seen { user_id: current, wa_id, parent_user_id: parent, username: None, secs, source });
+    if let Some(prev) = previous.filter(|p| !p.is_empty() && *p != current) {
+        let k = keys::identity(prev);
+        writes.push(Write::Update {
+            pk: k.pk,
+            sk: k.sk,
+            updates: vec![
+                Update::SetIfMissing("user_id".into(), prev.into()),
+                Update::Set("replaced_by".into(), current.into()),
+                Update::Set("replaced_at".into(), secs.into()),
+            ],
+            cond: Some(Cond::missing_or_lt("replaced_at", secs)),
+        });
+    }
+    writes
+}
+
 /// `user_id_update`: one `whatsapp.user.id-changed` per element; the new BSUID inherits the
 /// phone and parent, the old one records what replaced it.
 pub(super) fn user_id_update(s: &Scope<'_>, raw: &Value, out: &mut Vec<IngestPlan>) -> Result<(), DecodeError> {
@@ -122,27 +149,8 @@ pub(super) fn user_id_update(s: &Scope<'_>, raw: &Value, out: &mut Vec<IngestPla
         let ids = [previous.as_deref().unwrap_or_default(), current.as_deref().unwrap_or_default()];
         let mut unit = s.item_unit(EventType::UserIdChanged, phone, &ids, item, ts, f);
         if let Some(cur) = current.as_deref() {
-            unit.before = links(&Seen {
-                user_id: cur,
-                wa_id: wa_id.as_deref(),
-                parent_user_id: parent_current.as_deref(),
-                username: None,
-                secs,
-                source: "user_id_update",
-            });
-            if let Some(prev) = previous.as_deref().filter(|p| *p != cur) {
-                let k = keys::identity(prev);
-                unit.before.push(Write::Update {
-                    pk: k.pk,
-                    sk: k.sk,
-                    updates: vec![
-                        Update::SetIfMissing("user_id".into(), prev.into()),
-                        Update::Set("replaced_by".into(), cur.into()),
-                        Update::Set("replaced_at".into(), secs.into()),
-                    ],
-                    cond: Some(Cond::missing_or_lt("replaced_at", secs)),
-                });
-            }
+            unit.before =
+                changed(previous.as_deref(), cur, wa_id.as_deref(), parent_current.as_deref(), secs, "user_id_update");
         }
         out.push(unit);
     }

@@ -153,6 +153,29 @@ pub(super) fn unit(
         });
     }
 
+    // A reply to a call permission request: the request's record and the user's permission.
+    if let Some(r) = m.interactive.as_ref().filter(|i| i.kind.as_deref() == Some("call_permission_reply")) {
+        if let Some(reply) = r.call_permission_reply.as_ref() {
+            before.extend(super::calls::permission_reply(&super::calls::PermissionReply {
+                phone,
+                user: who,
+                wamid,
+                request_wamid: context_wamid,
+                response: reply.response.as_deref(),
+                expiration: reply.expiration_timestamp.as_ref().map(|t| t.0),
+                is_permanent: reply.is_permanent,
+                secs,
+            }));
+        }
+    }
+    // System `user_changed_user_id`: the BSUID the user had and the one they have now.
+    if let Some(sys) = m.system.as_ref().filter(|s| s.kind.as_deref() == Some("user_changed_user_id")) {
+        if let Some(new) = nonempty(sys.user_id.as_deref()) {
+            let previous = nonempty(sys.previous_user_id.as_deref()).or(user_id);
+            let parent = nonempty(sys.parent_user_id.as_deref());
+            before.extend(super::identity::changed(previous, new, from, parent, secs, "system"));
+        }
+    }
     // A message that names the user by phone and BSUID (or parent, or username) links them.
     if let Some(uid) = user_id {
         let parent = m.from_parent_user_id.as_deref().or(contact.and_then(|c| c.parent_user_id.as_deref()));

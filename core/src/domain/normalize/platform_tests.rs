@@ -344,3 +344,38 @@ fn business_username_updates_are_typed() {
     // A 2026 field with no element to read is kept whole, never dropped.
     assert_eq!(types(&units("calls", json!({"future": 1}))), [EventType::WebhookUnknown]);
 }
+
+#[tokio::test]
+async fn a_call_permission_reply_is_linked_to_its_request_and_the_newest_answer_wins() {
+    let reply = |id: &str, ts: i64, response: &str, exp: Value| {
+        only(&messages_entry(json!({
+            "contacts": [{"wa_id": FROM, "user_id": "US.134"}],
+            "messages": [{"from": FROM, "id": id, "timestamp": ts.to_string(), "type": "interactive",
+                "context": {"from": "16505551111", "id": "wamid.CPR1"},
+                "interactive": {"type": "call_permission_reply", "call_permission_reply":
+                    {"response": response, "expiration_timestamp": exp, "response_source": "user_action"}}}]})))
+    };
+    // The expiration as an integer (pywa's fixture) and as a string (Meta's doc).
+    let accepted = reply("wamid.R1", 1_758_171_400, "accept", json!(1_758_776_200));
+    let rejected = reply("wamid.R2", 1_758_171_500, "reject", json!("1758776300"));
+    let items = same_end_state(&[accepted, rejected]).await;
+    let request = item(&items, &keys::message("wamid.CPR1"));
+    assert_eq!(request.attrs["call_permission_reply"]["response"], "reject", "the newest answer");
+    let p = item(&items, &keys::call_permission(PHONE, FROM));
+    assert_eq!(
+        (p.attrs["permission"]["response"].as_str(), p.attrs["permission"]["expiration"].as_i64()),
+        (Some("reject"), Some(1_758_776_300))
+    );
+}
+
+#[tokio::test]
+async fn a_system_user_id_change_links_the_old_bsuid_to_the_new() {
+    let u = only(&messages_entry(json!({
+        "contacts": [{"profile": {"name": "Meera"}, "user_id": "US.OLD1"}],
+        "messages": [{"from_user_id": "US.OLD1", "id": "wamid.SYS1", "timestamp": "1758171394", "type": "system",
+            "system": {"body": "changed", "type": "user_changed_user_id", "user_id": "US.NEW1"}}]})));
+    assert_eq!(types(std::slice::from_ref(&u)), [EventType::MessageReceived]);
+    let items = apply(&[&u]).await;
+    assert_eq!(item(&items, &keys::identity("US.OLD1")).get_str("replaced_by"), Some("US.NEW1"));
+    assert!(u.before.iter().all(|w| !w.key().0.starts_with("CONTACT#")), "a system message opens no window");
+}
