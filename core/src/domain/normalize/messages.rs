@@ -88,7 +88,23 @@ fn status(s: &Scope<'_>, phone: &str, i: usize, st: &Status) -> Result<IngestPla
         ("errors", st.errors.as_deref().map(errors_json).into()),
     ]);
     let event = s.event(EventType::MessageStatus, id, secs, phone, detail);
-    Ok(s.seen_unit(format!("status {wamid} {status}"), keys::seen(&mark), vec![event]))
+    let mut unit = s.seen_unit(format!("status {wamid} {status}"), keys::seen(&mark), vec![event]);
+    // A `sent` status to one user names both the phone and the BSUID: the identity learns the
+    // link once per message (not on every status: three writes each at campaign scale).
+    let to_user = st.recipient_type.as_deref() != Some("group") && status == "sent";
+    if let (true, Some(phone_id), Some(user)) =
+        (to_user, nonempty(st.recipient_id.as_deref()).map(wa_id), nonempty(st.recipient_user_id.as_deref()))
+    {
+        unit.before = super::identity::links(&super::identity::Seen {
+            user_id: user,
+            wa_id: Some(phone_id),
+            parent_user_id: nonempty(parent_user.map(|p| &p.0[..])),
+            username: None,
+            secs,
+            source: "statuses",
+        });
+    }
+    Ok(unit)
 }
 
 /// A payment status (`type: "payment"`, docs/PROTOCOL.md §6.2) → `whatsapp.payment.updated`.

@@ -379,3 +379,20 @@ async fn a_system_user_id_change_links_the_old_bsuid_to_the_new() {
     assert_eq!(item(&items, &keys::identity("US.OLD1")).get_str("replaced_by"), Some("US.NEW1"));
     assert!(u.before.iter().all(|w| !w.key().0.starts_with("CONTACT#")), "a system message opens no window");
 }
+
+#[tokio::test]
+async fn a_sent_status_links_the_recipients_phone_and_bsuid_once_per_message() {
+    let status = |st: &str, ts: i64| {
+        only(&messages_entry(json!({"statuses": [{"id": "wamid.OUT1", "status": st, "timestamp": ts.to_string(),
+            "recipient_id": FROM, "recipient_user_id": "US.555", "recipient_parent_user_id": "US.ENT.9"}]})))
+    };
+    let sent = status("sent", 10);
+    let items = apply(&[&sent]).await;
+    let id = item(&items, &keys::identity("US.555"));
+    assert_eq!((id.get_str("wa_id"), id.get_str("parent_user_id")), (Some(FROM), Some("US.ENT.9")));
+    assert_eq!(item(&items, &keys::identity_of_phone(FROM)).get_str("user_id"), Some("US.555"));
+    assert!(status("delivered", 11).before.is_empty(), "later statuses write nothing more");
+    let group = only(&messages_entry(json!({"statuses": [{"id": "wamid.G1", "status": "sent", "timestamp": "12",
+        "recipient_id": "GROUP1", "recipient_type": "group", "recipient_user_id": "US.555"}]})));
+    assert!(group.before.is_empty(), "a group is not a user");
+}
