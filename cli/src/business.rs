@@ -452,12 +452,8 @@ async fn calling_inner(command: CallingCommand, state: Option<&Path>) -> Result<
             Ok(0)
         }
         CallingCommand::Permission { phone_number_id, to, eum, json } => {
-            let user = if validate::is_bsuid(&to) {
-                CallUser::Bsuid(to.clone())
-            } else {
-                validate::e164(&FieldPath::root("to"), &to).map_err(|e| Failure::Invalid(vec![e.to_string()]))?;
-                CallUser::Phone(to.clone())
-            };
+            validate::recipient(&FieldPath::root("to"), &to).map_err(|e| Failure::Invalid(vec![e.to_string()]))?;
+            let user = if validate::is_bsuid(&to) { CallUser::Bsuid(to.clone()) } else { CallUser::Phone(to.clone()) };
             let p = eum.admin().await.call_permission(&phone_number_id, &user).await?;
             if json {
                 print_json(&json!({"to": to, "permission": p}))?;

@@ -82,7 +82,7 @@ pub fn expected_cloud_json(sample: &Value) -> Value {
         return want;
     }
     let to = sample["to"].as_str().unwrap_or_default();
-    let bsuid = to.contains('.') && !to.starts_with('+');
+    let bsuid = crate::domain::outbound::validate::is_bsuid(to);
     let mut want = json!({
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
