@@ -4,8 +4,8 @@
 //! |---|---|---|
 //! | `GET /_fake/requests[?operation=Op]` | – | `[Recorded…]` |
 //! | `GET /_fake/sent` | – | `[<decoded Meta message JSON>…]` of successful sends |
-//! | `GET /_fake/state` | – | `{"wabas":[…],"phones":[…],"templates":[…],"flows":[…],"media":[…],"faults":[…]}` |
-//! | `POST /_fake/reset` | – | `{"ok":true}`: back to the initial accounts; records, sends, faults cleared |
+//! | `GET /_fake/state` | – | `{"wabas":[…],"phones":[…],"templates":[…],"flows":[…],"media":[…],"faults":[…],"tags":{arn:{key:value}},"datasets":{wabaId:datasetId},"conversionEvents":[…],"callSettings":{phoneId:{…}}}` |
+//! | `POST /_fake/reset` | – | `{"ok":true}`: back to the initial accounts; records, sends, tags, datasets, conversion events, call settings and faults cleared |
 //! | `POST /_fake/faults` | a fault or an array of faults (see [`crate::faults`]) | `{"ok":true,"added":N,"active":M}` |
 //! | `GET /_fake/faults` | – | `[fault…]` |
 //! | `DELETE /_fake/faults` | – | `{"ok":true}` |
@@ -64,6 +64,8 @@ pub fn handle(
                 "wabas": st.wabas, "phones": st.phones, "templates": st.templates, "flows": st.flows,
                 "media": st.media.values().collect::<Vec<_>>(),
                 "faults": st.faults.iter().map(Fault::to_json).collect::<Vec<_>>(),
+                "tags": st.tags, "datasets": st.datasets, "conversionEvents": st.conversion_events,
+                "callSettings": st.call_settings,
             }))
         }
         ("POST", "/_fake/reset") => {

@@ -1,7 +1,8 @@
 //! A fake AWS End User Messaging Social (EUM Social) server for tests.
 //!
 //! It speaks the restJson1 protocol of `aws-sdk-socialmessaging` (docs/PROTOCOL.md §2) on `127.0.0.1`, keeps
-//! linked accounts, phone numbers, templates, media, flows and public keys in memory, records every
+//! linked accounts, phone numbers (with call settings), templates, media, flows, public keys, tags and
+//! Conversions API datasets and events in memory, records every
 //! request (with blob members base64-decoded) and can inject faults.
 //!
 //! ```no_run
@@ -28,6 +29,7 @@ pub mod routes;
 pub mod server;
 pub mod state;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -46,7 +48,7 @@ pub use model::{
 };
 pub use record::{read_record_file, Recorded};
 pub use routes::Op;
-pub use state::{CallEvent, Flow, Media, SentMessage, Template};
+pub use state::{CallEvent, ConversionEvent, Flow, Media, SentMessage, Template};
 
 use record::RecordFile;
 use server::Shared;
@@ -251,6 +253,34 @@ impl FakeEum {
         self.shared.lock().call_events.clone()
     }
 
+    /// Tags (key → value) of the WABA or phone named by `arn` (its ARN, or any ARN ending in
+    /// `:waba/<id>` / `:phone-number-id/<id>`); empty when untagged or unknown.
+    pub fn tags(&self, arn: &str) -> BTreeMap<String, String> {
+        let st = self.shared.lock();
+        let arn = st.resource_arn(arn).unwrap_or_else(|| arn.to_string());
+        st.tags.get(&arn).cloned().unwrap_or_default()
+    }
+
+    /// Every successful SendWhatsAppConversionEvent.
+    pub fn conversion_events(&self) -> Vec<ConversionEvent> {
+        self.shared.lock().conversion_events.clone()
+    }
+
+    /// The dataset id CreateWhatsAppDataset made for a WABA (EUM id or ARN), if any.
+    pub fn dataset_of(&self, waba_id: &str) -> Option<String> {
+        let st = self.shared.lock();
+        let id = st.waba(waba_id).map_or(waba_id, |w| w.id.as_str());
+        st.datasets.get(id).cloned()
+    }
+
+    /// The `callSettings` JSON last accepted by UpdateLinkedWhatsAppBusinessAccountPhoneNumber for
+    /// a phone (EUM id or ARN), if any.
+    pub fn call_settings(&self, phone_id: &str) -> Option<Value> {
+        let st = self.shared.lock();
+        let id = st.phone(phone_id).map_or(phone_id, |p| p.id.as_str());
+        st.call_settings.get(id).cloned()
+    }
+
     /// Sets a phone's quality rating (GREEN/YELLOW/RED/UNKNOWN). Returns false for an unknown phone.
     pub fn phone_quality(&self, phone_id: &str, rating: &str) -> bool {
         let mut st = self.shared.lock();
@@ -335,7 +365,8 @@ impl FakeEum {
         self.shared.lock().faults.iter().map(Fault::to_json).collect()
     }
 
-    /// Back to the initial configuration: resources, records, sent messages and faults.
+    /// Back to the initial configuration: resources, records, sent messages, tags, datasets,
+    /// conversion events, call settings and faults.
     pub fn reset(&self) {
         self.shared.lock().reset();
     }

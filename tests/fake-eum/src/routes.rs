@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::error::EumError;
-use crate::ops::{calling, flows, messaging, templates, waba, Req};
+use crate::ops::{calling, conversions, flows, messaging, tags, templates, waba, Req};
 use crate::state::State;
 
 macro_rules! ops {
@@ -66,6 +66,12 @@ ops! {
     GetWhatsAppFlowPreview => "GET" "/v1/whatsapp/flow/preview",
     GetWhatsAppCallPermission => "POST" "/v1/whatsapp/call/permission/get",
     SendWhatsAppCallEvent => "POST" "/v1/whatsapp/call/event",
+    TagResource => "POST" "/v1/tags/tag-resource",
+    UntagResource => "POST" "/v1/tags/untag-resource",
+    ListTagsForResource => "GET" "/v1/tags/list",
+    DisassociateWhatsAppBusinessAccount => "DELETE" "/v1/whatsapp/waba/disassociate",
+    CreateWhatsAppDataset => "POST" "/v1/whatsapp/waba/dataset",
+    SendWhatsAppConversionEvent => "POST" "/v1/whatsapp/waba/dataset/events",
 }
 
 /// Finds the operation for a request line. A trailing `/` is ignored.
@@ -112,6 +118,12 @@ pub fn dispatch(op: Op, req: &Req, st: &mut State) -> Result<Value, EumError> {
         GetWhatsAppFlowPreview => flows::preview(req, st),
         GetWhatsAppCallPermission => calling::permission(req, st),
         SendWhatsAppCallEvent => calling::event(req, st),
+        TagResource => tags::tag(req, st),
+        UntagResource => tags::untag(req, st),
+        ListTagsForResource => tags::list(req, st),
+        DisassociateWhatsAppBusinessAccount => waba::disassociate(req, st),
+        CreateWhatsAppDataset => conversions::create_dataset(req, st),
+        SendWhatsAppConversionEvent => conversions::send_event(req, st),
     }
 }
 
@@ -128,6 +140,27 @@ mod tests {
         assert_eq!(route("GET", "/v1/whatsapp/template"), Some(Op::GetWhatsAppMessageTemplate));
         assert_eq!(route("POST", "/v1/whatsapp/template"), Some(Op::UpdateWhatsAppMessageTemplate));
         assert_eq!(route("PATCH", "/v1/whatsapp/template"), None);
+        assert_eq!(route("POST", "/v1/whatsapp/waba/dataset/events/"), Some(Op::SendWhatsAppConversionEvent));
+        assert_eq!(route("GET", "/v1/whatsapp/waba/disassociate"), None);
         assert_eq!(route("GET", "/nope"), None);
+    }
+
+    #[test]
+    fn every_operation_is_routed_once() {
+        assert_eq!(Op::ALL.len(), 37);
+        let mut names: Vec<&str> = Op::ALL.iter().map(|op| op.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Op::ALL.len());
+        for name in [
+            "TagResource",
+            "UntagResource",
+            "ListTagsForResource",
+            "DisassociateWhatsAppBusinessAccount",
+            "CreateWhatsAppDataset",
+            "SendWhatsAppConversionEvent",
+        ] {
+            assert!(names.contains(&name), "{name} is routed");
+        }
     }
 }

@@ -96,6 +96,18 @@ pub struct CallEvent {
     pub body: Value,
 }
 
+/// A successful SendWhatsAppConversionEvent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversionEvent {
+    /// EUM id (`waba-…`) of the WABA the event was sent for.
+    pub waba_id: String,
+    /// The dataset id sent (the one CreateWhatsAppDataset made for that WABA).
+    pub dataset_id: String,
+    /// The decoded `eventData` JSON (`{"data": [...]}`).
+    pub payload: Value,
+}
+
 /// Initial configuration, restored by `reset`.
 #[derive(Clone, Debug)]
 pub struct Seed {
@@ -136,6 +148,14 @@ pub struct State {
     pub call_permissions: BTreeMap<String, (String, i64)>,
     /// Successful SendWhatsAppCallEvent requests.
     pub call_events: Vec<CallEvent>,
+    /// Tags (key → value) by the tagged resource's ARN.
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// Conversions API dataset id by WABA EUM id.
+    pub datasets: BTreeMap<String, String>,
+    /// Successful SendWhatsAppConversionEvent requests.
+    pub conversion_events: Vec<ConversionEvent>,
+    /// Call settings (the `callSettings` JSON as last accepted) by phone EUM id.
+    pub call_settings: BTreeMap<String, Value>,
     /// Active faults.
     pub faults: Vec<Fault>,
     next_seq: u64,
@@ -158,6 +178,10 @@ impl State {
             sent: Vec::new(),
             call_permissions: BTreeMap::new(),
             call_events: Vec::new(),
+            tags: BTreeMap::new(),
+            datasets: BTreeMap::new(),
+            conversion_events: Vec::new(),
+            call_settings: BTreeMap::new(),
             faults: Vec::new(),
             next_seq: 1,
             counter: 0,
@@ -167,7 +191,8 @@ impl State {
         st
     }
 
-    /// Back to the seed: resources, records, sent messages and faults (sequence numbers continue).
+    /// Back to the seed: resources, records, sent messages, tags, datasets, conversion events, call
+    /// settings and faults (sequence numbers continue).
     pub fn reset(&mut self) {
         self.wabas = self.seed.wabas.clone();
         self.phones = self.seed.phones.clone();
@@ -179,6 +204,10 @@ impl State {
         self.sent.clear();
         self.call_permissions.clear();
         self.call_events.clear();
+        self.tags.clear();
+        self.datasets.clear();
+        self.conversion_events.clear();
+        self.call_settings.clear();
         self.faults.clear();
     }
 
@@ -207,6 +236,11 @@ impl State {
     /// A fresh Meta-style numeric id (16 digits).
     pub fn meta_id(&mut self) -> String {
         format!("{}", 1_000_000_000_000_000 + self.random_u64() % 9_000_000_000_000_000)
+    }
+
+    /// A fresh Conversions API dataset id (15 digits).
+    pub fn dataset_id(&mut self) -> String {
+        format!("{}", 100_000_000_000_000 + self.random_u64() % 900_000_000_000_000)
     }
 
     /// A fresh UUID-looking id (version 4 layout), like EUM's `messageId`.
@@ -241,6 +275,50 @@ impl State {
     /// The phone with this EUM id or ARN, or 404.
     pub fn phone_or_404(&self, id: &str) -> Result<&Phone, EumError> {
         self.phone(id).ok_or_else(|| EumError::not_found(format!("Phone number {id} not found")))
+    }
+
+    /// The ARN of the WABA or phone that `arn` names: its exact ARN, or any ARN ending in
+    /// `:waba/<id>` / `:phone-number-id/<id>` where `waba-<id>` / `phone-number-id-<id>` is a known EUM id.
+    pub fn resource_arn(&self, arn: &str) -> Option<String> {
+        if let Some(w) = self.wabas.iter().find(|w| w.arn == arn) {
+            return Some(w.arn.clone());
+        }
+        if let Some(p) = self.phones.iter().find(|p| p.arn == arn) {
+            return Some(p.arn.clone());
+        }
+        if let Some((_, suffix)) = arn.rsplit_once(":waba/") {
+            let id = format!("waba-{suffix}");
+            return self.wabas.iter().find(|w| w.id == id).map(|w| w.arn.clone());
+        }
+        if let Some((_, suffix)) = arn.rsplit_once(":phone-number-id/") {
+            let id = format!("phone-number-id-{suffix}");
+            return self.phones.iter().find(|p| p.id == id).map(|p| p.arn.clone());
+        }
+        None
+    }
+
+    /// Like [`State::resource_arn`], or a 404 naming the ARN.
+    pub fn resource_arn_or_404(&self, arn: &str) -> Result<String, EumError> {
+        self.resource_arn(arn).ok_or_else(|| EumError::not_found(format!("Resource {arn} not found")))
+    }
+
+    /// Removes a WABA, its phones and everything stored for them (tags, dataset, call settings,
+    /// public keys). Returns false when no WABA has this EUM id or ARN.
+    pub fn remove_waba(&mut self, id: &str) -> bool {
+        let Some(waba) = self.waba(id).cloned() else {
+            return false;
+        };
+        let phones: Vec<Phone> = self.phones.iter().filter(|p| self.waba_of(p) == waba.id).cloned().collect();
+        self.phones.retain(|p| !phones.iter().any(|gone| gone.id == p.id));
+        self.wabas.retain(|w| w.id != waba.id);
+        self.tags.remove(&waba.arn);
+        self.datasets.remove(&waba.id);
+        for p in &phones {
+            self.tags.remove(&p.arn);
+            self.call_settings.remove(&p.id);
+            self.public_keys.remove(&p.id);
+        }
+        true
     }
 
     /// EUM id of the WABA a phone belongs to (its own, or the first WABA).

@@ -2,8 +2,10 @@
 //! output shape or an [`EumError`].
 
 pub mod calling;
+pub mod conversions;
 pub mod flows;
 pub mod messaging;
+pub mod tags;
 pub mod templates;
 pub mod waba;
 
@@ -30,6 +32,30 @@ pub fn missing(member: &str) -> EumError {
     EumError::validation(format!(
         "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
     ))
+}
+
+/// The restJson1-style message for a member at `path` (e.g. `callSettings.callHours.timezone`)
+/// that is present but breaks `constraint`.
+pub fn invalid(path: &str, value: &Value, constraint: &str) -> EumError {
+    let shown = match value {
+        Value::String(s) => format!(" '{s}'"),
+        Value::Null => " null".to_string(),
+        Value::Array(_) | Value::Object(_) => String::new(),
+        other => format!(" '{other}'"),
+    };
+    EumError::validation(format!(
+        "1 validation error detected: Value{shown} at '{path}' failed to satisfy constraint: {constraint}"
+    ))
+}
+
+/// A string of `min..=max` characters at `path` (`value` must be present: see [`missing`]).
+pub fn check_str<'a>(path: &str, value: &'a Value, min: usize, max: usize) -> Result<&'a str, EumError> {
+    let s = value.as_str().ok_or_else(|| invalid(path, value, "Member must be a string"))?;
+    let n = s.chars().count();
+    if n < min || n > max {
+        return Err(invalid(path, value, &format!("Member must have length between {min} and {max}")));
+    }
+    Ok(s)
 }
 
 impl Req {
