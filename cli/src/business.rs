@@ -11,7 +11,7 @@ use wapipe_core::app::business::catalog::{self, Product};
 use wapipe_core::app::business::groups::{self, Group};
 use wapipe_core::domain::outbound::calls::CallAction;
 use wapipe_core::domain::outbound::validate::{self, FieldPath};
-use wapipe_core::ports::admin::{Admin, CallSettings as EumCallSettings, CallUser};
+use wapipe_core::ports::admin::{Admin, CallUser};
 
 use crate::operator::{done, finish, on_store, print_json, print_table, EumOpts, Failure};
 use crate::profile::business;
@@ -235,10 +235,34 @@ pub enum CallingCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show or set the number's call settings; --apply also sets them through EUM
-    /// (UpdateLinkedWhatsAppBusinessAccountPhoneNumber).
+    /// Send a call action written as Meta's `/calls` JSON (connect with an SDP offer,
+    /// pre_accept, accept, reject, terminate) through EUM's SendWhatsAppCallEvent, after
+    /// checking it. Put `biz_opaque_callback_data` in it to match the call's handover event.
     #[command(
-        after_help = "Examples:\n  wapipe calling settings --phone-number-id phone-number-id-…\n  wapipe calling settings --phone-number-id phone-number-id-… --enabled true --apply"
+        after_help = "Example:\n  wapipe calling event examples/calling/connect.json --phone-number-id phone-number-id-…"
+    )]
+    Event {
+        /// The Meta `/calls` body (JSON).
+        file: std::path::PathBuf,
+        /// The number's EUM phone number id (`phone-number-id-…`).
+        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+        phone_number_id: String,
+        /// The Cloud API version EUM passes the action to.
+        #[arg(long, env = "WAPIPE_META_API_VERSION", default_value = "v20.0")]
+        meta_api_version: String,
+        /// How to reach EUM.
+        #[command(flatten)]
+        eum: EumOpts,
+        /// Print `{"call_id", "action"}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or set the number's call settings (on/off, call hours and holidays, icon,
+    /// callback permission); --apply also sets them through EUM
+    /// (UpdateLinkedWhatsAppBusinessAccountPhoneNumber, the whole object), --from-eum shows
+    /// what EUM holds.
+    #[command(
+        after_help = "Examples:\n  wapipe calling settings --phone-number-id phone-number-id-…\n  wapipe calling settings --phone-number-id phone-number-id-… --enabled true --hours examples/calling/hours.json --apply\n  wapipe calling settings --phone-number-id phone-number-id-… --from-eum --json"
     )]
     Settings {
         /// The number's EUM phone number id (`phone-number-id-…`).
@@ -253,9 +277,16 @@ pub enum CallingCommand {
         /// ENABLED or DISABLED.
         #[arg(long)]
         callback_permission: Option<String>,
+        /// Call hours (JSON: `{"enabled", "timezone", "weekly": [{"day", "open", "close"}],
+        /// "holidays": [{"date", "start", "end"}]}`, times `HH:MM`).
+        #[arg(long, value_name = "FILE")]
+        hours: Option<std::path::PathBuf>,
         /// Also set the settings through EUM (without it they are only recorded locally).
         #[arg(long)]
         apply: bool,
+        /// Show the settings EUM holds for the number instead of the local record.
+        #[arg(long, conflicts_with_all = ["enabled", "icon_visibility", "callback_permission", "hours", "apply"])]
+        from_eum: bool,
         /// How to reach EUM (used with --apply).
         #[command(flatten)]
         eum: EumOpts,
@@ -266,6 +297,23 @@ pub enum CallingCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// One line of call settings: on/off, hours, icon and callback permission.
+fn settings_line(phone: &str, s: &CallSettings) -> String {
+    let hours = match &s.call_hours {
+        Some(h) if h.enabled => {
+            format!("{} ranges a week, {} holidays, {}", h.weekly.len(), h.holidays.len(), h.timezone)
+        }
+        Some(_) => "call hours off".to_string(),
+        None => "no call hours".to_string(),
+    };
+    format!(
+        "{phone}: calling {}, {hours}, icon {}, callback permission {}",
+        if s.call_enabled { "enabled" } else { "disabled" },
+        s.call_icon_visibility.as_deref().unwrap_or("-"),
+        s.callback_permission_status.as_deref().unwrap_or("-")
+    )
 }
 
 fn read_json(file: &Path) -> Result<Value, Failure> {
@@ -510,12 +558,30 @@ async fn calling_inner(command: CallingCommand, state: Option<&Path>) -> Result<
             let id = eum.admin().await.send_call_event(&phone_number_id, &meta_api_version, &body).await?;
             done(json, json!({"call_id": id, "action": call.name()}), &format!("{} sent: call {id}", call.name()))
         }
+        CallingCommand::Event { file, phone_number_id, meta_api_version, eum, json } => {
+            let v = read_json(&file)?;
+            let call = CallAction::from_meta_json(&v)
+                .and_then(|c| c.body().map(|b| (c, b)))
+                .map_err(|e| Failure::Invalid(vec![format!("{}: {e}", file.display())]));
+            let (call, body) = call?;
+            let id = eum.admin().await.send_call_event(&phone_number_id, &meta_api_version, &body).await?;
+            done(json, json!({"call_id": id, "action": call.name()}), &format!("{} sent: call {id}", call.name()))
+        }
+        CallingCommand::Settings { from_eum: true, phone_number_id, eum, json, .. } => {
+            let held = eum.admin().await.call_settings(&phone_number_id).await?;
+            let Some(s) = held else {
+                return Err(Failure::NotFound(format!("EUM holds no call settings for {phone_number_id}")));
+            };
+            done(json, json!({"phone_number_id": phone_number_id, "settings": s}), &settings_line(&phone_number_id, &s))
+        }
         CallingCommand::Settings {
             phone_number_id,
             enabled,
             icon_visibility,
             callback_permission,
+            hours,
             apply,
+            from_eum: false,
             eum,
             table,
             json,
@@ -523,37 +589,35 @@ async fn calling_inner(command: CallingCommand, state: Option<&Path>) -> Result<
             let phone = phone_number_id;
             let current =
                 on_store!(table.as_deref(), state, |s| calling::settings(s, &phone).await).map_err(business)?;
-            let changing = enabled.is_some() || icon_visibility.is_some() || callback_permission.is_some() || apply;
+            let hours = match &hours {
+                Some(f) => Some(
+                    serde_json::from_value(read_json(f)?)
+                        .map_err(|e| Failure::Invalid(vec![format!("{}: {e}", f.display())]))?,
+                ),
+                None => None,
+            };
+            let changing = enabled.is_some()
+                || icon_visibility.is_some()
+                || callback_permission.is_some()
+                || hours.is_some()
+                || apply;
             if !changing {
                 let Some((s, applied)) = current else {
                     return Err(Failure::NotFound(format!("no call settings recorded for {phone}")));
                 };
-                if json {
-                    print_json(&json!({"phone_number_id": phone, "settings": s, "applied_to_eum": applied}))?;
-                } else {
-                    println!(
-                        "{phone}: calling {}, icon {}, callback permission {} (applied through EUM: {applied})",
-                        if s.call_enabled { "enabled" } else { "disabled" },
-                        s.call_icon_visibility.as_deref().unwrap_or("-"),
-                        s.callback_permission_status.as_deref().unwrap_or("-")
-                    );
-                }
-                return Ok(0);
+                let text = format!("{} (applied through EUM: {applied})", settings_line(&phone, &s));
+                return done(json, json!({"phone_number_id": phone, "settings": s, "applied_to_eum": applied}), &text);
             }
             let base = current.map(|(s, _)| s).unwrap_or_default();
             let settings = CallSettings {
                 call_enabled: enabled.unwrap_or(base.call_enabled),
                 call_icon_visibility: icon_visibility.or(base.call_icon_visibility),
                 callback_permission_status: callback_permission.or(base.callback_permission_status),
+                call_hours: hours.or(base.call_hours),
             };
-            settings.validate().map_err(business)?;
+            calling::validate_settings(&settings).map_err(business)?;
             if apply {
-                let eum_settings = EumCallSettings {
-                    call_enabled: settings.call_enabled,
-                    call_icon_visibility: settings.call_icon_visibility.clone(),
-                    callback_permission_status: settings.callback_permission_status.clone(),
-                };
-                eum.admin().await.put_call_settings(&phone, &eum_settings).await?;
+                eum.admin().await.put_call_settings(&phone, &settings).await?;
             }
             let now = crate::clock::now()?;
             on_store!(table.as_deref(), state, |s| calling::record_settings(s, &phone, &settings, apply, now).await)

@@ -216,6 +216,13 @@ pub enum Command {
         #[command(subcommand)]
         command: business::GroupsCommand,
     },
+    /// Tags of a WABA or phone number in EUM: list, add, remove.
+    #[command(display_order = 18)]
+    Tags {
+        /// What to do with the tags.
+        #[command(subcommand)]
+        command: phones::TagsCommand,
+    },
     /// Calling: wa.me deep links and call settings (set through EUM with --apply).
     #[command(display_order = 18)]
     Calling {
@@ -337,6 +344,7 @@ pub async fn run(cli: Cli) -> Result<u8, String> {
         Command::Profile { command } => profile::run(command, cli.state.as_deref()).await,
         Command::Catalog { command } => business::run_catalog(command, cli.state.as_deref()).await,
         Command::Groups { command } => business::run_groups(command, cli.state.as_deref()).await,
+        Command::Tags { command } => phones::run_tags(command).await,
         Command::Calling { command } => business::run_calling(command, cli.state.as_deref()).await,
         Command::Media { command } => media::run(command).await,
         Command::Payments { command } => payments::run(command, cli.state.as_deref()).await,

@@ -77,6 +77,23 @@ pub enum PhonesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Unlink a WABA and all its numbers from EUM (DisassociateWhatsAppBusinessAccount). Prints
+    /// what stops working; refuses (exit 2) without --confirm.
+    #[command(after_help = "Example:\n  wapipe phones disassociate --waba-id waba-… --confirm")]
+    Disassociate {
+        /// The EUM WABA id (`waba-…`) or its ARN.
+        #[arg(long)]
+        waba_id: String,
+        /// Do it. Without this flag nothing is called and the consequences are printed.
+        #[arg(long)]
+        confirm: bool,
+        /// How to reach EUM.
+        #[command(flatten)]
+        eum: EumOpts,
+        /// Print `{"waba_id", "disassociated", "stops"}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// What EUM cannot do: print the runbook (exit 5), or with --done record that it was done.
     #[command(
         after_help = "Examples:\n  wapipe phones runbook display-name\n  wapipe phones runbook migrate --done --subject +15555550100"
@@ -98,6 +115,99 @@ pub enum PhonesCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The subcommands of `wapipe tags`: the tags of a WABA or phone number ARN in EUM.
+#[derive(Subcommand)]
+pub enum TagsCommand {
+    /// The resource's tags (ListTagsForResource).
+    #[command(after_help = "Example:\n  wapipe tags list arn:aws:social-messaging:ap-south-1:123456789012:waba/…")]
+    List {
+        /// The ARN of a WABA (`…:waba/ID`) or a phone number (`…:phone-number-id/ID`).
+        arn: String,
+        /// How to reach EUM.
+        #[command(flatten)]
+        eum: EumOpts,
+        /// Print `{"arn", "tags": {KEY: VALUE}}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add or overwrite tags (TagResource).
+    #[command(
+        after_help = "Example:\n  wapipe tags add arn:aws:social-messaging:…:phone-number-id/… team=support cost-centre=42"
+    )]
+    Add {
+        /// The ARN of a WABA or a phone number.
+        arn: String,
+        /// KEY=VALUE pairs (keys 1 to 128 characters, values at most 256).
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        tags: Vec<String>,
+        /// How to reach EUM.
+        #[command(flatten)]
+        eum: EumOpts,
+        /// Print `{"arn", "tags"}` (the tags after the change).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove tags by key (UntagResource).
+    #[command(after_help = "Example:\n  wapipe tags remove arn:aws:social-messaging:…:waba/… team")]
+    Remove {
+        /// The ARN of a WABA or a phone number.
+        arn: String,
+        /// The keys to remove.
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+        /// How to reach EUM.
+        #[command(flatten)]
+        eum: EumOpts,
+        /// Print `{"arn", "tags"}` (the tags after the change).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What stops when a WABA is disassociated (printed before and after).
+pub const DISASSOCIATE_STOPS: &[&str] = &[
+    "sending from every number of the WABA (SendWhatsAppMessage answers ResourceNotFound)",
+    "event publishing: no more inbound messages or statuses reach the stack's SNS topic",
+    "templates, flows, media and call settings through EUM for these numbers",
+    "the WABA's tags and event destinations in EUM (link it again in the console to restore)",
+];
+
+/// Run a `wapipe tags` subcommand; the exit code: 0 done, 1 a bad ARN or tag, 3 EUM refused.
+pub async fn run_tags(command: TagsCommand) -> Result<u8, String> {
+    finish(tags_inner(command).await)
+}
+
+fn tags_text(arn: &str, tags: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = format!("{arn}: {} tag(s)", tags.len());
+    for (k, v) in tags {
+        out.push_str(&format!("\n  {k}={v}"));
+    }
+    out
+}
+
+async fn tags_inner(command: TagsCommand) -> Result<u8, Failure> {
+    let (arn, eum, json) = match command {
+        TagsCommand::List { arn, eum, json } => (arn, eum, json),
+        TagsCommand::Add { arn, tags, eum, json } => {
+            let mut pairs = std::collections::BTreeMap::new();
+            for t in &tags {
+                let Some((k, v)) = t.split_once('=') else {
+                    return Err(Failure::Invalid(vec![format!("tags: `{t}` is not KEY=VALUE")]));
+                };
+                pairs.insert(k.to_string(), v.to_string());
+            }
+            eum.admin().await.tag(&arn, &pairs).await?;
+            (arn, eum, json)
+        }
+        TagsCommand::Remove { arn, keys, eum, json } => {
+            eum.admin().await.untag(&arn, &keys).await?;
+            (arn, eum, json)
+        }
+    };
+    let tags = eum.admin().await.list_tags(&arn).await?;
+    done(json, json!({"arn": arn, "tags": tags}), &tags_text(&arn, &tags))
 }
 
 /// The runbooks `wapipe phones runbook` prints, each a capability EUM does not offer.
@@ -186,6 +296,16 @@ async fn run_inner(command: PhonesCommand, state: Option<&Path>) -> Result<u8, F
                 println!("(EUM exposes no tier or name status: `wapipe capabilities show phone_name_status`)");
             }
             Ok(0)
+        }
+        PhonesCommand::Disassociate { waba_id, confirm, eum, json } => {
+            let stops: Vec<String> = DISASSOCIATE_STOPS.iter().map(|s| format!("- {s}")).collect();
+            if !confirm {
+                eprintln!("disassociating {waba_id} from EUM stops:\n{}", stops.join("\n"));
+                return Err(Failure::usage("nothing done: add --confirm to disassociate"));
+            }
+            eum.admin().await.disassociate_waba(&waba_id).await?;
+            let text = format!("{waba_id} disassociated; stopped:\n{}", stops.join("\n"));
+            done(json, json!({"waba_id": waba_id, "disassociated": true, "stops": DISASSOCIATE_STOPS}), &text)
         }
         PhonesCommand::Destinations { waba_id, topic_arns, role_arn, eum, json } => {
             for a in &topic_arns {

@@ -312,13 +312,24 @@ async fn event_destinations_and_public_key_through_eum() {
 }
 
 #[tokio::test]
-async fn call_settings_through_eum() {
+async fn call_settings_with_hours_and_holidays_through_eum() {
     let fake = FakeEum::start().await;
     let a = admin(&fake).await;
+    assert_eq!(a.call_settings(DEFAULT_PHONE_ID).await.unwrap(), None, "never set");
+    let t = |s: &str| TimeOfDay::try_from(s.to_string()).unwrap();
     let settings = CallSettings {
         call_enabled: true,
         call_icon_visibility: Some("DEFAULT".into()),
         callback_permission_status: Some("ENABLED".into()),
+        call_hours: Some(CallHours {
+            enabled: true,
+            timezone: "Asia/Kolkata".into(),
+            weekly: vec![
+                DayHours { day: "MONDAY".into(), open: t("09:00"), close: t("13:00") },
+                DayHours { day: "MONDAY".into(), open: t("14:00"), close: t("18:30") },
+            ],
+            holidays: vec![HolidayHours { date: "2026-12-25".into(), start: t("10:00"), end: t("12:00") }],
+        }),
     };
     assert_eq!(a.put_call_settings(DEFAULT_PHONE_ID, &settings).await.unwrap(), DEFAULT_PHONE_ID);
     let r = one(&fake, "UpdateLinkedWhatsAppBusinessAccountPhoneNumber");
@@ -326,10 +337,76 @@ async fn call_settings_through_eum() {
         (r.method.as_str(), r.path.as_str(), q(&r, "id").as_deref()),
         ("PUT", "/v1/whatsapp/waba/phone", Some(DEFAULT_PHONE_ID))
     );
+    let hm = |h: i32, m: i32| json!({"hours": h, "minutes": m});
     assert_eq!(
         r.body.as_ref().unwrap()["callSettings"],
-        json!({"callEnabled": true, "callIconVisibility": "DEFAULT", "callbackPermissionStatus": "ENABLED"})
+        json!({"callEnabled": true, "callIconVisibility": "DEFAULT", "callbackPermissionStatus": "ENABLED",
+               "callHours": {"enabled": true, "timezone": "Asia/Kolkata",
+                 "weeklyOperatingHours": [
+                   {"dayOfWeek": "MONDAY", "openTime": hm(9, 0), "closeTime": hm(13, 0)},
+                   {"dayOfWeek": "MONDAY", "openTime": hm(14, 0), "closeTime": hm(18, 30)}],
+                 "holidaySchedule": [{"date": "2026-12-25", "startTime": hm(10, 0), "endTime": hm(12, 0)}]}})
     );
+    // Read back through GetLinkedWhatsAppBusinessAccountPhoneNumber: the same settings.
+    assert_eq!(a.call_settings(DEFAULT_PHONE_ID).await.unwrap(), Some(settings.clone()));
+    // Refused before any call, naming the field: a third range on Monday, a range that closes first.
+    let mut bad = settings.clone();
+    let hours = bad.call_hours.as_mut().unwrap();
+    hours.weekly.push(DayHours { day: "MONDAY".into(), open: t("19:00"), close: t("20:00") });
+    assert!(matches!(a.put_call_settings(DEFAULT_PHONE_ID, &bad).await,
+        Err(AdminError::Invalid { ref field, .. }) if field == "call_hours.weekly[0].day"));
+    let mut bad = settings.clone();
+    bad.call_hours.as_mut().unwrap().holidays[0].end = t("09:00");
+    assert!(matches!(a.put_call_settings(DEFAULT_PHONE_ID, &bad).await,
+        Err(AdminError::Invalid { ref field, .. }) if field == "call_hours.holidays[0].end"));
+    assert!(TimeOfDay::try_from("24:00".to_string()).is_err());
+    assert_eq!(fake.requests_for("UpdateLinkedWhatsAppBusinessAccountPhoneNumber").len(), 1, "nothing sent");
+}
+
+#[tokio::test]
+async fn tags_and_disassociation_through_eum() {
+    let fake = FakeEum::start().await;
+    let a = admin(&fake).await;
+    let waba_arn = fake.wabas()[0].arn.clone();
+    let tags: BTreeMap<String, String> =
+        [("team".to_string(), "support".to_string()), ("cost-centre".to_string(), "42".to_string())].into();
+    a.tag(&waba_arn, &tags).await.unwrap();
+    let r = one(&fake, "TagResource");
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/tags/tag-resource"));
+    assert_eq!(r.body.as_ref().unwrap()["resourceArn"], json!(waba_arn));
+    let sent: BTreeMap<String, String> = r.body.as_ref().unwrap()["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["key"].as_str().unwrap().to_string(), t["value"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(sent, tags);
+    assert_eq!(a.list_tags(&waba_arn).await.unwrap(), tags);
+    let r = one(&fake, "ListTagsForResource");
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str(), q(&r, "resourceArn")),
+        ("GET", "/v1/tags/list", Some(waba_arn.clone()))
+    );
+    a.untag(&waba_arn, &["team".to_string()]).await.unwrap();
+    let r = one(&fake, "UntagResource");
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/tags/untag-resource"));
+    assert_eq!(r.body.as_ref().unwrap()["tagKeys"], json!(["team"]));
+    assert_eq!(fake.tags(&waba_arn), BTreeMap::from([("cost-centre".to_string(), "42".to_string())]));
+    // Checked before any call: not a WABA or number ARN, a key too long.
+    assert!(matches!(a.tag("arn:aws:sns:x:1:topic", &tags).await, Err(AdminError::Invalid { .. })));
+    let long: BTreeMap<String, String> = [("k".repeat(129), "v".to_string())].into();
+    assert!(matches!(a.tag(&waba_arn, &long).await, Err(AdminError::Invalid { .. })));
+    assert_eq!(fake.requests_for("TagResource").len(), 1);
+
+    a.disassociate_waba(DEFAULT_WABA_ID).await.unwrap();
+    let r = one(&fake, "DisassociateWhatsAppBusinessAccount");
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str(), q(&r, "id").as_deref()),
+        ("DELETE", "/v1/whatsapp/waba/disassociate", Some(DEFAULT_WABA_ID))
+    );
+    assert!(fake.wabas().is_empty(), "the WABA is gone from EUM");
+    let again = a.disassociate_waba(DEFAULT_WABA_ID).await.unwrap_err();
+    assert!(matches!(again, AdminError::Eum(ref m) if m.exception == "ResourceNotFoundException"), "{again:?}");
 }
 
 #[tokio::test]

@@ -219,6 +219,10 @@ mod tests {
             "GetWhatsAppFlowPreview",
             "SendWhatsAppCallEvent",
             "GetWhatsAppCallPermission",
+            "TagResource",
+            "UntagResource",
+            "ListTagsForResource",
+            "DisassociateWhatsAppBusinessAccount",
         ];
         for c in CAPABILITIES {
             if let Support::Eum { operations } = c.support {

@@ -10,8 +10,9 @@ use std::time::Duration;
 use aws_sdk_socialmessaging::config::timeout::TimeoutConfig;
 use aws_sdk_socialmessaging::primitives::Blob;
 use aws_sdk_socialmessaging::types::{
-    MetaFlowCategory, MetaLibraryTemplate, S3File, S3PresignedUrl, WhatsAppBusinessAccountEventDestination,
-    WhatsAppCallSettings,
+    MetaFlowCategory, MetaLibraryTemplate, S3File, S3PresignedUrl, Tag, WhatsAppBusinessAccountEventDestination,
+    WhatsAppCallHours, WhatsAppCallSettings, WhatsAppDayOfWeek, WhatsAppHolidayScheduleEntry, WhatsAppTimeOfDay,
+    WhatsAppWeeklyOperatingHoursEntry,
 };
 use aws_sdk_socialmessaging::Client;
 
@@ -82,6 +83,79 @@ pub(super) fn categories(list: &[String]) -> Vec<MetaFlowCategory> {
 
 pub(super) fn category_names(list: &[MetaFlowCategory]) -> Vec<String> {
     list.iter().map(|c| c.as_str().to_string()).collect()
+}
+
+fn sdk_time(t: TimeOfDay) -> Result<WhatsAppTimeOfDay, AdminError> {
+    WhatsAppTimeOfDay::builder().hours(i32::from(t.hours)).minutes(i32::from(t.minutes)).build().map_err(build_err)
+}
+
+fn from_sdk_time(t: Option<&WhatsAppTimeOfDay>) -> TimeOfDay {
+    let clamp = |v: i32, max: u8| u8::try_from(v.clamp(0, i32::from(max))).unwrap_or(0);
+    t.map(|t| TimeOfDay { hours: clamp(t.hours(), 23), minutes: clamp(t.minutes(), 59) }).unwrap_or_default()
+}
+
+/// The whole settings, as EUM's builders take them.
+fn sdk_call_settings(s: &CallSettings) -> Result<WhatsAppCallSettings, AdminError> {
+    let mut b = WhatsAppCallSettings::builder()
+        .call_enabled(s.call_enabled)
+        .set_call_icon_visibility(s.call_icon_visibility.clone())
+        .set_callback_permission_status(s.callback_permission_status.clone());
+    if let Some(h) = &s.call_hours {
+        let mut hours = WhatsAppCallHours::builder().enabled(h.enabled).timezone(h.timezone.trim());
+        // An empty weekly list is still sent: the member is required.
+        hours = hours.set_weekly_operating_hours(Some(Vec::new()));
+        for d in &h.weekly {
+            let entry = WhatsAppWeeklyOperatingHoursEntry::builder()
+                .day_of_week(WhatsAppDayOfWeek::from(d.day.as_str()))
+                .open_time(sdk_time(d.open)?)
+                .close_time(sdk_time(d.close)?)
+                .build()
+                .map_err(build_err)?;
+            hours = hours.weekly_operating_hours(entry);
+        }
+        for d in &h.holidays {
+            let entry = WhatsAppHolidayScheduleEntry::builder()
+                .date(&d.date)
+                .start_time(sdk_time(d.start)?)
+                .end_time(sdk_time(d.end)?)
+                .build()
+                .map_err(build_err)?;
+            hours = hours.holiday_schedule(entry);
+        }
+        b = b.call_hours(hours.build().map_err(build_err)?);
+    }
+    b.build().map_err(build_err)
+}
+
+/// What EUM holds, in wapipe's shape (values outside the model are clamped, never refused).
+fn from_sdk_call_settings(s: &WhatsAppCallSettings) -> CallSettings {
+    CallSettings {
+        call_enabled: s.call_enabled(),
+        call_icon_visibility: s.call_icon_visibility().map(str::to_string),
+        callback_permission_status: s.callback_permission_status().map(str::to_string),
+        call_hours: s.call_hours().map(|h| CallHours {
+            enabled: h.enabled(),
+            timezone: h.timezone().to_string(),
+            weekly: h
+                .weekly_operating_hours()
+                .iter()
+                .map(|d| DayHours {
+                    day: d.day_of_week().as_str().to_string(),
+                    open: from_sdk_time(d.open_time()),
+                    close: from_sdk_time(d.close_time()),
+                })
+                .collect(),
+            holidays: h
+                .holiday_schedule()
+                .iter()
+                .map(|d| HolidayHours {
+                    date: d.date().to_string(),
+                    start: from_sdk_time(d.start_time()),
+                    end: from_sdk_time(d.end_time()),
+                })
+                .collect(),
+        }),
+    }
 }
 
 impl Admin for EumAdmin {
@@ -317,21 +391,52 @@ impl Admin for EumAdmin {
     }
 
     async fn put_call_settings(&self, phone_id: &str, settings: &CallSettings) -> AdminResult<String> {
-        let call = WhatsAppCallSettings::builder()
-            .call_enabled(settings.call_enabled)
-            .set_call_icon_visibility(settings.call_icon_visibility.clone())
-            .set_callback_permission_status(settings.callback_permission_status.clone())
-            .build()
-            .map_err(build_err)?;
+        settings.validate()?;
         let out = self
             .client
             .update_linked_whats_app_business_account_phone_number()
             .id(phone_id)
-            .call_settings(call)
+            .call_settings(sdk_call_settings(settings)?)
             .send()
             .await
             .map_err(eum)?;
         Ok(out.phone_number_id().to_string())
+    }
+
+    async fn call_settings(&self, phone_id: &str) -> AdminResult<Option<CallSettings>> {
+        let out =
+            self.client.get_linked_whats_app_business_account_phone_number().id(phone_id).send().await.map_err(eum)?;
+        Ok(out.call_settings().map(from_sdk_call_settings))
+    }
+
+    async fn list_tags(&self, arn: &str) -> AdminResult<BTreeMap<String, String>> {
+        validate_tags(arn, [])?;
+        let out = self.client.list_tags_for_resource().resource_arn(arn).send().await.map_err(eum)?;
+        Ok(out.tags().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string())).collect())
+    }
+
+    async fn tag(&self, arn: &str, tags: &BTreeMap<String, String>) -> AdminResult<()> {
+        validate_tags(arn, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        let mut req = self.client.tag_resource().resource_arn(arn);
+        for (k, v) in tags {
+            req = req.tags(Tag::builder().key(k).value(v).build().map_err(build_err)?);
+        }
+        req.send().await.map_err(eum)?;
+        Ok(())
+    }
+
+    async fn untag(&self, arn: &str, keys: &[String]) -> AdminResult<()> {
+        validate_tags(arn, keys.iter().map(|k| (k.as_str(), "")))?;
+        self.client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.to_vec())).send().await.map_err(eum)?;
+        Ok(())
+    }
+
+    async fn disassociate_waba(&self, waba_id: &str) -> AdminResult<()> {
+        if waba_id.is_empty() {
+            return Err(AdminError::invalid("waba_id", "the WABA's EUM id (waba-…) or ARN"));
+        }
+        self.client.disassociate_whats_app_business_account().id(waba_id).send().await.map_err(eum)?;
+        Ok(())
     }
 
     async fn call_permission(&self, phone_id: &str, user: &CallUser) -> AdminResult<CallPermission> {
@@ -428,3 +533,4 @@ impl Admin for EumAdmin {
         Ok(())
     }
 }
+

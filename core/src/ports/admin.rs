@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ports::messaging::MessagingError;
 
@@ -271,15 +271,144 @@ pub struct PublicKey {
     pub signature_status: String,
 }
 
-/// A number's call settings (EUM's `WhatsAppCallSettings`, without call hours).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+/// A number's call settings: EUM's `WhatsAppCallSettings`, sent whole (whether EUM merges or
+/// replaces is not documented, docs/PROTOCOL.md §11.5).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CallSettings {
     /// Whether the number takes WhatsApp calls (`callEnabled`).
     pub call_enabled: bool,
     /// `DEFAULT` | `DISABLE_ALL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_icon_visibility: Option<String>,
     /// `ENABLED` | `DISABLED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_permission_status: Option<String>,
+    /// When calls are taken (`callHours`); `None` leaves calls open whenever calling is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_hours: Option<CallHours>,
+}
+
+/// A number's call hours (`WhatsAppCallHours`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallHours {
+    /// Whether the hours apply (`enabled`).
+    pub enabled: bool,
+    /// An IANA time zone (`timezone`, e.g. `Asia/Kolkata`), 1 to 100 characters.
+    pub timezone: String,
+    /// Opening ranges by weekday (`weeklyOperatingHours`): at most 14, at most two a day.
+    #[serde(default)]
+    pub weekly: Vec<DayHours>,
+    /// Days with other hours (`holidaySchedule`): at most 20.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holidays: Vec<HolidayHours>,
+}
+
+/// One opening range of a weekday (`WhatsAppWeeklyOperatingHoursEntry`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DayHours {
+    /// `MONDAY` … `SUNDAY` (`dayOfWeek`).
+    pub day: String,
+    /// Opens at (`openTime`), `HH:MM`.
+    pub open: TimeOfDay,
+    /// Closes at (`closeTime`), `HH:MM`, after `open`.
+    pub close: TimeOfDay,
+}
+
+/// Hours of one date (`WhatsAppHolidayScheduleEntry`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayHours {
+    /// `YYYY-MM-DD` (`date`).
+    pub date: String,
+    /// From (`startTime`), `HH:MM`.
+    pub start: TimeOfDay,
+    /// To (`endTime`), `HH:MM`, after `start`.
+    pub end: TimeOfDay,
+}
+
+/// A time of day (`WhatsAppTimeOfDay`), written `HH:MM` in wapipe's JSON.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeOfDay {
+    /// 0 to 23.
+    pub hours: u8,
+    /// 0 to 59.
+    pub minutes: u8,
+}
+
+impl TryFrom<String> for TimeOfDay {
+    type Error = String;
+    fn try_from(s: String) -> Result<TimeOfDay, String> {
+        let bad = || format!("{s:?} is not a time of day HH:MM (00:00 to 23:59)");
+        let (h, m) = s.split_once(':').ok_or_else(bad)?;
+        let (hours, minutes) = (h.parse::<u8>().map_err(|_| bad())?, m.parse::<u8>().map_err(|_| bad())?);
+        if hours > 23 || minutes > 59 || m.len() != 2 {
+            return Err(bad());
+        }
+        Ok(TimeOfDay { hours, minutes })
+    }
+}
+
+impl From<TimeOfDay> for String {
+    fn from(t: TimeOfDay) -> String {
+        format!("{:02}:{:02}", t.hours, t.minutes)
+    }
+}
+
+/// The weekdays EUM's `dayOfWeek` takes.
+pub const WEEKDAYS: [&str; 7] = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+
+impl CallSettings {
+    /// Refuses what EUM would refuse (docs/PROTOCOL.md §11.5), naming the field: an unknown
+    /// icon visibility or callback permission, a bad time zone, weekday or date, a range that
+    /// closes before it opens, more than 14 weekly ranges, two a day, or 20 holidays.
+    pub fn validate(&self) -> Result<(), AdminError> {
+        let one_of = |field: &str, v: &Option<String>, allowed: [&str; 2]| match v {
+            Some(v) if !allowed.contains(&v.as_str()) => {
+                Err(AdminError::invalid(field, format!("`{}` or `{}`", allowed[0], allowed[1])))
+            }
+            _ => Ok(()),
+        };
+        one_of("call_icon_visibility", &self.call_icon_visibility, ["DEFAULT", "DISABLE_ALL"])?;
+        one_of("callback_permission_status", &self.callback_permission_status, ["ENABLED", "DISABLED"])?;
+        let Some(hours) = &self.call_hours else { return Ok(()) };
+        let tz = hours.timezone.trim();
+        if tz.is_empty() || tz.len() > 100 || tz.contains(char::is_whitespace) {
+            return Err(AdminError::invalid("call_hours.timezone", "an IANA time zone, e.g. Asia/Kolkata"));
+        }
+        if hours.weekly.len() > 14 {
+            return Err(AdminError::invalid("call_hours.weekly", "at most 14 ranges"));
+        }
+        for (i, d) in hours.weekly.iter().enumerate() {
+            let field = format!("call_hours.weekly[{i}]");
+            if !WEEKDAYS.contains(&d.day.as_str()) {
+                return Err(AdminError::invalid(format!("{field}.day"), "MONDAY to SUNDAY, in capitals"));
+            }
+            if d.close <= d.open {
+                return Err(AdminError::invalid(format!("{field}.close"), "must be after `open`"));
+            }
+            if hours.weekly.iter().filter(|o| o.day == d.day).count() > 2 {
+                return Err(AdminError::invalid(format!("{field}.day"), format!("{} has more than two ranges", d.day)));
+            }
+        }
+        if hours.holidays.len() > 20 {
+            return Err(AdminError::invalid("call_hours.holidays", "at most 20 dates"));
+        }
+        for (i, h) in hours.holidays.iter().enumerate() {
+            let field = format!("call_hours.holidays[{i}]");
+            let date_ok = time::Date::parse(&h.date, time::macros::format_description!("[year]-[month]-[day]")).is_ok();
+            if !date_ok {
+                return Err(AdminError::invalid(format!("{field}.date"), "a date YYYY-MM-DD"));
+            }
+            if h.end <= h.start {
+                return Err(AdminError::invalid(format!("{field}.end"), "must be after `start`"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Who a call permission is asked about: a phone (E.164, `+` first) or a BSUID.
@@ -357,6 +486,27 @@ impl From<crate::domain::media_rules::MediaRuleError> for AdminError {
     fn from(e: crate::domain::media_rules::MediaRuleError) -> AdminError {
         AdminError::Invalid { field: e.field.to_string(), message: e.message }
     }
+}
+
+/// Checks a tagging call before it is made (docs/PROTOCOL.md §11.5): an ARN of a WABA or a
+/// phone number, keys of 1 to 128 characters, values of at most 256.
+pub fn validate_tags<'a>(arn: &str, keys: impl IntoIterator<Item = (&'a str, &'a str)>) -> AdminResult<()> {
+    let taggable = arn.starts_with("arn:") && (arn.contains(":waba/") || arn.contains(":phone-number-id/"));
+    if !taggable || arn.len() > 2048 {
+        return Err(AdminError::invalid(
+            "arn",
+            "the ARN of a WABA (…:waba/ID) or a phone number (…:phone-number-id/ID)",
+        ));
+    }
+    for (k, v) in keys {
+        if k.is_empty() || k.chars().count() > 128 {
+            return Err(AdminError::invalid(format!("tags.{k}"), "a key of 1 to 128 characters"));
+        }
+        if v.chars().count() > 256 {
+            return Err(AdminError::invalid(format!("tags.{k}"), "a value of at most 256 characters"));
+        }
+    }
+    Ok(())
 }
 
 /// EUM Social's admin operations. Every method is one EUM operation (named in its doc).
@@ -484,6 +634,18 @@ pub trait Admin: Send + Sync {
         phone_id: &str,
         settings: &CallSettings,
     ) -> impl Future<Output = AdminResult<String>> + Send;
+    /// GetLinkedWhatsAppBusinessAccountPhoneNumber's `callSettings`: what EUM holds for the
+    /// number; `None` when never set.
+    fn call_settings(&self, phone_id: &str) -> impl Future<Output = AdminResult<Option<CallSettings>>> + Send;
+    /// ListTagsForResource: the tags of a WABA or phone number ARN.
+    fn list_tags(&self, arn: &str) -> impl Future<Output = AdminResult<BTreeMap<String, String>>> + Send;
+    /// TagResource: adds or overwrites these tags (check them with [`validate_tags`] first).
+    fn tag(&self, arn: &str, tags: &BTreeMap<String, String>) -> impl Future<Output = AdminResult<()>> + Send;
+    /// UntagResource: removes these tag keys.
+    fn untag(&self, arn: &str, keys: &[String]) -> impl Future<Output = AdminResult<()>> + Send;
+    /// DisassociateWhatsAppBusinessAccount: unlinks the WABA and its numbers from EUM. Sends,
+    /// event publishing and everything else of its numbers stop.
+    fn disassociate_waba(&self, waba_id: &str) -> impl Future<Output = AdminResult<()>> + Send;
     /// GetWhatsAppCallPermission: whether the number may call `user`, and the request and call
     /// limits (`phone_id` is the EUM id).
     fn call_permission(
@@ -516,6 +678,33 @@ pub trait Admin: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_example_call_hours_are_valid_and_bad_ones_name_their_field() {
+        let hours: CallHours = serde_json::from_str(include_str!("../../../examples/calling/hours.json")).unwrap();
+        let ok = CallSettings { call_enabled: true, call_hours: Some(hours.clone()), ..CallSettings::default() };
+        ok.validate().unwrap();
+        let field = |h: CallHours| match (CallSettings { call_hours: Some(h), ..ok.clone() }).validate() {
+            Err(AdminError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field(CallHours { timezone: " ".into(), ..hours.clone() }), "call_hours.timezone");
+        let mut h = hours.clone();
+        h.weekly[2].day = "Tuesday".into();
+        assert_eq!(field(h), "call_hours.weekly[2].day");
+        let mut h = hours.clone();
+        h.holidays[0].date = "2026-02-30".into();
+        assert_eq!(field(h), "call_hours.holidays[0].date");
+        let mut h = hours.clone();
+        h.weekly = (0..15).map(|_| h.weekly[2].clone()).collect();
+        assert_eq!(field(h), "call_hours.weekly");
+        let bad: Result<CallHours, _> = serde_json::from_str(
+            r#"{"enabled": true, "timezone": "UTC", "weekly": [{"day": "MONDAY", "open": "9", "close": "10:00"}]}"#,
+        );
+        assert!(bad.unwrap_err().to_string().contains("HH:MM"));
+        let icon = CallSettings { call_icon_visibility: Some("HIDDEN".into()), ..CallSettings::default() };
+        assert!(matches!(icon.validate(), Err(AdminError::Invalid { field, .. }) if field == "call_icon_visibility"));
+    }
 
     #[test]
     fn s3_uris_parse_or_name_the_problem() {

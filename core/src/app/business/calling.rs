@@ -3,8 +3,6 @@
 //! `UpdateLinkedWhatsAppBusinessAccountPhoneNumber` can set the call settings; the local
 //! record keeps what was asked and when.
 
-use serde::{Deserialize, Serialize};
-
 use super::{epoch_ms, BusinessError};
 use crate::domain::keys;
 use crate::ports::{Cond, Item, Store, Write, WriteOutcome};
@@ -36,36 +34,15 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-/// Call settings (the fields of EUM's `WhatsAppCallSettings` wapipe records).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CallSettings {
-    /// Whether the number takes WhatsApp calls (`callEnabled`).
-    pub call_enabled: bool,
-    /// `DEFAULT` | `DISABLE_ALL`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call_icon_visibility: Option<String>,
-    /// `ENABLED` | `DISABLED`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub callback_permission_status: Option<String>,
-}
+/// Call settings: the port's type, EUM's `WhatsAppCallSettings` whole (call hours included).
+pub use crate::ports::admin::CallSettings;
 
-impl CallSettings {
-    /// Refuses a value EUM does not take for `call_icon_visibility` or
-    /// `callback_permission_status`, naming the field.
-    pub fn validate(&self) -> Result<(), BusinessError> {
-        if let Some(v) = &self.call_icon_visibility {
-            if v != "DEFAULT" && v != "DISABLE_ALL" {
-                return Err(BusinessError::invalid("call_icon_visibility", "`DEFAULT` or `DISABLE_ALL`"));
-            }
-        }
-        if let Some(v) = &self.callback_permission_status {
-            if v != "ENABLED" && v != "DISABLED" {
-                return Err(BusinessError::invalid("callback_permission_status", "`ENABLED` or `DISABLED`"));
-            }
-        }
-        Ok(())
-    }
+/// [`CallSettings::validate`], as a business error naming the field.
+pub fn validate_settings(settings: &CallSettings) -> Result<(), BusinessError> {
+    settings.validate().map_err(|e| match e {
+        crate::ports::admin::AdminError::Invalid { field, message } => BusinessError::Invalid { field, message },
+        other => BusinessError::invalid("settings", other.to_string()),
+    })
 }
 
 /// Record the settings (a write older than the stored one is ignored; returns false).
@@ -76,7 +53,7 @@ pub async fn record_settings<S: Store>(
     applied_to_eum: bool,
     now: time::OffsetDateTime,
 ) -> Result<bool, BusinessError> {
-    settings.validate()?;
+    validate_settings(settings)?;
     let k = keys::call_settings(phone);
     let body = serde_json::to_value(settings).map_err(|e| BusinessError::invalid("settings", e.to_string()))?;
     let ms = epoch_ms(now);
@@ -90,7 +67,10 @@ pub async fn record_settings<S: Store>(
 pub async fn settings<S: Store>(store: &S, phone: &str) -> Result<Option<(CallSettings, bool)>, BusinessError> {
     let k = keys::call_settings(phone);
     let Some(item) = store.get(&k.pk, &k.sk).await? else { return Ok(None) };
-    let s = item.attrs.get("settings").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    let raw = item.attrs.get("settings").cloned().unwrap_or_default();
+    let s = serde_json::from_value(raw).map_err(|e| {
+        BusinessError::invalid("settings", format!("the recorded call settings of {phone} do not parse: {e}"))
+    })?;
     Ok(Some((s, item.attrs.get("applied_to_eum").and_then(|v| v.as_bool()).unwrap_or(false))))
 }
 

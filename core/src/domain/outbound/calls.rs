@@ -60,6 +60,44 @@ impl CallAction {
         }
     }
 
+    /// Reads a Meta `/calls` body written by hand (`wapipe calling event FILE`): `action` with
+    /// `to`/`recipient` or `call_id`, `session.sdp`, `biz_opaque_callback_data`. The result is
+    /// checked again by [`CallAction::body`] before it is sent; errors name the field.
+    pub fn from_meta_json(v: &Value) -> Result<CallAction, FieldError> {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let need = |k: &str| text(k).ok_or_else(|| FieldError::new(k, "required (a string)"));
+        match v.get("messaging_product").and_then(Value::as_str) {
+            Some("whatsapp") | None => {}
+            Some(_) => return Err(FieldError::new("messaging_product", "must be \"whatsapp\"")),
+        }
+        let sdp = || {
+            v.pointer("/session/sdp")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| FieldError::new("session.sdp", "required (the SDP text)"))
+        };
+        let callback = text("biz_opaque_callback_data");
+        Ok(match need("action")?.as_str() {
+            "connect" => CallAction::Connect {
+                to: text("to").or_else(|| text("recipient")).ok_or_else(|| FieldError::new("to", "required"))?,
+                sdp: sdp()?,
+                biz_opaque_callback_data: callback,
+            },
+            "pre_accept" => CallAction::PreAccept { call_id: need("call_id")?, sdp: sdp()? },
+            "accept" => {
+                CallAction::Accept { call_id: need("call_id")?, sdp: sdp()?, biz_opaque_callback_data: callback }
+            }
+            "reject" => CallAction::Reject { call_id: need("call_id")? },
+            "terminate" => CallAction::Terminate { call_id: need("call_id")? },
+            other => {
+                return Err(FieldError::new(
+                    "action",
+                    format!("{other:?}: connect, pre_accept, accept, reject or terminate"),
+                ))
+            }
+        })
+    }
+
     /// The Meta `/calls` JSON body, after checking every field.
     pub fn body(&self) -> Result<Vec<u8>, FieldError> {
         let mut m = Map::new();
@@ -114,6 +152,28 @@ mod tests {
 
     fn body(a: &CallAction) -> Value {
         serde_json::from_slice(&a.body().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_meta_body_read_back_is_the_same_action() {
+        let actions = [
+            CallAction::Connect { to: "US.1349".into(), sdp: "v=0".into(), biz_opaque_callback_data: Some("o".into()) },
+            CallAction::PreAccept { call_id: "wacid.1".into(), sdp: "v=0".into() },
+            CallAction::Accept { call_id: "wacid.1".into(), sdp: "v=0".into(), biz_opaque_callback_data: None },
+            CallAction::Reject { call_id: "wacid.1".into() },
+            CallAction::Terminate { call_id: "wacid.1".into() },
+        ];
+        for a in actions {
+            assert_eq!(CallAction::from_meta_json(&body(&a)).unwrap(), a);
+        }
+        let example: Value = serde_json::from_str(include_str!("../../../../examples/calling/connect.json")).unwrap();
+        let connect = CallAction::from_meta_json(&example).unwrap();
+        assert_eq!(body(&connect), example, "the example is a complete connect body");
+        let err = |v: Value| CallAction::from_meta_json(&v).unwrap_err().path;
+        assert_eq!(err(json!({"action": "connect", "to": "+919876543210"})), "session.sdp");
+        assert_eq!(err(json!({"action": "terminate"})), "call_id");
+        assert_eq!(err(json!({"action": "hold", "call_id": "x"})), "action");
+        assert_eq!(err(json!({"messaging_product": "sms", "action": "reject", "call_id": "x"})), "messaging_product");
     }
 
     #[test]
