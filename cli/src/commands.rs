@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     bench, business, capabilities, completions, dev, dlq, exit, flows, local, media, operator, payments, phones,
-    profile, quality, replay, send, status, templates,
+    profile, quality, replay, sandbox, send, status, templates,
 };
 
 /// Examples, then the exit-code table of [`crate::exit`] (a test keeps the two in step).
@@ -216,6 +216,20 @@ pub enum Command {
         #[command(subcommand)]
         command: business::GroupsCommand,
     },
+    /// Local mode's sandbox EUM: the calls it answered (`calls --op NAME`), its linked numbers.
+    #[command(display_order = 30)]
+    Sandbox {
+        /// What to show or change.
+        #[command(subcommand)]
+        command: sandbox::SandboxCommand,
+    },
+    /// Click-to-WhatsApp conversions reported through the Conversions API: list, show.
+    #[command(display_order = 19)]
+    Conversions {
+        /// What to show.
+        #[command(subcommand)]
+        command: sandbox::ConversionsCommand,
+    },
     /// Tags of a WABA or phone number in EUM: list, add, remove.
     #[command(display_order = 18)]
     Tags {
@@ -345,6 +359,8 @@ pub async fn run(cli: Cli) -> Result<u8, String> {
         Command::Catalog { command } => business::run_catalog(command, cli.state.as_deref()).await,
         Command::Groups { command } => business::run_groups(command, cli.state.as_deref()).await,
         Command::Tags { command } => phones::run_tags(command).await,
+        Command::Sandbox { command } => sandbox::run(command, cli.state.as_deref()).await,
+        Command::Conversions { command } => sandbox::run_conversions(command, cli.state.as_deref()).await,
         Command::Calling { command } => business::run_calling(command, cli.state.as_deref()).await,
         Command::Media { command } => media::run(command).await,
         Command::Payments { command } => payments::run(command, cli.state.as_deref()).await,

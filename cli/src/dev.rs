@@ -5,7 +5,8 @@
 //!   secret is set), through the same receiver as the Function URL;
 //! - `POST /flow`: the WhatsApp Flows data-exchange endpoint (with `--flow-private-key`), on
 //!   local state, signatures checked when an app secret is set;
-//! - `GET /events?after=N`: domain events published so far (JSON), `GET /health`.
+//! - `GET /events?after=N`: domain events published so far (JSON), `GET /health`;
+//! - `GET /sandbox/calls?op=NAME`: the EUM calls the sandbox answered (as `wapipe sandbox calls`).
 //!
 //! Both POST paths put the body on the in-memory ingest queue; a worker drains it through
 //! ingest exactly as the SQS event source mapping would (records that fail transiently stay
@@ -151,15 +152,25 @@ async fn route(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<By
     let out = match (method.as_str(), path.as_str()) {
         ("GET", "/health") => HttpResponse::json(200, &json!({"status": "ok"})),
         ("GET", "/events") => events(&app, &query),
+        ("GET", "/sandbox/calls") => sandbox_calls(&app, &query),
         ("POST", "/eum") => enqueue_eum(&app, body).await,
         ("POST", "/flow") => match &app.flow {
             Some(f) => f.handle(&HttpRequest { method, path, query, headers, body }).await,
             None => HttpResponse::text(404, "no flow endpoint: start wapipe dev with --flow-private-key FILE"),
         },
         (_, "/webhook") => app.receiver.handle(&HttpRequest { method, path, query, headers, body }).await,
-        _ => HttpResponse::text(404, "not found: POST /eum, GET|POST /webhook, POST /flow, GET /events, GET /health"),
+        _ => HttpResponse::text(
+            404,
+            "not found: POST /eum, GET|POST /webhook, POST /flow, GET /events, GET /sandbox/calls, GET /health",
+        ),
     };
     Ok(respond(out))
+}
+
+/// `GET /sandbox/calls?op=NAME`: the EUM calls local mode made, as `wapipe sandbox calls --json`.
+fn sandbox_calls(app: &App, query: &str) -> HttpResponse {
+    let op = query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "op").map(|(_, v)| v);
+    HttpResponse::json(200, &crate::sandbox::calls_json(&app.local.sandbox.calls(), op))
 }
 
 fn events(app: &App, query: &str) -> HttpResponse {

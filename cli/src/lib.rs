@@ -26,6 +26,7 @@ pub mod phones;
 pub mod profile;
 pub mod quality;
 pub mod replay;
+pub mod sandbox;
 pub mod send;
 pub mod status;
 pub mod templates;

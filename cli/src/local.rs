@@ -14,7 +14,9 @@ use wapipe_core::app::publish::RetryPolicy;
 use wapipe_core::domain::events::DomainEvent;
 use wapipe_core::domain::events::{eventbridge_body, rfc3339};
 use wapipe_core::domain::routes::{consumers_of, Consumer};
+use wapipe_core::memory::{EumCall, Sandbox};
 use wapipe_core::memory::{Latency, LatencySpec, MemoryBus, MemoryQueue, MemoryStore};
+use wapipe_core::ports::messaging::LinkedPhone;
 use wapipe_core::ports::{Item, OutgoingMessage, Queue, QueueMessage, SystemClock};
 use webhook_ingest::{Config, Ingest};
 
@@ -82,6 +84,12 @@ struct StateFile {
     version: u32,
     items: Vec<Item>,
     events: Vec<DomainEvent>,
+    /// Every EUM call the sandbox answered (`wapipe sandbox calls`).
+    #[serde(default)]
+    eum_calls: Vec<EumCall>,
+    /// Numbers linked in the sandbox by hand (`wapipe sandbox phones add`).
+    #[serde(default)]
+    sandbox_phones: Vec<LinkedPhone>,
 }
 
 const STATE_VERSION: u32 = 1;
@@ -99,6 +107,9 @@ pub struct Local {
     pub queue: Arc<MemoryQueue>,
     /// webhook-ingest on [`Local::store`] and [`Local::bus`]: what `replay` and `dev` feed.
     pub ingest: LocalIngest,
+    /// The sandbox EUM: every call local mode makes to EUM (sends, conversions) is answered
+    /// and recorded here, and kept in the state file.
+    pub sandbox: Arc<Sandbox>,
     /// Events published by earlier commands on the same state file.
     history: Vec<DomainEvent>,
     /// Events published since the last `route`, waiting to be put on consumer queues.
@@ -133,6 +144,12 @@ impl Local {
             }
             _ => StateFile::default(),
         };
+        let sandbox = Arc::new(Sandbox::new());
+        sandbox.restore_calls(loaded.eum_calls);
+        for p in loaded.sandbox_phones {
+            sandbox.link_phone(p);
+        }
+        link_learnt(&sandbox, &loaded.items);
         let store = Arc::new(MemoryStore::from_items(loaded.items));
         let bus = Arc::new(MemoryBus::new());
         let queue = Arc::new(MemoryQueue::new());
@@ -155,6 +172,7 @@ impl Local {
             bus,
             queue,
             ingest,
+            sandbox,
             history: loaded.events,
             outbox,
             routing,
@@ -249,11 +267,44 @@ impl Local {
         let Some(path) = &self.state_file else { return Ok(()) };
         let mut events = self.history.clone();
         events.extend(self.bus.events());
-        let s = StateFile { version: STATE_VERSION, items: self.store.snapshot(), events };
+        let items = self.store.snapshot();
+        link_learnt(&self.sandbox, &items);
+        let learnt: std::collections::HashSet<String> = learnt_phones(&items).map(|p| p.meta_phone_number_id).collect();
+        let by_hand =
+            self.sandbox.linked_later().into_iter().filter(|p| !learnt.contains(&p.meta_phone_number_id)).collect();
+        let s = StateFile {
+            version: STATE_VERSION,
+            items,
+            events,
+            eum_calls: self.sandbox.calls(),
+            sandbox_phones: by_hand,
+        };
         let text = serde_json::to_string(&s).map_err(|e| e.to_string())?;
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+}
+
+/// The numbers the phone registry learnt from EUM envelopes (`PHONE#…` / `PHONE`): EUM has
+/// them linked, or their webhooks would not exist.
+fn learnt_phones(items: &[Item]) -> impl Iterator<Item = LinkedPhone> + '_ {
+    items.iter().filter(|i| i.pk.starts_with("PHONE#") && i.sk == "PHONE").filter_map(|i| {
+        let meta = i.get_str("meta_phone_number_id")?.to_string();
+        let arn = i.get_str("phone_arn").unwrap_or_default().to_string();
+        let eum = match i.get_str("eum_phone_number_id") {
+            Some(id) => id.to_string(),
+            None => format!("phone-number-id-{}", arn.rsplit('/').next().unwrap_or(&meta)),
+        };
+        let waba_id = i.get_str("waba_id").unwrap_or_default().to_string();
+        Some(LinkedPhone { eum_phone_number_id: eum, arn, meta_phone_number_id: meta, waba_id })
+    })
+}
+
+/// Link every learnt number in the sandbox.
+pub fn link_learnt(sandbox: &Sandbox, items: &[Item]) {
+    for p in learnt_phones(items) {
+        sandbox.link_phone(p);
     }
 }
 

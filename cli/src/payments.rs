@@ -12,6 +12,7 @@ use clap::Subcommand;
 use payment_processor::razorpay::Razorpay;
 use payment_processor::{Config, Processor};
 use serde_json::{json, Map, Value};
+use wapipe_core::app::conversions::Conversions;
 use wapipe_core::app::publish::{publish_all, RetryPolicy};
 use wapipe_core::aws::{sdk_config, DynamoStore, EventBridgeBus};
 use wapipe_core::domain::events::{event_id, DomainEvent, Envelope, EventType};
@@ -139,7 +140,10 @@ pub fn register(local: &mut Local) -> Result<(), String> {
         }
         None => None,
     };
-    let p = Processor::new(local.store.clone(), local.bus.clone(), SystemClock, gateway, config);
+    // Conversions go to the sandbox EUM, which records them (`wapipe sandbox calls`).
+    let conversions = Conversions::new(local.sandbox.clone(), config.conversions.clone());
+    let p = Processor::new(local.store.clone(), local.bus.clone(), SystemClock, gateway, config)
+        .with_conversions(conversions);
     local.register(Arc::new(LocalFn::new(Consumer::PaymentProcessor, p)));
     Ok(())
 }

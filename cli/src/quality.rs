@@ -78,7 +78,7 @@ pub async fn run(command: QualityCommand, state: Option<&Path>) -> Result<u8, St
         }
         QualityCommand::Snapshot { rating, json } => {
             let local = Local::open(state)?;
-            let accounts = SandboxAccounts::new(Sandbox::new().phones());
+            let accounts = SandboxAccounts::new(&local.sandbox.phones());
             if let Some(r) = &rating {
                 let phone = Sandbox::new().phones().first().map(|p| p.meta_phone_number_id.clone()).unwrap_or_default();
                 accounts.set_quality(&phone, Rating::parse(r).as_str());
@@ -112,7 +112,7 @@ fn snapshotter<A>(store: Arc<MemoryStore>, bus: Arc<MemoryBus>, accounts: A) -> 
 
 /// Run the quality snapshotter on the events local mode publishes.
 pub fn register(local: &mut Local) {
-    let accounts = SandboxAccounts::new(Sandbox::new().phones());
+    let accounts = SandboxAccounts::new(&local.sandbox.phones());
     let s = snapshotter(local.store.clone(), local.bus.clone(), accounts);
     local.register(Arc::new(LocalFn::new(Consumer::QualitySnapshotter, s)));
 }

@@ -110,7 +110,8 @@ pub struct LocalSend {
 /// Local mode: 0 accepted, 6 still waiting (paced or retrying), 3 rejected or failed.
 pub async fn send_local(local: &mut Local, file: &Path, opts: LocalSend) -> Result<u8, String> {
     let body = read(file)?;
-    let sandbox = Arc::new(Sandbox::new().with_playback(opts.playback));
+    let sandbox = local.sandbox.clone();
+    sandbox.set_default_playback(opts.playback);
     if let Some(latency) = &local.latency {
         sandbox.set_latency(latency.clone());
     }

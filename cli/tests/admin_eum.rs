@@ -410,6 +410,31 @@ async fn tags_and_disassociation_through_eum() {
 }
 
 #[tokio::test]
+async fn dataset_and_conversion_events_through_eum() {
+    use wapipe_core::ports::conversions::ConversionsApi;
+    let fake = FakeEum::start().await;
+    let a = admin(&fake).await;
+    let id = a.create_dataset(DEFAULT_WABA_ID).await.unwrap();
+    assert_eq!(a.create_dataset(DEFAULT_WABA_ID).await.unwrap(), id, "one dataset per WABA");
+    let r = &fake.requests_for("CreateWhatsAppDataset")[0];
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/whatsapp/waba/dataset"));
+    assert_eq!(r.body.as_ref().unwrap()["id"], DEFAULT_WABA_ID);
+    let payload = json!({"data": [{"event_name": "Purchase", "event_time": 1_758_182_494, "event_id": "e1",
+        "action_source": "business_messaging", "messaging_channel": "whatsapp",
+        "user_data": {"whatsapp_business_account_id": "1", "ctwa_clid": "clid-1"},
+        "custom_data": {"currency": "INR", "value": 450.0}}]});
+    let request_id =
+        a.send_conversion_events(DEFAULT_WABA_ID, &id, &serde_json::to_vec(&payload).unwrap()).await.unwrap();
+    assert!(!request_id.is_empty());
+    let r = one(&fake, "SendWhatsAppConversionEvent");
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/whatsapp/waba/dataset/events"));
+    assert_eq!((r.blob_member.as_deref(), r.decoded.as_ref()), (Some("eventData"), Some(&payload)));
+    assert_eq!(fake.conversion_events()[0].payload, payload);
+    let e = a.send_conversion_events(DEFAULT_WABA_ID, "1234567890", b"{\"data\":[]}").await.unwrap_err();
+    assert_eq!(e.exception, "ValidationException");
+}
+
+#[tokio::test]
 async fn call_permission_and_call_events_through_eum() {
     use wapipe_core::domain::outbound::calls::CallAction;
     let fake = FakeEum::start().await;

@@ -166,6 +166,31 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
     (status, body)
 }
 
+#[test]
+fn dev_serves_the_eum_calls_local_mode_made() {
+    let state = tmp("sandbox-calls.json");
+    let text = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/send/text.json");
+    let out = wapipe()
+        .arg("--state")
+        .arg(&state)
+        .args(["send", "--file", text.to_str().unwrap(), "--open-window", "--wait", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = start_dev(&["--state", state.to_str().unwrap()]);
+    let (status, body) = http(&server.1, "GET", "/sandbox/calls?op=SendWhatsAppMessage", &[], "");
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["count"], 1, "{v}");
+    let call = &v["calls"][0];
+    assert_eq!(call["input"]["message"]["to"], "+919876543210", "the decoded message as sent: {call}");
+    assert!(call["output"]["messageId"].is_string(), "{call}");
+    let (_, none) = http(&server.1, "GET", "/sandbox/calls?op=SendWhatsAppConversionEvent", &[], "");
+    assert_eq!(serde_json::from_str::<Value>(&none).unwrap()["count"], 0);
+    drop(server);
+    let _ = std::fs::remove_file(&state);
+}
+
 fn wait_for_events(addr: &str, n: usize) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

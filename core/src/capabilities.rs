@@ -223,6 +223,8 @@ mod tests {
             "UntagResource",
             "ListTagsForResource",
             "DisassociateWhatsAppBusinessAccount",
+            "CreateWhatsAppDataset",
+            "SendWhatsAppConversionEvent",
         ];
         for c in CAPABILITIES {
             if let Support::Eum { operations } = c.support {

@@ -84,7 +84,7 @@ fn the_domain_is_pure() {
 #[test]
 fn each_port_is_one_file_with_one_trait_that_documents_its_errors() {
     let ports = root().join("core/src/ports");
-    let expected = ["accounts", "admin", "bus", "clock", "gateway", "messaging", "queue", "store"];
+    let expected = ["accounts", "admin", "bus", "clock", "conversions", "gateway", "messaging", "queue", "store"];
     for name in expected {
         let path = ports.join(format!("{name}.rs"));
         let text = read(&path);

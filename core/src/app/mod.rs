@@ -5,11 +5,13 @@
 //!   retry and parking);
 //! - [`publish`]: domain events onto the bus in size-bounded `PutEvents` batches, with retries;
 //! - [`paging`]: reading every page of a store query, bounded;
+//! - [`conversions`]: click-to-WhatsApp ad clicks reported to Meta's Conversions API, once each;
 //! - [`business`]: business settings (profile, catalog, calling, groups) kept in the table;
 //! - [`quality`]: applying quality and template observations to the table.
 
 pub mod business;
 pub mod consumer;
+pub mod conversions;
 pub mod paging;
 pub mod publish;
 pub mod quality;

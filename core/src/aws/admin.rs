@@ -534,3 +534,27 @@ impl Admin for EumAdmin {
     }
 }
 
+impl crate::ports::conversions::ConversionsApi for EumAdmin {
+    async fn create_dataset(&self, waba: &str) -> Result<String, MessagingError> {
+        let out = self.client.create_whats_app_dataset().id(waba).send().await.map_err(|e| to_messaging_error(&e))?;
+        Ok(out.dataset_id().to_string())
+    }
+
+    async fn send_conversion_events(
+        &self,
+        waba: &str,
+        dataset_id: &str,
+        payload: &[u8],
+    ) -> Result<String, MessagingError> {
+        let out = self
+            .client
+            .send_whats_app_conversion_event()
+            .id(waba)
+            .dataset_id(dataset_id)
+            .event_data(Blob::new(payload.to_vec()))
+            .send()
+            .await
+            .map_err(|e| to_messaging_error(&e))?;
+        Ok(out.request_id().to_string())
+    }
+}

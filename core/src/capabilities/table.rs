@@ -365,4 +365,5 @@ pub static CAPABILITIES: &[Capability] = &[
     eum("event_destinations", GAPS, "Event Destinations", &["PutWhatsAppBusinessAccountEventDestinations"], "wapipe phones destinations set"),
     eum("resource_tags", GAPS, "Tags (WABA, phone number)", &["TagResource", "UntagResource", "ListTagsForResource"], "wapipe tags list|add|remove ARN"),
     eum("waba_disassociate", GAPS, "Disassociate WABA", &["DisassociateWhatsAppBusinessAccount"], "wapipe phones disassociate --waba-id … --confirm (prints what stops first)"),
+    eum("conversions_api", GAPS, "Conversions API (click-to-WhatsApp ads)", &["CreateWhatsAppDataset", "SendWhatsAppConversionEvent"], "ingest keeps referral.ctwa_clid; the payment processor reports mapped events (WAPIPE_CONVERSIONS) once per click, event and source: wapipe conversions list|show"),
 ];

@@ -83,6 +83,33 @@ pub fn contact_window(phone_number_id: &str, wa_id: &str) -> Key {
     Key::new(format!("CONTACT#{phone_number_id}#{wa_id}"), "WINDOW")
 }
 
+/// The contact's last click-to-WhatsApp ad click (`referral.ctwa_clid`, its ad and time), kept
+/// by ingest for the Conversions API: `CONTACT#{phone_number_id}#{wa_id}` / `CTWA`.
+pub fn ctwa_click(phone_number_id: &str, wa_id: &str) -> Key {
+    Key::new(format!("CONTACT#{phone_number_id}#{wa_id}"), "CTWA")
+}
+
+/// One conversion reported (or being reported) to Meta's Conversions API: one per click,
+/// event name and source (the order's reference id, the flow reply's wamid), so a
+/// redelivered event finds it. `CONVERSION#{ctwa_clid}` / `{event_name}#{source_id}`.
+pub fn conversion(ctwa_clid: &str, event_name: &str, source_id: &str) -> Key {
+    Key::new(conversion_partition(ctwa_clid), format!("{event_name}#{source_id}"))
+}
+
+/// Partition of one click's conversions: `CONVERSION#{ctwa_clid}`.
+pub fn conversion_partition(ctwa_clid: &str) -> String {
+    format!("CONVERSION#{ctwa_clid}")
+}
+
+/// GSI1 partition listing every conversion, newest last (`wapipe conversions list`).
+pub const CONVERSIONS_INDEX: &str = "CONVERSIONS";
+
+/// A WABA's Conversions API dataset id, cached after `CreateWhatsAppDataset`, with the WABA's
+/// EUM ARN: `WABA#{meta_waba_id}` / `DATASET`.
+pub fn dataset(meta_waba_id: &str) -> Key {
+    Key::new(format!("WABA#{meta_waba_id}"), "DATASET")
+}
+
 /// GSI1 partition of a contact's timeline (messages both ways).
 pub fn contact_timeline(phone_number_id: &str, wa_id: &str) -> String {
     format!("CONTACT#{phone_number_id}#{wa_id}")

@@ -66,6 +66,12 @@ pub const ROUTES: &[Route] = &[
             EventType::RefundSettled,
         ],
     },
+    // Click-to-WhatsApp conversions run in the payment processor (`app::conversions`).
+    Route {
+        rule: "ConversionsRule",
+        consumer: Consumer::PaymentProcessor,
+        detail_types: &[EventType::PaymentCaptured, EventType::FlowCompleted],
+    },
     Route {
         rule: "QualityRule",
         consumer: Consumer::QualitySnapshotter,
@@ -107,7 +113,6 @@ pub const PUBLIC_ONLY: &[(EventType, &str)] = &[
     (EventType::SendAccepted, "send outcomes are for the systems that asked (correlate by request_id)"),
     (EventType::SendRejected, "send outcomes are for the systems that asked; guard rejections for operators"),
     (EventType::SendFailed, "send outcomes are for the systems that asked; alert: true ones for operators"),
-    (EventType::PaymentCaptured, "settled payments are for the business's order and fulfilment systems"),
     (EventType::PaymentFailed, "failed payments are for the business's order systems"),
     (EventType::PaymentRejected, "rejected payment webhooks and refund commands are for operators and the requester"),
     (EventType::PaymentStale, "stuck orders and refunds are for operators (reconciliation)"),

@@ -17,6 +17,6 @@ pub use bus::MemoryBus;
 pub use faults::{Faults, ANY_OP};
 pub use latency::{Delay, Latency, LatencySlot, LatencySpec, Service, SpecError, TYPICAL};
 pub use queue::{MemoryQueue, DEFAULT_VISIBILITY};
-pub use sandbox::{status_notifications, Playback, Sandbox, SandboxSend};
+pub use sandbox::{status_notifications, EumCall, Playback, Sandbox, SandboxSend, SANDBOX_ACCOUNT, SANDBOX_REGION};
 pub use sandbox_accounts::{sandbox_waba_id, SandboxAccounts};
 pub use store::MemoryStore;

@@ -17,6 +17,7 @@ use crate::ports::messaging::{EumMessageId, LinkedPhone, Messaging, MessagingErr
 
 /// The sample business number of `events/` (Meta ids and EUM ARNs).
 pub const SANDBOX_ACCOUNT: &str = "123456789012";
+/// The region of the sandbox's ARNs.
 pub const SANDBOX_REGION: &str = "ap-south-1";
 
 /// What Meta does with a message after EUM accepted it.
@@ -50,9 +51,33 @@ pub struct SandboxSend {
     pub message: Value,
 }
 
+/// One EUM call the sandbox answered in place of EUM: what local mode "would have called"
+/// (`wapipe sandbox calls`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EumCall {
+    /// 1, 2, … in the order the calls were made (over every command on the same state file).
+    pub seq: u64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// EUM's operation name (`SendWhatsAppMessage`, `SendWhatsAppConversionEvent`, …).
+    pub operation: String,
+    /// The input, with wire names; blobs decoded (the message JSON, the event data).
+    pub input: Value,
+    /// The answer (`{"messageId"}`, …), or `{"error": {"exception", "message"}}`.
+    pub output: Value,
+}
+
 #[derive(Debug, Default)]
 struct State {
     sends: Vec<SandboxSend>,
+    /// Every call answered, in order.
+    calls: Vec<EumCall>,
+    /// Dataset id per WABA (CreateWhatsAppDataset answers the same id each time).
+    datasets: HashMap<String, String>,
+    /// Numbers linked after construction (`link_phone`).
+    extra_phones: Vec<LinkedPhone>,
+    /// Playback for recipients without one of their own; `None`: the sandbox's default.
+    default_playback: Option<Playback>,
     /// SNS notification bodies not yet taken.
     pending: Vec<String>,
     fail_next: VecDeque<MessagingError>,
@@ -128,6 +153,56 @@ impl Sandbox {
         self.lock().fail_next.push_back(error);
     }
 
+    /// What happens to messages whose recipient has no playback of its own, from now on.
+    pub fn set_default_playback(&self, playback: Playback) {
+        self.lock().default_playback = Some(playback);
+    }
+
+    /// Every EUM call answered, in order (with the calls restored by [`Sandbox::restore_calls`]).
+    pub fn calls(&self) -> Vec<EumCall> {
+        self.lock().calls.clone()
+    }
+
+    /// Continue the call log of an earlier run (local mode's state file).
+    pub fn restore_calls(&self, calls: Vec<EumCall>) {
+        let mut st = self.lock();
+        for c in &calls {
+            if c.operation == "CreateWhatsAppDataset" {
+                if let (Some(waba), Some(id)) =
+                    (c.input.get("id").and_then(Value::as_str), c.output.get("datasetId").and_then(Value::as_str))
+                {
+                    st.datasets.insert(waba.to_string(), id.to_string());
+                }
+            }
+        }
+        st.calls = calls;
+    }
+
+    /// Link another number (as EUM has it linked for its webhooks to exist); `false` when a
+    /// number with that Meta id is already linked.
+    pub fn link_phone(&self, phone: LinkedPhone) -> bool {
+        if self.phones().iter().any(|p| p.meta_phone_number_id == phone.meta_phone_number_id) {
+            return false;
+        }
+        self.lock().extra_phones.push(phone);
+        true
+    }
+
+    /// The numbers linked with [`Sandbox::link_phone`] (not the built-in ones).
+    pub fn linked_later(&self) -> Vec<LinkedPhone> {
+        self.lock().extra_phones.clone()
+    }
+
+    fn record(st: &mut State, operation: &str, input: Value, output: &Result<Value, MessagingError>) {
+        let output = match output {
+            Ok(v) => v.clone(),
+            Err(e) => json!({"error": {"exception": e.exception, "message": e.message}}),
+        };
+        let seq = st.calls.last().map(|c| c.seq).unwrap_or(0) + 1;
+        let at = rfc3339(OffsetDateTime::now_utc());
+        st.calls.push(EumCall { seq, at, operation: operation.to_string(), input, output });
+    }
+
     /// Every accepted send, in order.
     pub fn sends(&self) -> Vec<SandboxSend> {
         self.lock().sends.clone()
@@ -139,13 +214,30 @@ impl Sandbox {
     }
 
     /// The linked numbers: the sample number first, then those added.
-    pub fn phones(&self) -> &[LinkedPhone] {
-        &self.phones
+    pub fn phones(&self) -> Vec<LinkedPhone> {
+        let mut all = self.phones.clone();
+        all.extend(self.lock().extra_phones.iter().cloned());
+        all
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Not EUM's ResourceNotFound (which pages an operator): a local set-up to fix, with the
+/// numbers that are linked.
+fn unknown_sender(linked: &[LinkedPhone], origination: &str) -> MessagingError {
+    let linked: Vec<String> =
+        linked.iter().map(|p| format!("{} ({})", p.meta_phone_number_id, p.eum_phone_number_id)).collect();
+    MessagingError::answered(
+        "ValidationException",
+        format!(
+            "the sandbox has no linked number {origination}; linked: {}. Replay an EUM event of the number, or `wapipe sandbox phones add`",
+            linked.join(", ")
+        ),
+        Some(400),
+    )
 }
 
 fn uuid_like(n: u64, seed: &str) -> String {
@@ -232,23 +324,21 @@ pub fn status_notifications(
         .collect()
 }
 
-impl Messaging for Sandbox {
-    async fn send(
+impl Sandbox {
+    fn send_locked(
         &self,
+        st: &mut State,
         origination: &str,
         version: &str,
-        message_json: &[u8],
-    ) -> Result<EumMessageId, MessagingError> {
-        self.latency.wait(Service::Eum).await;
-        let mut st = self.lock();
+        message: &Value,
+    ) -> Result<String, MessagingError> {
         if let Some(e) = st.fail_next.pop_front() {
             return Err(e);
         }
-        let Some(phone) = self.phones.iter().find(|p| p.is(origination)).cloned() else {
-            return Err(MessagingError::answered("ResourceNotFoundException", "phone number not found", Some(404)));
+        let Some(phone) = self.phones.iter().chain(st.extra_phones.iter()).find(|p| p.is(origination)).cloned() else {
+            let linked: Vec<LinkedPhone> = self.phones.iter().chain(st.extra_phones.iter()).cloned().collect();
+            return Err(unknown_sender(&linked, origination));
         };
-        let message: Value = serde_json::from_slice(message_json)
-            .map_err(|_| MessagingError::answered("ValidationException", "(#100) message is not JSON", Some(400)))?;
         if message.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
             return Err(MessagingError::answered("ValidationException", "(#100) messaging_product", Some(400)));
         }
@@ -260,19 +350,88 @@ impl Messaging for Sandbox {
             wamid,
             origination_phone_number_id: origination.to_string(),
             meta_api_version: version.to_string(),
-            message,
+            message: message.clone(),
         };
         let to = send.message.get("to").and_then(Value::as_str).unwrap_or_default();
-        let playback = st.playback_by_recipient.get(to).cloned().unwrap_or_else(|| self.default_playback.clone());
+        let playback = st
+            .playback_by_recipient
+            .get(to)
+            .cloned()
+            .or_else(|| st.default_playback.clone())
+            .unwrap_or_else(|| self.default_playback.clone());
         let notes = status_notifications(&phone, &send, &playback, OffsetDateTime::now_utc());
         st.pending.extend(notes);
         st.sends.push(send);
-        Ok(EumMessageId(eum_message_id))
+        Ok(eum_message_id)
+    }
+}
+
+impl Messaging for Sandbox {
+    async fn send(
+        &self,
+        origination: &str,
+        version: &str,
+        message_json: &[u8],
+    ) -> Result<EumMessageId, MessagingError> {
+        self.latency.wait(Service::Eum).await;
+        // The sandbox reads its own phones under the lock: take them first.
+        let message: Result<Value, MessagingError> = serde_json::from_slice(message_json)
+            .map_err(|_| MessagingError::answered("ValidationException", "(#100) message is not JSON", Some(400)));
+        let mut st = self.lock();
+        let result = match &message {
+            Ok(m) => self.send_locked(&mut st, origination, version, m),
+            Err(e) => Err(e.clone()),
+        };
+        let input = json!({"originationPhoneNumberId": origination, "metaApiVersion": version,
+                           "message": message.as_ref().ok()});
+        let output = result.as_ref().map(|id| json!({"messageId": id})).map_err(Clone::clone);
+        Sandbox::record(&mut st, "SendWhatsAppMessage", input, &output);
+        result.map(EumMessageId)
     }
 
     async fn linked_phones(&self) -> Result<Vec<LinkedPhone>, MessagingError> {
         self.latency.wait(Service::Eum).await;
-        Ok(self.phones.clone())
+        Ok(self.phones())
+    }
+}
+
+impl crate::ports::conversions::ConversionsApi for Sandbox {
+    async fn create_dataset(&self, waba: &str) -> Result<String, MessagingError> {
+        self.latency.wait(Service::Eum).await;
+        let mut st = self.lock();
+        let digits: String =
+            Sha256::digest(waba.as_bytes()).iter().map(|b| char::from(b'0' + b % 10)).take(15).collect();
+        let id = st.datasets.entry(waba.to_string()).or_insert(format!("9{digits}")).clone();
+        Sandbox::record(&mut st, "CreateWhatsAppDataset", json!({"id": waba}), &Ok(json!({"datasetId": id})));
+        Ok(id)
+    }
+
+    async fn send_conversion_events(
+        &self,
+        waba: &str,
+        dataset_id: &str,
+        payload: &[u8],
+    ) -> Result<String, MessagingError> {
+        self.latency.wait(Service::Eum).await;
+        let mut st = self.lock();
+        let data: Option<Value> = serde_json::from_slice(payload).ok();
+        let known = st.datasets.get(waba).map(String::as_str) == Some(dataset_id);
+        let result = match &data {
+            Some(v) if known && v.get("data").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) => {
+                st.counter += 1;
+                Ok(uuid_like(st.counter, &format!("sandbox-capi-{}", st.nonce)))
+            }
+            Some(_) if !known => Err(MessagingError::answered(
+                "ValidationException",
+                format!("datasetId {dataset_id} is not the dataset of {waba}"),
+                Some(400),
+            )),
+            _ => Err(MessagingError::answered("ValidationException", "eventData must be {\"data\": [...]}", Some(400))),
+        };
+        let input = json!({"id": waba, "datasetId": dataset_id, "eventData": data});
+        let output = result.as_ref().map(|id| json!({"requestId": id})).map_err(Clone::clone);
+        Sandbox::record(&mut st, "SendWhatsAppConversionEvent", input, &output);
+        result
     }
 }
 

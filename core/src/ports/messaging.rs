@@ -114,7 +114,7 @@ impl MessagingError {
 }
 
 /// A phone number linked to EUM.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LinkedPhone {
     /// EUM `phone-number-id-…`.
     pub eum_phone_number_id: String,

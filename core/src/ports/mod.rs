@@ -8,6 +8,7 @@
 //! - [`messaging`]: sending through EUM Social;
 //! - [`accounts`]: the linked WhatsApp accounts and phone numbers;
 //! - [`admin`]: templates, media, flows and settings through EUM Social;
+//! - [`conversions`]: the Conversions API (click-to-WhatsApp ads) through EUM Social;
 //! - [`gateway`]: a payment gateway's refund API.
 //!
 //! The table, bus, queue and clock share one error type, [`PortError`], split by whether trying
@@ -17,6 +18,7 @@ pub mod accounts;
 pub mod admin;
 pub mod bus;
 pub mod clock;
+pub mod conversions;
 pub mod gateway;
 pub mod messaging;
 pub mod queue;

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use wapipe_core::config::{optional, TableAndBus};
 use wapipe_core::lambda::sqs_event::batch_response;
+use wapipe_core::ports::conversions::ConversionsApi;
 use wapipe_core::ports::gateway::Gateway;
 use wapipe_core::ports::{Bus, Clock, Store};
 
@@ -13,8 +14,8 @@ use crate::sweep::is_sweep;
 use crate::{ConfigError, Processor, RecordIn};
 
 /// Handle one Lambda invocation: a sweep, or an SQS batch.
-pub async fn handle<S: Store, B: Bus, C: Clock, G: Gateway>(
-    p: &Processor<S, B, C, G>,
+pub async fn handle<S: Store, B: Bus, C: Clock, G: Gateway, V: ConversionsApi>(
+    p: &Processor<S, B, C, G, V>,
     input: Value,
 ) -> Result<Value, String> {
     if is_sweep(&input) {

@@ -58,6 +58,9 @@ pub struct Config {
     pub sweep_limit: usize,
     /// How many orders of a batch are handled at once (`WAPIPE_CONCURRENCY`).
     pub run: wapipe_core::app::consumer::Options,
+    /// Which domain events become which Conversions API events (`WAPIPE_CONVERSIONS`, a JSON
+    /// array; default `whatsapp.payment.captured` → `Purchase`; `[]` turns conversions off).
+    pub conversions: wapipe_core::app::conversions::Rules,
 }
 
 impl Default for Config {
@@ -74,6 +77,7 @@ impl Default for Config {
             stale_after_secs: 24 * 3600,
             sweep_limit: 500,
             run: wapipe_core::app::consumer::Options::default(),
+            conversions: wapipe_core::app::conversions::Rules::default(),
         }
     }
 }
@@ -89,7 +93,8 @@ fn flag(name: &'static str, v: &str) -> Result<bool, ConfigError> {
 impl Config {
     /// `WAPIPE_ORDER_STATUS_ON_CAPTURE` (on), `WAPIPE_ORDER_STATUS_ON_FAILURE` (off),
     /// `WAPIPE_GATEWAY_CONFIGURATIONS` (comma-separated names, or `*`),
-    /// `WAPIPE_STALE_AFTER_SECS` (86400), `WAPIPE_CONCURRENCY` (every order of a batch at once).
+    /// `WAPIPE_STALE_AFTER_SECS` (86400), `WAPIPE_CONCURRENCY` (every order of a batch at once),
+    /// `WAPIPE_CONVERSIONS` (the conversion rules, JSON).
     pub fn from_env() -> Result<Config, ConfigError> {
         let mut c = Config { run: wapipe_core::app::consumer::Options::from_env()?, ..Config::default() };
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
@@ -107,6 +112,10 @@ impl Config {
                 name: "WAPIPE_STALE_AFTER_SECS",
                 problem: format!("expected a positive number of seconds, got {v:?}"),
             })?;
+        }
+        if let Some(v) = var("WAPIPE_CONVERSIONS") {
+            c.conversions = wapipe_core::app::conversions::Rules::parse(&v)
+                .map_err(|e| ConfigError { name: "WAPIPE_CONVERSIONS", problem: e.to_string() })?;
         }
         Ok(c)
     }

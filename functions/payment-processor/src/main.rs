@@ -11,7 +11,8 @@ use payment_processor::lambda::{handle, razorpay_key, LambdaSettings};
 use payment_processor::razorpay::Razorpay;
 use payment_processor::{Config, Processor};
 use serde_json::Value;
-use wapipe_core::aws::{sdk_config, table_and_bus, SecretLoader};
+use wapipe_core::app::conversions::Conversions;
+use wapipe_core::aws::{sdk_config, table_and_bus, EumAdmin, SecretLoader};
 use wapipe_core::ports::SystemClock;
 
 #[tokio::main]
@@ -27,7 +28,9 @@ async fn main() -> Result<(), Error> {
         Some((id, key)) => Some(Razorpay::new(&settings.razorpay_base, &id, &key, Duration::from_secs(10))?),
         None => None,
     };
-    let processor = Processor::new(store, bus, SystemClock, gateway, config);
+    let rules = config.conversions.clone();
+    let conversions = Conversions::new(EumAdmin::from_conf(&sdk), rules);
+    let processor = Processor::new(store, bus, SystemClock, gateway, config).with_conversions(conversions);
     let processor = &processor;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(processor, event.payload).await.map_err(Error::from)

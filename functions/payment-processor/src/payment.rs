@@ -8,13 +8,14 @@ use wapipe_core::domain::payments::events::{captured, failed, order_status_reque
 use wapipe_core::domain::payments::ledger::{settle, SettlePlan, Settlement};
 use wapipe_core::domain::payments::order::OrderView;
 use wapipe_core::domain::payments::OrderState;
+use wapipe_core::ports::conversions::ConversionsApi;
 use wapipe_core::ports::gateway::Gateway;
 use wapipe_core::ports::{Bus, Clock, Store};
 
 use crate::inputs::{MarkPaid, PaymentUpdate};
 use crate::processor::{retry, Input, Outcome, Processor};
 
-impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
+impl<S: Store, B: Bus, C: Clock, G: Gateway, V: ConversionsApi> Processor<S, B, C, G, V> {
     pub(crate) async fn payment_updated(&self, p: PaymentUpdate, input: &Input<'_>) -> Outcome {
         let subject = || self.subject(input, &p.reference_id);
         let order = match self.order(&p.reference_id).await {

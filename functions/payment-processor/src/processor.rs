@@ -7,11 +7,13 @@ use time::OffsetDateTime;
 use tracing::warn;
 
 use wapipe_core::app::consumer::{run_batch, Consumer, Ctx, Failure, Handled};
+use wapipe_core::app::conversions::{Conversions, Outcome as ConversionOutcome};
 use wapipe_core::app::publish::{park_record, publish_each, Events, LoadError, Parking};
 use wapipe_core::domain::events::{DomainEvent, EventType};
 use wapipe_core::domain::keys;
 use wapipe_core::domain::payments::events::{rejected, Subject};
 use wapipe_core::domain::payments::order::{OrderView, RefundView};
+use wapipe_core::ports::conversions::{ConversionsApi, NoConversions};
 use wapipe_core::ports::gateway::{Gateway, ManualGateway};
 use wapipe_core::ports::{Bus, Clock, PortError, Store, TransactOutcome, Write, WriteOutcome};
 
@@ -64,8 +66,9 @@ pub(crate) fn retry(e: impl std::fmt::Display) -> Outcome {
 
 /// The processor over its ports. `G` is the automatic refund gateway (Razorpay) for the
 /// payment configurations in `Config::gateway_configurations`; every other order is refunded
-/// through [`ManualGateway`].
-pub struct Processor<S, B, C, G> {
+/// through [`ManualGateway`]. `V` is the Conversions API client of the click-to-WhatsApp
+/// conversions this function also reports ([`Processor::with_conversions`]).
+pub struct Processor<S, B, C, G, V = NoConversions> {
     /// The table: orders, refunds and gateway refunds (`PAYMENT#{reference_id}`), parked records.
     pub store: S,
     /// EventBridge: `whatsapp.payment.*`, `whatsapp.refund.updated`, `whatsapp.send.requested`
@@ -78,6 +81,9 @@ pub struct Processor<S, B, C, G> {
     pub gateway: Option<G>,
     /// Tunables (see [`Config`]).
     pub config: Config,
+    /// Conversions (`whatsapp.payment.captured`, `whatsapp.flow.completed` → Meta's
+    /// Conversions API, `ConversionsRule`); `None`: those events are acknowledged and ignored.
+    pub conversions: Option<Conversions<V>>,
 }
 
 /// The input a rejection answers.
@@ -88,11 +94,20 @@ pub(crate) struct Input<'a> {
 }
 
 impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
-    /// A processor over these ports, with `gateway` for automatic refunds (or none).
+    /// A processor over these ports, with `gateway` for automatic refunds (or none), and no
+    /// conversions.
     pub fn new(store: S, bus: B, clock: C, gateway: Option<G>, config: Config) -> Self {
-        Processor { store, bus, clock, gateway, config }
+        Processor { store, bus, clock, gateway, config, conversions: None }
     }
 
+    /// The same processor, also reporting conversions through `conversions`.
+    pub fn with_conversions<V: ConversionsApi>(self, conversions: Conversions<V>) -> Processor<S, B, C, G, V> {
+        let Processor { store, bus, clock, gateway, config, .. } = self;
+        Processor { store, bus, clock, gateway, config, conversions: Some(conversions) }
+    }
+}
+
+impl<S: Store, B: Bus, C: Clock, G: Gateway, V: ConversionsApi> Processor<S, B, C, G, V> {
     /// Process a batch through the consumer runtime: records of one order (reference id) in
     /// order, different orders concurrently.
     pub async fn handle_batch(&self, records: &[RecordIn]) -> BatchReport {
@@ -132,7 +147,26 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
                 Ok(p) => self.refund_settled(p, &input).await,
                 Err(e) => park(e).await,
             },
+            EventType::PaymentCaptured | EventType::FlowCompleted => self.convert(event).await,
             other => Outcome::Ignored { reason: format!("{other} is not routed to the payment processor") },
+        }
+    }
+
+    /// Report the event's conversions (if a rule maps it and the contact came from an ad).
+    async fn convert(&self, event: &DomainEvent) -> Outcome {
+        let Some(c) = self.conversions.as_ref().filter(|c| c.wants(event.detail_type)) else {
+            return Outcome::Ignored { reason: format!("no conversion rule for {}", event.detail_type) };
+        };
+        match c.handle(&self.store, event, self.now()).await {
+            Ok(outcomes) => {
+                tracing::info!(?outcomes, detail_type = %event.detail_type, "conversions");
+                Outcome::Done {
+                    changed: outcomes.iter().any(|o| matches!(o, ConversionOutcome::Sent { .. })),
+                    published: Vec::new(),
+                }
+            }
+            Err(e) if e.is_transient() => retry(e),
+            Err(e) => Outcome::Ignored { reason: format!("conversion not reported: {e}") },
         }
     }
 
@@ -222,7 +256,7 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
     }
 }
 
-impl<S: Store, B: Bus, C: Clock, G: Gateway> Consumer for Processor<S, B, C, G> {
+impl<S: Store, B: Bus, C: Clock, G: Gateway, V: ConversionsApi> Consumer for Processor<S, B, C, G, V> {
     type Done = Outcome;
     type Error = PortError;
     type Prepared = Events;

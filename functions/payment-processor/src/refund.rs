@@ -11,13 +11,14 @@ use wapipe_core::domain::payments::ledger::{
 };
 use wapipe_core::domain::payments::order::{OrderView, RefundView};
 use wapipe_core::domain::payments::RefundState;
+use wapipe_core::ports::conversions::ConversionsApi;
 use wapipe_core::ports::gateway::{Gateway, GatewayStatus, RefundAnswer, RefundCall};
 use wapipe_core::ports::{Bus, Clock, Query, Store};
 
 use crate::inputs::{RefundRequest, RefundSettled, WebhookRefund};
 use crate::processor::{retry, Input, Outcome, Processor};
 
-impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
+impl<S: Store, B: Bus, C: Clock, G: Gateway, V: ConversionsApi> Processor<S, B, C, G, V> {
     pub(crate) async fn refund_requested(&self, r: RefundRequest, input: &Input<'_>) -> Outcome {
         let mut sub = self.subject(input, &r.reference_id);
         sub.key = Some(&r.key);

@@ -9,6 +9,7 @@ use serde_json::Value;
 use wapipe_core::domain::payments::events::stale;
 use wapipe_core::domain::payments::order::{order_index, refund_index};
 use wapipe_core::domain::payments::{attr, OrderState, RefundState};
+use wapipe_core::ports::conversions::ConversionsApi;
 use wapipe_core::ports::gateway::Gateway;
 use wapipe_core::ports::{Bus, Clock, Index, Item, PortError, Query, Store};
 
@@ -31,7 +32,7 @@ pub fn is_sweep(input: &Value) -> bool {
     input.get("sweep").is_some()
 }
 
-impl<S: Store, B: Bus, C: Clock, G: Gateway> Processor<S, B, C, G> {
+impl<S: Store, B: Bus, C: Clock, G: Gateway, V: ConversionsApi> Processor<S, B, C, G, V> {
     /// One reconciliation sweep (see the module docs): publishes `whatsapp.payment.stale` for
     /// every stale order and refund found, changes nothing. Errs when the index or the bus fails.
     pub async fn sweep(&self) -> Result<SweepReport, PortError> {

@@ -187,7 +187,14 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         let phone = match self.resolve(&req.from, reads).await {
             Ok(Some(p)) => p,
             Ok(None) => {
-                let reason = format!("the sender {} is not a phone number linked to EUM", req.from);
+                // A rare path: name the linked numbers, so the sender can be fixed at once.
+                let linked = match self.messaging.linked_phones().await {
+                    Ok(list) => {
+                        list.iter().take(10).map(|p| p.meta_phone_number_id.as_str()).collect::<Vec<_>>().join(", ")
+                    }
+                    Err(e) => format!("unknown ({})", e.reason()),
+                };
+                let reason = format!("the sender {} is not a phone number linked to EUM; linked: {linked}", req.from);
                 return self.reject(&req, &hash, None, "unknown_sender", &reason, None, now).await;
             }
             Err(e) => return retry(Some(&rid), self.config.backoff_initial, e),

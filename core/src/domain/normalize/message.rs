@@ -153,6 +153,31 @@ pub(super) fn unit(
         });
     }
 
+    // A click-to-WhatsApp ad click: the newest is kept on the contact for the Conversions API.
+    if let Some(r) = m.referral.as_ref() {
+        if let Some(clid) = nonempty(r.ctwa_clid.as_deref()) {
+            let k = keys::ctwa_click(phone, who);
+            let mut updates = vec![
+                Update::Set("ctwa_clid".into(), clid.into()),
+                Update::Set("clicked_at".into(), secs.into()),
+                Update::Set("wamid".into(), wamid.into()),
+                Update::Set("waba_id".into(), s.waba_id.into()),
+            ];
+            for (attr, v) in
+                [("source_id", &r.source_id), ("source_type", &r.source_type), ("source_url", &r.source_url)]
+            {
+                if let Some(v) = nonempty(v.as_deref()) {
+                    updates.push(Update::Set(attr.into(), v.into()));
+                }
+            }
+            before.push(Write::Update {
+                pk: k.pk,
+                sk: k.sk,
+                updates,
+                cond: Some(Cond::missing_or_lt("clicked_at", secs)),
+            });
+        }
+    }
     // A reply to a call permission request: the request's record and the user's permission.
     if let Some(r) = m.interactive.as_ref().filter(|i| i.kind.as_deref() == Some("call_permission_reply")) {
         if let Some(reply) = r.call_permission_reply.as_ref() {
