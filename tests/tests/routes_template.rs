@@ -97,6 +97,23 @@ fn rules(t: &Value) -> BTreeMap<String, Rule> {
             continue;
         }
         let p = r.get("Properties").unwrap_or_else(|| panic!("{id}: no Properties"));
+        // The one rule on the default bus: EUM's own events, as routes::EUM_EVENTS declares it.
+        if p.get("EventBusName").is_none() {
+            let want = &wapipe_core::domain::routes::EUM_EVENTS;
+            assert_eq!(id, want.rule, "{id}: only {} may use the default bus", want.rule);
+            let pattern = p.get("EventPattern").unwrap_or_else(|| panic!("{id}: no EventPattern"));
+            assert_eq!(strings(pattern.get("source")), BTreeSet::from([want.source.to_string()]), "{id}: source");
+            let types: BTreeSet<String> = want.detail_types.iter().map(|t| t.to_string()).collect();
+            assert_eq!(strings(pattern.get("detail-type")), types, "{id}: detail-types");
+            let target =
+                p.get("Targets").and_then(Value::as_sequence).and_then(|t| t.first()).and_then(|t| t.get("Arn"));
+            assert!(
+                matches!(target.and_then(intrinsic), Some((ref tag, Value::String(ref a))) if tag == "GetAtt" && *a == format!("{}.Arn", want.queue)),
+                "{id}: target must be !GetAtt {}.Arn",
+                want.queue
+            );
+            continue;
+        }
         let bus = p.get("EventBusName").and_then(intrinsic);
         assert!(
             matches!(bus, Some((ref tag, v)) if tag == "Ref" && v.as_str() == Some("EventBus")),

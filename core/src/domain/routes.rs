@@ -79,6 +79,37 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
+/// A rule on the account's default bus for events wapipe does not publish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForeignRoute {
+    /// Logical name of the rule in the stack.
+    pub rule: &'static str,
+    /// The events' `source`.
+    pub source: &'static str,
+    /// The detail-types the rule matches.
+    pub detail_types: &'static [&'static str],
+    /// The function that consumes them.
+    pub consumer: Consumer,
+    /// The logical name of the queue the rule targets (the consumer's second queue).
+    pub queue: &'static str,
+}
+
+/// EUM Social's handover events (docs/PROTOCOL.md §11.3), to the send worker's EUM events
+/// queue: they settle sends whose answer was lost. EUM's status events are not routed: the SNS
+/// feed carries the same facts to ingest.
+pub const EUM_EVENTS: ForeignRoute = ForeignRoute {
+    rule: "EumEventsRule",
+    source: "aws.social-messaging",
+    detail_types: &[
+        "WhatsApp Message Handover Succeeded",
+        "WhatsApp Message Handover Failed",
+        "WhatsApp Call Handover Succeeded",
+        "WhatsApp Call Handover Failed",
+    ],
+    consumer: Consumer::SendWorker,
+    queue: "EumEventsQueue",
+};
+
 /// Events with no wapipe consumer, and why: they are for systems outside wapipe (CRM,
 /// analytics, bots), which subscribe with their own rules on the `wapipe` bus.
 pub const PUBLIC_ONLY: &[(EventType, &str)] = &[

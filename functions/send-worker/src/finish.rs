@@ -15,7 +15,7 @@ use wapipe_core::domain::meta_errors::Retry;
 use wapipe_core::domain::outbound::SendRequest;
 use wapipe_core::domain::send_record as sr;
 use wapipe_core::ports::messaging::{Delivery, LinkedPhone, Messaging, MessagingError};
-use wapipe_core::ports::{Bus, Clock, Item, Queue, Store, Update, Write, WriteOutcome};
+use wapipe_core::ports::{Bus, Clock, Cond, Item, Queue, Store, Update, Write, WriteOutcome};
 
 use crate::backoff_policy;
 use crate::events::{Ctx, FailedWhy};
@@ -53,6 +53,8 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         }
     }
 
+    /// Record `accepted` and publish `whatsapp.send.accepted`; with a `guard`, only while it
+    /// holds (a settlement from outside the worker's own call: a handover event).
     pub(crate) async fn accepted(
         &self,
         rid: &str,
@@ -60,6 +62,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         eum_id: &str,
         attempts: i64,
         now: OffsetDateTime,
+        guard: Option<Cond>,
     ) -> Outcome {
         let event = ctx.accepted(eum_id, attempts, now);
         let extra = vec![
@@ -67,18 +70,26 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             Update::Set(sr::SENT_AT.into(), rfc3339(now).into()),
         ];
         let outcome = Outcome::Accepted { request_id: rid.to_string(), eum_message_id: eum_id.to_string() };
-        let w = record::terminal(rid, State::Accepted, &event, extra, None, None, now);
+        let w = record::terminal(rid, State::Accepted, &event, extra, None, guard, now);
         self.finish(rid, w, event, outcome).await
     }
 
-    async fn failed(&self, rid: &str, ctx: &Ctx, why: FailedWhy, attempts: i64) -> Outcome {
+    /// Record `failed` and publish `whatsapp.send.failed`; with a `guard`, only while it holds.
+    pub(crate) async fn failed(
+        &self,
+        rid: &str,
+        ctx: &Ctx,
+        why: FailedWhy,
+        attempts: i64,
+        guard: Option<Cond>,
+    ) -> Outcome {
         if why.alert {
             error!(request_id = rid, reason = %why.reason, "send failed and needs an operator");
         }
         let event = ctx.failed(&why, attempts, self.clock.now());
         let extra = vec![Update::Set(record::LAST_ERROR.into(), why.reason.clone().into())];
         let outcome = Outcome::Failed { request_id: rid.to_string(), reason: why.reason };
-        let w = record::terminal(rid, State::Failed, &event, extra, None, None, self.clock.now());
+        let w = record::terminal(rid, State::Failed, &event, extra, None, guard, self.clock.now());
         self.finish(rid, w, event, outcome).await
     }
 
@@ -119,11 +130,11 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
                     warn!(error = %err, "could not record the opt-out Meta reported");
                 }
             }
-            return self.failed(rid, ctx, FailedWhy::from_error(e), attempts).await;
+            return self.failed(rid, ctx, FailedWhy::from_error(e), attempts, None).await;
         }
         if attempts >= i64::from(self.config.max_attempts) {
             let why = FailedWhy::own("AttemptsExhausted", format!("{attempts} attempts; last: {}", e.reason()));
-            return self.failed(rid, ctx, why, attempts).await;
+            return self.failed(rid, ctx, why, attempts, None).await;
         }
         if advice == Retry::PairRate {
             let c = &self.config;
@@ -164,7 +175,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         let ctx = self.ctx_from_record(rid, ctx).await;
         if ex.wamid.is_some() {
             let eum = ex.eum_message_id.clone().unwrap_or_default();
-            return self.accepted(rid, &ctx, &eum, ex.attempts.max(1), now).await;
+            return self.accepted(rid, &ctx, &eum, ex.attempts.max(1), now, None).await;
         }
         let since = ex.unknown_since.unwrap_or(ex.lease_until);
         let deadline = since + self.config.unknown_grace.as_secs() as i64;
@@ -174,7 +185,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
                 "EUM did not answer and no status arrived: the message may or may not have been sent; not re-sent"
                     .into(),
             );
-            return self.failed(rid, &ctx, why, ex.attempts.max(1)).await;
+            return self.failed(rid, &ctx, why, ex.attempts.max(1), None).await;
         }
         let wait = Duration::from_secs((deadline - now.unix_timestamp()).clamp(1, 60) as u64);
         retry(Some(rid), wait, "waiting for a status to resolve an unknown outcome")

@@ -31,6 +31,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod backoff_policy;
+pub mod eum_events;
 pub mod events;
 mod finish;
 pub mod flow;

@@ -364,7 +364,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         let result = self.messaging.send(&phone.eum_phone_number_id, &self.config.meta_api_version, &json).await;
         let ctx = self.ctx(req, Some(phone), gf);
         match result {
-            Ok(id) => self.accepted(rid, &ctx, &id.0, attempts, self.clock.now()).await,
+            Ok(id) => self.accepted(rid, &ctx, &id.0, attempts, self.clock.now(), None).await,
             Err(e) => self.call_failed(req, &ctx, phone, &owner, &e, attempts).await,
         }
     }
