@@ -15,7 +15,8 @@
 //! and an event that names neither is parked with that reason. Message Sent, Delivered, Read,
 //! Failed and Undeliverable, Received and Unknown Notification are acknowledged (the SNS feed
 //! carries the same facts to ingest); the call handover events are recorded against their
-//! callback data (`CALLHANDOVER#…`). Any other detail-type is parked with its name.
+//! callback data (`CALLHANDOVER#…`) and on the call's record when they name the number and the
+//! call. Any other detail-type is parked with its name.
 
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use wapipe_core::domain::events::rfc3339;
 use wapipe_core::domain::keys;
 use wapipe_core::domain::send_record::{self as sr, request_id_from_callback};
 use wapipe_core::ports::messaging::Messaging;
-use wapipe_core::ports::{Bus, Clock, Cond, Item, Queue, Store, Write};
+use wapipe_core::ports::{Bus, Clock, Cond, Item, Queue, Store, Update, Write};
 
 use crate::events::{Ctx, FailedWhy};
 use crate::record::{self, Existing, State};
@@ -60,6 +61,8 @@ pub enum EumEvent {
         callback: Option<String>,
         /// Meta's call id, when the event names it.
         call_id: Option<String>,
+        /// The business number (`originationPhoneNumberId`, Meta's id), when the event names it.
+        phone: Option<String>,
         /// The error of a failed handover.
         error: Option<String>,
     },
@@ -161,7 +164,8 @@ pub fn parse(body: &str) -> Result<EumEvent, String> {
                 return Err(format!("{detail_type}: neither `biz_opaque_callback_data` nor a call id"));
             }
             let error = if succeeded { None } else { error_of(&detail).0 };
-            Ok(EumEvent::CallHandover { succeeded, callback, call_id, error })
+            let phone = find_str(&whole, "originationphonenumberid", 1);
+            Ok(EumEvent::CallHandover { succeeded, callback, call_id, phone, error })
         }
         "WhatsApp Message Sent"
         | "WhatsApp Message Delivered"
@@ -174,24 +178,41 @@ pub fn parse(body: &str) -> Result<EumEvent, String> {
     }
 }
 
-/// What a call handover leaves: `CALLHANDOVER#{callback or call id}` / `HANDOVER`.
-pub fn call_handover_write(
+/// What a call handover leaves: `CALLHANDOVER#{callback or call id}` / `HANDOVER`, and, when
+/// the event names the number and the call, the outcome on the call's record
+/// (`CALLS#{phone}` / `CALL#{wacid}`, which the `calls` webhooks fill).
+pub fn call_handover_writes(
     callback: Option<&str>,
     call_id: Option<&str>,
+    phone: Option<&str>,
     succeeded: bool,
     error: Option<&str>,
     at: &str,
-) -> Option<Write> {
-    let id = callback.or(call_id)?;
-    let mut item = Item::new(format!("CALLHANDOVER#{id}"), "HANDOVER")
-        .with("outcome", if succeeded { "succeeded" } else { "failed" })
-        .with("received_at", at);
-    for (k, v) in [("biz_opaque_callback_data", callback), ("call_id", call_id), ("error", error)] {
-        if let Some(v) = v {
-            item.attrs.insert(k.into(), v.into());
+) -> Vec<Write> {
+    let outcome = if succeeded { "succeeded" } else { "failed" };
+    let mut writes = Vec::new();
+    if let Some(id) = callback.or(call_id) {
+        let mut item =
+            Item::new(format!("CALLHANDOVER#{id}"), "HANDOVER").with("outcome", outcome).with("received_at", at);
+        for (k, v) in
+            [("biz_opaque_callback_data", callback), ("call_id", call_id), ("phone_number_id", phone), ("error", error)]
+        {
+            if let Some(v) = v {
+                item.attrs.insert(k.into(), v.into());
+            }
         }
+        writes.push(Write::put(item));
     }
-    Some(Write::put(item))
+    if let (Some(phone), Some(wacid)) = (phone, call_id) {
+        let k = keys::call(phone, wacid);
+        let mut updates =
+            vec![Update::Set("handover".into(), outcome.into()), Update::Set("handover_at".into(), at.into())];
+        if let Some(e) = error {
+            updates.push(Update::Set("handover_error".into(), e.into()));
+        }
+        writes.push(Write::Update { pk: k.pk, sk: k.sk, updates, cond: None });
+    }
+    writes
 }
 
 impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, C> {
@@ -308,11 +329,10 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for EumEvents<
             EumEvent::MessageHandover { request_id: None, .. } => {
                 return Err(Failure::park("a message handover without a request id"))
             }
-            EumEvent::CallHandover { succeeded, callback, call_id, error } => {
+            EumEvent::CallHandover { succeeded, callback, call_id, phone, error } => {
                 let at = rfc3339(w.clock.now());
-                let write =
-                    call_handover_write(callback.as_deref(), call_id.as_deref(), *succeeded, error.as_deref(), &at);
-                if let Some(write) = write {
+                let (cb, id, ph) = (callback.as_deref(), call_id.as_deref(), phone.as_deref());
+                for write in call_handover_writes(cb, id, ph, *succeeded, error.as_deref(), &at) {
                     if let Err(e) = w.store.write(write).await {
                         let reason = e.to_string();
                         return Err(Failure::from(Later { request_id: None, reason }));

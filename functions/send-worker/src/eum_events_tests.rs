@@ -48,6 +48,7 @@ fn handovers_are_read_wherever_their_fields_are() {
             succeeded: false,
             callback: Some("cb-1".into()),
             call_id: None,
+            phone: None,
             error: Some("busy".into())
         }
     );
@@ -68,4 +69,31 @@ fn what_cannot_be_read_says_why() {
     assert!(why(&body("WhatsApp Call Handover Succeeded", json!({}))).contains("call id"));
     assert!(is_eum_event(&body("WhatsApp Message Sent", json!({}))));
     assert!(!is_eum_event(r#"{"request_id": "aws.social-messaging"}"#));
+}
+
+#[test]
+fn a_call_handover_lands_on_its_call_record_when_it_names_the_number_and_the_call() {
+    let b = body(
+        "WhatsApp Call Handover Failed",
+        json!({"originationPhoneNumberId": "1065", "callId": "wacid.A",
+        "bizOpaqueCallbackData": "cb-2", "errors": [{"code": 138006, "title": "No permission"}]}),
+    );
+    let EumEvent::CallHandover { succeeded, callback, call_id, phone, error } = parse(&b).unwrap() else { panic!() };
+    let writes = call_handover_writes(
+        callback.as_deref(),
+        call_id.as_deref(),
+        phone.as_deref(),
+        succeeded,
+        error.as_deref(),
+        "t",
+    );
+    assert_eq!(writes.len(), 2);
+    let call = keys::call("1065", "wacid.A");
+    assert!(
+        matches!(&writes[1], Write::Update { pk, sk, updates, .. } if *pk == call.pk && *sk == call.sk
+            && updates.contains(&Update::Set("handover_error".into(), "138006: No permission".into()))),
+        "{writes:?}"
+    );
+    // Without the call id only the callback's record is kept.
+    assert_eq!(call_handover_writes(Some("cb"), None, Some("1065"), true, None, "t").len(), 1);
 }
