@@ -51,6 +51,9 @@ pub struct SandboxSend {
     pub message: Value,
 }
 
+/// The most calls the sandbox keeps (the oldest are dropped; `seq` keeps counting).
+pub const MAX_CALLS: usize = 10_000;
+
 /// One EUM call the sandbox answered in place of EUM: what local mode "would have called"
 /// (`wapipe sandbox calls`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -201,6 +204,11 @@ impl Sandbox {
         let seq = st.calls.last().map(|c| c.seq).unwrap_or(0) + 1;
         let at = rfc3339(OffsetDateTime::now_utc());
         st.calls.push(EumCall { seq, at, operation: operation.to_string(), input, output });
+        // Bounded: a long `wapipe dev` session or state file keeps the newest calls only.
+        if st.calls.len() > MAX_CALLS {
+            let excess = st.calls.len() - MAX_CALLS;
+            st.calls.drain(..excess);
+        }
     }
 
     /// Every accepted send, in order.
@@ -439,6 +447,29 @@ impl crate::ports::conversions::ConversionsApi for Sandbox {
 mod tests {
     use super::*;
     use crate::domain::envelope::decode_body;
+
+    #[tokio::test]
+    async fn the_call_log_keeps_the_newest_calls_only() {
+        let s = Sandbox::new();
+        let msg =
+            json!({"messaging_product": "whatsapp", "to": "+919876543210", "type": "text", "text": {"body": "hi"}});
+        let old: Vec<EumCall> = (1..=MAX_CALLS as u64)
+            .map(|seq| EumCall {
+                seq,
+                at: String::new(),
+                operation: "Old".into(),
+                input: Value::Null,
+                output: Value::Null,
+            })
+            .collect();
+        s.restore_calls(old);
+        s.send("106540352242922", "v20.0", msg.to_string().as_bytes()).await.unwrap();
+        let calls = s.calls();
+        assert_eq!(calls.len(), MAX_CALLS);
+        assert_eq!((calls[0].seq, calls.last().map(|c| c.seq)), (2, Some(MAX_CALLS as u64 + 1)));
+        assert_eq!(calls.last().unwrap().operation, "SendWhatsAppMessage");
+        assert_eq!(calls.last().unwrap().input["message"], msg);
+    }
 
     #[tokio::test]
     async fn records_sends_and_plays_back_decodable_statuses() {
