@@ -210,9 +210,6 @@ pub enum CallingCommand {
     Action {
         /// connect | pre-accept | accept | reject | terminate.
         action: String,
-        /// The number's EUM phone number id (`phone-number-id-…`).
-        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
-        phone_number_id: String,
         /// connect: the user, E.164 with `+` or a BSUID.
         #[arg(long)]
         to: Option<String>,
@@ -225,15 +222,9 @@ pub enum CallingCommand {
         /// connect and accept: tracking data echoed in the call's webhooks (≤ 512 bytes).
         #[arg(long)]
         callback_data: Option<String>,
-        /// The Cloud API version EUM passes the action to.
-        #[arg(long, env = "WAPIPE_META_API_VERSION", default_value = "v20.0")]
-        meta_api_version: String,
-        /// How to reach EUM.
+        /// The number, the API version and EUM.
         #[command(flatten)]
-        eum: EumOpts,
-        /// Print `{"call_id", "action"}`.
-        #[arg(long)]
-        json: bool,
+        via: CallVia,
     },
     /// Send a call action written as Meta's `/calls` JSON (connect with an SDP offer,
     /// pre_accept, accept, reject, terminate) through EUM's SendWhatsAppCallEvent, after
@@ -244,18 +235,9 @@ pub enum CallingCommand {
     Event {
         /// The Meta `/calls` body (JSON).
         file: std::path::PathBuf,
-        /// The number's EUM phone number id (`phone-number-id-…`).
-        #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
-        phone_number_id: String,
-        /// The Cloud API version EUM passes the action to.
-        #[arg(long, env = "WAPIPE_META_API_VERSION", default_value = "v20.0")]
-        meta_api_version: String,
-        /// How to reach EUM.
+        /// The number, the API version and EUM.
         #[command(flatten)]
-        eum: EumOpts,
-        /// Print `{"call_id", "action"}`.
-        #[arg(long)]
-        json: bool,
+        via: CallVia,
     },
     /// Show or set the number's call settings (on/off, call hours and holidays, icon,
     /// callback permission); --apply also sets them through EUM
@@ -297,6 +279,33 @@ pub enum CallingCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Where a call action goes: the number, the Cloud API version and EUM (`calling action|event`).
+#[derive(Args)]
+pub struct CallVia {
+    /// The number's EUM phone number id (`phone-number-id-…`).
+    #[arg(long, env = "WAPIPE_PHONE_NUMBER_ID")]
+    pub phone_number_id: String,
+    /// The Cloud API version EUM passes the action to.
+    #[arg(long, env = "WAPIPE_META_API_VERSION", default_value = "v20.0")]
+    pub meta_api_version: String,
+    /// How to reach EUM.
+    #[command(flatten)]
+    pub eum: EumOpts,
+    /// Print `{"call_id", "action"}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl CallVia {
+    /// Check `call`, send it through SendWhatsAppCallEvent and print the call id. `what` names
+    /// the input in an error (a file).
+    async fn send(self, call: &CallAction, what: &str) -> Result<u8, Failure> {
+        let body = call.body().map_err(|e| Failure::Invalid(vec![format!("{what}{e}")]))?;
+        let id = self.eum.admin().await.send_call_event(&self.phone_number_id, &self.meta_api_version, &body).await?;
+        done(self.json, json!({"call_id": id, "action": call.name()}), &format!("{} sent: call {id}", call.name()))
+    }
 }
 
 /// One line of call settings: on/off, hours, icon and callback permission.
@@ -519,17 +528,7 @@ async fn calling_inner(command: CallingCommand, state: Option<&Path>) -> Result<
             }
             Ok(0)
         }
-        CallingCommand::Action {
-            action,
-            phone_number_id,
-            to,
-            call_id,
-            sdp_file,
-            callback_data,
-            meta_api_version,
-            eum,
-            json,
-        } => {
+        CallingCommand::Action { action, to, call_id, sdp_file, callback_data, via } => {
             let sdp = match &sdp_file {
                 Some(f) => std::fs::read_to_string(f).map_err(|e| Failure::usage(format!("{}: {e}", f.display())))?,
                 None => String::new(),
@@ -554,18 +553,13 @@ async fn calling_inner(command: CallingCommand, state: Option<&Path>) -> Result<
                     )))
                 }
             };
-            let body = call.body().map_err(|e| Failure::Invalid(vec![e.to_string()]))?;
-            let id = eum.admin().await.send_call_event(&phone_number_id, &meta_api_version, &body).await?;
-            done(json, json!({"call_id": id, "action": call.name()}), &format!("{} sent: call {id}", call.name()))
+            via.send(&call, "").await
         }
-        CallingCommand::Event { file, phone_number_id, meta_api_version, eum, json } => {
-            let v = read_json(&file)?;
-            let call = CallAction::from_meta_json(&v)
-                .and_then(|c| c.body().map(|b| (c, b)))
-                .map_err(|e| Failure::Invalid(vec![format!("{}: {e}", file.display())]));
-            let (call, body) = call?;
-            let id = eum.admin().await.send_call_event(&phone_number_id, &meta_api_version, &body).await?;
-            done(json, json!({"call_id": id, "action": call.name()}), &format!("{} sent: call {id}", call.name()))
+        CallingCommand::Event { file, via } => {
+            let what = format!("{}: ", file.display());
+            let call = CallAction::from_meta_json(&read_json(&file)?)
+                .map_err(|e| Failure::Invalid(vec![format!("{what}{e}")]))?;
+            via.send(&call, &what).await
         }
         CallingCommand::Settings { from_eum: true, phone_number_id, eum, json, .. } => {
             let held = eum.admin().await.call_settings(&phone_number_id).await?;

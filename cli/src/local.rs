@@ -149,7 +149,9 @@ impl Local {
         for p in loaded.sandbox_phones {
             sandbox.link_phone(p);
         }
-        link_learnt(&sandbox, &loaded.items);
+        for p in learnt_phones(&loaded.items) {
+            sandbox.link_phone(p);
+        }
         let store = Arc::new(MemoryStore::from_items(loaded.items));
         let bus = Arc::new(MemoryBus::new());
         let queue = Arc::new(MemoryQueue::new());
@@ -268,7 +270,7 @@ impl Local {
         let mut events = self.history.clone();
         events.extend(self.bus.events());
         let items = self.store.snapshot();
-        link_learnt(&self.sandbox, &items);
+        // Learnt numbers are linked again from the table at the next open: keep only the others.
         let learnt: std::collections::HashSet<String> = learnt_phones(&items).map(|p| p.meta_phone_number_id).collect();
         let by_hand =
             self.sandbox.linked_later().into_iter().filter(|p| !learnt.contains(&p.meta_phone_number_id)).collect();
@@ -299,13 +301,6 @@ fn learnt_phones(items: &[Item]) -> impl Iterator<Item = LinkedPhone> + '_ {
         let waba_id = i.get_str("waba_id").unwrap_or_default().to_string();
         Some(LinkedPhone { eum_phone_number_id: eum, arn, meta_phone_number_id: meta, waba_id })
     })
-}
-
-/// Link every learnt number in the sandbox.
-pub fn link_learnt(sandbox: &Sandbox, items: &[Item]) {
-    for p in learnt_phones(items) {
-        sandbox.link_phone(p);
-    }
 }
 
 /// The status tracker on local mode's store and bus (rate card from `WAPIPE_RATE_CARD`).

@@ -18,7 +18,10 @@ pub async fn handle_sqs<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock>(
 ) -> SqsBatchResponse {
     let records = RecordIn::from_event(&event);
     let (eum, sends): (Vec<RecordIn>, Vec<RecordIn>) = records.into_iter().partition(|r| is_eum_event(&r.body));
-    let mut failures = worker.handle_batch(&sends).await.failures();
+    let mut failures = Vec::new();
+    if !sends.is_empty() {
+        failures.extend(worker.handle_batch(&sends).await.failures());
+    }
     if !eum.is_empty() {
         failures.extend(worker.handle_eum_batch(&eum).await.failures());
     }

@@ -185,16 +185,15 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             }
         }
         let phone = match self.resolve(&req.from, reads).await {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                // A rare path: name the linked numbers, so the sender can be fixed at once.
-                let linked = match self.messaging.linked_phones().await {
-                    Ok(list) => {
-                        list.iter().take(10).map(|p| p.meta_phone_number_id.as_str()).collect::<Vec<_>>().join(", ")
-                    }
-                    Err(e) => format!("unknown ({})", e.reason()),
-                };
-                let reason = format!("the sender {} is not a phone number linked to EUM; linked: {linked}", req.from);
+            Ok(Ok(p)) => p,
+            Ok(Err(linked)) => {
+                // Name the linked numbers (the list resolve read), so the sender can be fixed at once.
+                let names: Vec<&str> = linked.iter().take(10).map(|p| p.meta_phone_number_id.as_str()).collect();
+                let reason = format!(
+                    "the sender {} is not a phone number linked to EUM; linked: {}",
+                    req.from,
+                    names.join(", ")
+                );
                 return self.reject(&req, &hash, None, "unknown_sender", &reason, None, now).await;
             }
             Err(e) => return retry(Some(&rid), self.config.backoff_initial, e),
@@ -421,10 +420,15 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
     }
 
     /// A Meta id through the phone registry ingest keeps; anything else (or a registry miss)
-    /// through EUM's linked accounts. Cached per process.
-    async fn resolve(&self, from: &str, reads: &Reader<'_, S>) -> Result<Option<LinkedPhone>, String> {
+    /// through EUM's linked accounts. Cached per process. `Ok(Err(linked))`: not linked, with
+    /// the numbers that are.
+    async fn resolve(
+        &self,
+        from: &str,
+        reads: &Reader<'_, S>,
+    ) -> Result<Result<LinkedPhone, Vec<LinkedPhone>>, String> {
         if let Some(p) = self.cached_phone(from) {
-            return Ok(Some(p));
+            return Ok(Ok(p));
         }
         if from.bytes().all(|b| b.is_ascii_digit()) {
             let item = reads.get(&keys::phone(from)).await.map_err(|e| e.to_string())?;
@@ -437,16 +441,18 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
                         waba_id: waba.to_string(),
                     };
                     self.remember(from, &p);
-                    return Ok(Some(p));
+                    return Ok(Ok(p));
                 }
             }
         }
         let linked = self.messaging.linked_phones().await.map_err(|e| e.to_string())?;
-        let found = linked.iter().find(|p| p.is(from)).cloned();
-        if let Some(p) = &found {
-            self.remember(from, p);
+        match linked.iter().find(|p| p.is(from)).cloned() {
+            Some(p) => {
+                self.remember(from, &p);
+                Ok(Ok(p))
+            }
+            None => Ok(Err(linked)),
         }
-        Ok(found)
     }
 
     /// The recipient's pair slot planned from `current` (see [`pacing::pair_plan`]).
