@@ -6,7 +6,7 @@ use std::future::Future;
 use crate::ports::accounts::{Accounts, WabaSummary};
 use crate::ports::admin::{Admin, AdminError, AdminResult, TemplateSummary};
 use crate::ports::messaging::MessagingError;
-use crate::ports::{Item, PortResult, Query, Store};
+use crate::ports::{Index, Item, PortResult, Query, Store};
 
 /// Pages read by default before [`all_items`] stops (with 100-item pages, 10,000 items).
 pub const MAX_PAGES: usize = 100;
@@ -27,6 +27,42 @@ pub async fn all_items<S: Store>(store: &S, mut query: Query, max_pages: usize) 
         }
     }
     Ok(out)
+}
+
+/// The leading items of a GSI1 partition sorted by age, oldest first, while `is_due` holds: at
+/// most `limit`, and `true` when more were due (the sweeps of payments and of the feed
+/// reconciliation, which continue where the last one stopped).
+///
+/// # Errors
+///
+/// The first failed page's error, with its class.
+pub async fn due_items<S: Store>(
+    store: &S,
+    partition: String,
+    limit: usize,
+    is_due: impl Fn(&Item) -> bool,
+) -> PortResult<(Vec<Item>, bool)> {
+    let limit = limit.max(1);
+    let mut q = Query { index: Index::Gsi1, limit: Some(limit.min(100)), ..Query::table(partition, "") };
+    let mut out = Vec::new();
+    // Bounded: each page holds at least one item, so at most `limit` pages.
+    for _ in 0..limit {
+        let page = store.query(q.clone()).await?;
+        for item in page.items {
+            if !is_due(&item) {
+                return Ok((out, false));
+            }
+            if out.len() == limit {
+                return Ok((out, true));
+            }
+            out.push(item);
+        }
+        match page.cursor {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok((out, false)),
+        }
+    }
+    Ok((out, true))
 }
 
 /// Every item of a listing that pages by `nextToken` (EUM's list operations): `fetch` gets the

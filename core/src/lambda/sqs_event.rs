@@ -57,6 +57,12 @@ pub fn batch_response(failed_ids: impl IntoIterator<Item = String>) -> SqsBatchR
     response
 }
 
+/// Is this Lambda input a scheduled sweep (`{"sweep": …}`, the input the stack's schedule
+/// rules give), rather than an SQS event?
+pub fn is_sweep(input: &serde_json::Value) -> bool {
+    input.get("sweep").is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,12 +5,11 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
 
 use wapipe_core::config::{optional, TableAndBus};
-use wapipe_core::lambda::sqs_event::batch_response;
+use wapipe_core::lambda::sqs_event::{batch_response, is_sweep};
 use wapipe_core::ports::conversions::ConversionsApi;
 use wapipe_core::ports::gateway::Gateway;
 use wapipe_core::ports::{Bus, Clock, Store};
 
-use crate::sweep::is_sweep;
 use crate::{ConfigError, Processor, RecordIn};
 
 /// Handle one Lambda invocation: a sweep, or an SQS batch.

@@ -4,14 +4,13 @@
 //! `whatsapp.payment.stale` for each. It changes nothing: deciding is for an operator
 //! (docs/runbooks/payments.md), because WhatsApp offers no payment lookup API through EUM.
 
-use serde_json::Value;
-
+use wapipe_core::app::paging::due_items;
 use wapipe_core::domain::payments::events::stale;
 use wapipe_core::domain::payments::order::{order_index, refund_index};
 use wapipe_core::domain::payments::{attr, OrderState, RefundState};
 use wapipe_core::ports::conversions::ConversionsApi;
 use wapipe_core::ports::gateway::Gateway;
-use wapipe_core::ports::{Bus, Clock, Index, Item, PortError, Query, Store};
+use wapipe_core::ports::{Bus, Clock, Item, PortError, Store};
 
 use crate::processor::Processor;
 
@@ -25,11 +24,6 @@ pub struct SweepReport {
     pub stale_refunds: usize,
     /// More stale items than `sweep_limit` in some state: the next sweep continues.
     pub truncated: bool,
-}
-
-/// Is this Lambda input a sweep (`{"sweep": …}`)?
-pub fn is_sweep(input: &Value) -> bool {
-    input.get("sweep").is_some()
 }
 
 impl<S: Store, B: Bus, C: Clock, G: Gateway, V: ConversionsApi> Processor<S, B, C, G, V> {
@@ -65,26 +59,7 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway, V: ConversionsApi> Processor<S, B, 
     /// Items of one GSI1 partition that entered it before `cutoff`, oldest first, at most
     /// `sweep_limit`; `true` when there were more.
     async fn older_than(&self, partition: String, cutoff: i64) -> Result<(Vec<Item>, bool), PortError> {
-        let limit = self.config.sweep_limit.max(1);
-        let mut q = Query { index: Index::Gsi1, limit: Some(limit.min(100)), ..Query::table(partition, "") };
-        let mut out = Vec::new();
-        // Bounded: at most limit/1 pages of ≥ 1 item each.
-        for _ in 0..limit {
-            let page = self.store.query(q.clone()).await?;
-            for item in page.items {
-                if item.get_i64(attr::UPDATED_AT).unwrap_or(0) > cutoff {
-                    return Ok((out, false));
-                }
-                if out.len() == limit {
-                    return Ok((out, true));
-                }
-                out.push(item);
-            }
-            match page.cursor {
-                Some(c) => q.cursor = Some(c),
-                None => break,
-            }
-        }
-        Ok((out, false))
+        let before = |item: &Item| item.get_i64(attr::UPDATED_AT).unwrap_or(0) <= cutoff;
+        due_items(&self.store, partition, self.config.sweep_limit, before).await
     }
 }
