@@ -12,6 +12,7 @@
 pub mod business;
 pub mod consumer;
 pub mod conversions;
+pub mod feed;
 pub mod paging;
 pub mod publish;
 pub mod quality;

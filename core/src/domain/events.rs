@@ -134,6 +134,8 @@ event_types! {
     MessageParked => "whatsapp.message.parked",
     /// A number's, template's or WABA's quality state really changed, with old and new values.
     QualityChanged => "whatsapp.quality.changed",
+    /// A status one of EUM's two feeds (SNS, EventBridge) reported and the other did not, past the threshold (status-tracker sweep).
+    FeedGap => "whatsapp.feed.gap",
 }
 
 impl std::fmt::Display for EventType {

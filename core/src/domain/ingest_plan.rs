@@ -45,6 +45,9 @@ pub struct NormalizeContext<'a> {
     pub message_ttl_secs: Option<i64>,
     /// Raw JSON kept in an event above this size is replaced by the table key that holds it.
     pub max_inline_raw_bytes: usize,
+    /// EUM's `messageId` of the envelope, when it carried one entry: a status that is the
+    /// entry's only element carries it (the feed reconciliation's key, docs/feeds.md).
+    pub eum_message_id: Option<&'a str>,
 }
 
 impl<'a> NormalizeContext<'a> {
@@ -56,6 +59,7 @@ impl<'a> NormalizeContext<'a> {
             seen_ttl_secs: 7 * 24 * 3600,
             message_ttl_secs: None,
             max_inline_raw_bytes: 64 * 1024,
+            eum_message_id: None,
         }
     }
 }

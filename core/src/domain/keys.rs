@@ -68,6 +68,35 @@ pub fn send_request(request_id: &str) -> Key {
     Key::new(format!("SEND#{request_id}"), "SEND")
 }
 
+/// The request id of a send record's partition key (the inverse of [`send_request`]).
+pub fn request_id_of(pk: &str) -> Option<&str> {
+    pk.strip_prefix("SEND#").filter(|r| !r.is_empty())
+}
+
+/// GSI1 partition of a send record, set with EUM's `messageId` when EUM accepts it: finds the
+/// request of an EUM message id (the feed reconciliation's check of EventBridge-only statuses).
+pub fn eum_message_index(eum_message_id: &str) -> String {
+    format!("EUMMSG#{eum_message_id}")
+}
+
+/// One status of one message as the two feeds saw it (docs/feeds.md):
+/// `FEED#{eum_message_id}` / `STATUS#{status}`.
+pub fn feed(eum_message_id: &str, status: &str) -> Key {
+    Key::new(format!("FEED#{eum_message_id}"), format!("STATUS#{status}"))
+}
+
+/// GSI1 partition of the feed entries seen on one side only, one of a few shards so that no
+/// index partition takes every status: `FEEDOPEN#{shard:02}`.
+pub fn feed_open(shard: u32) -> String {
+    format!("FEEDOPEN#{shard:02}")
+}
+
+/// GSI1 sort key of an open feed entry: when it is due (zero-padded epoch seconds), then the
+/// message and the status.
+pub fn feed_due(due_epoch_secs: i64, eum_message_id: &str, status: &str) -> String {
+    format!("{due_epoch_secs:012}#{eum_message_id}#{status}")
+}
+
 /// Send pacing: messages started for a business number in one epoch second (conditional ADD).
 pub fn pace_second(phone_number_id: &str, epoch_secs: i64) -> Key {
     Key::new(format!("PACE#{phone_number_id}"), format!("SEC#{epoch_secs}"))

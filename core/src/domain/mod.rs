@@ -3,6 +3,7 @@
 pub mod envelope;
 pub mod event_catalogue;
 pub mod events;
+pub mod feed;
 pub mod flows;
 pub mod ingest_plan;
 pub mod keys;

@@ -103,6 +103,11 @@ pub const EUM_EVENTS: ForeignRoute = ForeignRoute {
     detail_types: &[
         "WhatsApp Message Handover Succeeded",
         "WhatsApp Message Handover Failed",
+        // The statuses both feeds report, for the feed reconciliation (docs/feeds.md).
+        "WhatsApp Message Sent",
+        "WhatsApp Message Delivered",
+        "WhatsApp Message Read",
+        "WhatsApp Message Failed",
         "WhatsApp Call Handover Succeeded",
         "WhatsApp Call Handover Failed",
     ],
@@ -138,6 +143,7 @@ pub const PUBLIC_ONLY: &[(EventType, &str)] = &[
     (EventType::GroupParticipants, "group membership is for the systems that manage groups; ingest keeps the members"),
     (EventType::GroupSettings, "group settings outcomes are for the systems that changed them"),
     (EventType::GroupStatus, "group suspensions are for operators; ingest keeps the group record"),
+    (EventType::FeedGap, "a status one of EUM's feeds lost is for operators (docs/runbooks/feeds.md)"),
     (EventType::WebhookErrors, "platform errors are for operators and alarms"),
     (EventType::WebhookUnknown, "unknown webhook kinds are kept raw for whoever adopts them"),
     (EventType::IngestRejected, "parked records are for operators (`wapipe` and the DLQ runbook)"),

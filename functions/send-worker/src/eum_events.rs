@@ -12,9 +12,10 @@
 //! Requests are found by the `biz_opaque_callback_data` the worker puts on every message
 //! (`wapipe:{request_id}`). The `detail` shapes of the handover events are not documented, so
 //! the reader is tolerant: the callback data and the message id are looked for at any depth,
-//! and an event that names neither is parked with that reason. Message Sent, Delivered, Read,
-//! Failed and Undeliverable, Received and Unknown Notification are acknowledged (the SNS feed
-//! carries the same facts to ingest); the call handover events are recorded against their
+//! and an event that names neither is parked with that reason. Message Sent, Delivered, Read
+//! and Failed are recorded for the feed reconciliation when it is on (docs/feeds.md: the status
+//! tracker's sweep reports what only one feed saw); Undeliverable, Received and Unknown
+//! Notification are acknowledged (the SNS feed carries the same facts to ingest); the call handover events are recorded against their
 //! callback data (`CALLHANDOVER#…`) and on the call's record when they name the number and the
 //! call. Any other detail-type is parked with its name.
 
@@ -23,8 +24,10 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tracing::{info, warn};
 use wapipe_core::app::consumer::{run_batch, Consumer, Ctx as RunCtx, Failure, Handled};
+use wapipe_core::app::feed::observe;
 use wapipe_core::app::publish::{park_record, Parking};
 use wapipe_core::domain::events::rfc3339;
+use wapipe_core::domain::feed::{self, Seen, Side};
 use wapipe_core::domain::keys;
 use wapipe_core::domain::send_record::{self as sr, request_id_from_callback};
 use wapipe_core::ports::messaging::Messaging;
@@ -66,10 +69,17 @@ pub enum EumEvent {
         /// The error of a failed handover.
         error: Option<String>,
     },
-    /// A message status or inbound message: the SNS feed carries the same to ingest.
+    /// A message status or inbound message: the SNS feed carries the same to ingest. A status
+    /// both feeds report is recorded for the feed reconciliation (docs/feeds.md).
     Feed {
         /// The detail-type (`WhatsApp Message Delivered`, …).
         detail_type: String,
+        /// `sent`, `delivered`, `read` or `failed`, for the statuses both feeds report.
+        status: Option<&'static str>,
+        /// EUM's `messageId`, when the event names it.
+        eum_message_id: Option<String>,
+        /// Meta's id of the sending number (`originationPhoneNumberId`).
+        phone: Option<String>,
     },
 }
 
@@ -173,7 +183,12 @@ pub fn parse(body: &str) -> Result<EumEvent, String> {
         | "WhatsApp Message Failed"
         | "WhatsApp Message Undeliverable"
         | "WhatsApp Message Received"
-        | "WhatsApp Unknown Notification Received" => Ok(EumEvent::Feed { detail_type: detail_type.to_string() }),
+        | "WhatsApp Unknown Notification Received" => Ok(EumEvent::Feed {
+            detail_type: detail_type.to_string(),
+            status: feed::status_of_detail_type(detail_type),
+            eum_message_id: find_str(&whole, "messageid", 1),
+            phone: find_str(&whole, "originationphonenumberid", 1),
+        }),
         other => Err(format!("detail-type `{other}` is not one wapipe reads")),
     }
 }
@@ -307,6 +322,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for EumEvents<
             Some(Ok(EumEvent::CallHandover { callback, call_id, .. })) => {
                 callback.clone().or_else(|| call_id.clone()).unwrap_or_else(|| r.id.clone())
             }
+            Some(Ok(EumEvent::Feed { eum_message_id: Some(id), .. })) => id.clone(),
             _ => r.id.clone(),
         }
     }
@@ -343,7 +359,20 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for EumEvents<
                 }
                 Outcome::Duplicate { request_id: String::new(), state: "call_handover_recorded".into() }
             }
-            EumEvent::Feed { detail_type } => {
+            EumEvent::Feed { detail_type, status, eum_message_id, phone } => {
+                if let (Some(status), Some(id)) = (status, eum_message_id) {
+                    let seen = Seen {
+                        side: Side::EventBridge,
+                        eum_message_id: id,
+                        status,
+                        at: w.clock.now().unix_timestamp(),
+                        wamid: None,
+                        phone_number_id: phone.as_deref(),
+                    };
+                    if let Err(e) = observe(&w.store, &w.config.feed, &seen).await {
+                        return Err(Failure::from(Later { request_id: None, reason: e.to_string() }));
+                    }
+                }
                 Outcome::Duplicate { request_id: String::new(), state: format!("feed: {detail_type}") }
             }
         };

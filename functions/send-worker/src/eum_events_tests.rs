@@ -52,7 +52,20 @@ fn handovers_are_read_wherever_their_fields_are() {
             error: Some("busy".into())
         }
     );
-    assert!(matches!(parse(&body("WhatsApp Message Delivered", json!({"messageId": "m"}))), Ok(EumEvent::Feed { .. })));
+    // A status both feeds report names its message and status for the reconciliation; one
+    // only EventBridge has does not.
+    let delivered = json!({"messageId": "m", "originationPhoneNumberId": "574", "status": "delivered"});
+    assert_eq!(
+        parse(&body("WhatsApp Message Delivered", delivered)).unwrap(),
+        EumEvent::Feed {
+            detail_type: "WhatsApp Message Delivered".into(),
+            status: Some("delivered"),
+            eum_message_id: Some("m".into()),
+            phone: Some("574".into())
+        }
+    );
+    let undeliverable = parse(&body("WhatsApp Message Undeliverable", json!({"messageId": "m"}))).unwrap();
+    assert!(matches!(undeliverable, EumEvent::Feed { status: None, .. }));
 }
 
 #[test]

@@ -68,6 +68,9 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
         let extra = vec![
             Update::Set(sr::EUM_MESSAGE_ID.into(), eum_id.into()),
             Update::Set(sr::SENT_AT.into(), rfc3339(now).into()),
+            // Findable by EUM's id: the feed sweep asks which request an EventBridge status is of.
+            Update::Set(keys::GSI1PK.into(), keys::eum_message_index(eum_id).into()),
+            Update::Set(keys::GSI1SK.into(), "SEND".into()),
         ];
         let outcome = Outcome::Accepted { request_id: rid.to_string(), eum_message_id: eum_id.to_string() };
         let w = record::terminal(rid, State::Accepted, &event, extra, None, guard, now);

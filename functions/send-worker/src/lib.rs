@@ -90,6 +90,9 @@ pub struct Config {
     pub queue_url: Option<String>,
     /// How many recipients of a batch are sent to at once (`WAPIPE_CONCURRENCY`).
     pub run: wapipe_core::app::consumer::Options,
+    /// The feed reconciliation: EUM's EventBridge statuses recorded for the status tracker's
+    /// sweep (`WAPIPE_FEED_CHECK_PERCENT`; off by default).
+    pub feed: wapipe_core::app::feed::FeedCheck,
 }
 
 impl Default for Config {
@@ -112,6 +115,7 @@ impl Default for Config {
             publish: RetryPolicy::default(),
             queue_url: None,
             run: wapipe_core::app::consumer::Options::default(),
+            feed: wapipe_core::app::feed::FeedCheck::default(),
         }
     }
 }
@@ -133,9 +137,14 @@ impl Config {
     /// `WAPIPE_DEGRADED_MARKETING_MPS` (5, 1..=1000),
     /// `WAPIPE_MAX_ATTEMPTS` (8), `WAPIPE_LEASE_SECS` (60), `WAPIPE_UNKNOWN_GRACE_SECS` (300),
     /// `WAPIPE_BACKOFF_MAX_SECS` (900, ≤ 43200), `WAPIPE_META_API_VERSION` (v20.0),
-    /// `WAPIPE_SEND_QUEUE_URL`, `WAPIPE_CONCURRENCY` (every recipient of a batch at once).
+    /// `WAPIPE_SEND_QUEUE_URL`, `WAPIPE_CONCURRENCY` (every recipient of a batch at once),
+    /// `WAPIPE_FEED_CHECK_PERCENT` and `WAPIPE_FEED_GAP_SECS` (see `FeedCheck::from_env`).
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config { run: wapipe_core::app::consumer::Options::from_env()?, ..Config::default() };
+        let mut c = Config {
+            run: wapipe_core::app::consumer::Options::from_env()?,
+            feed: wapipe_core::app::feed::FeedCheck::from_env()?,
+            ..Config::default()
+        };
         if let Some(n) = env_num("WAPIPE_PHONE_MPS", 1, 1000)? {
             c.phone_mps = n as u32;
         }

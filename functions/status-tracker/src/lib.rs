@@ -1,6 +1,7 @@
 //! status-tracker: `whatsapp.message.status` and `whatsapp.message.received` events (SQS ←
 //! EventBridge rule) into the message's monotonic status, template and pricing analytics, and
-//! `whatsapp.message.failed`. The handler is a plain async function over ports; `main` wires.
+//! `whatsapp.message.failed`; and, on a schedule, the feed reconciliation's sweep
+//! (`whatsapp.feed.gap`, docs/feeds.md). The handler is a plain async function over ports; `main` wires.
 
 // No panics in shipped code (tests may): see `[workspace.lints]` in Cargo.toml.
 #![deny(missing_docs)]
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub use tracker::{BatchReport, Outcome, RecordIn, Tracker};
 
 use wapipe_core::app::consumer::Options;
+use wapipe_core::app::feed::FeedCheck;
 use wapipe_core::app::publish::RetryPolicy;
 use wapipe_core::domain::status::pricing::RateCard;
 
@@ -37,6 +39,9 @@ pub struct Config {
     pub rate_card: Option<Arc<RateCard>>,
     /// How many messages of a batch are handled at once (`WAPIPE_CONCURRENCY`).
     pub run: Options,
+    /// The feed reconciliation: SNS statuses recorded, and the sweep's threshold
+    /// (`WAPIPE_FEED_CHECK_PERCENT`, `WAPIPE_FEED_GAP_SECS`; off by default).
+    pub feed: FeedCheck,
 }
 
 impl Default for Config {
@@ -49,6 +54,7 @@ impl Default for Config {
             publish: RetryPolicy::default(),
             rate_card: None,
             run: Options::default(),
+            feed: FeedCheck::default(),
         }
     }
 }
@@ -57,9 +63,10 @@ pub use wapipe_core::config::ConfigError;
 
 impl Config {
     /// `WAPIPE_RATE_CARD` (a path, or the card's JSON itself), `WAPIPE_LINK_WAIT_RECEIVES` (3),
-    /// `WAPIPE_CONCURRENCY` (every message of a batch at once).
+    /// `WAPIPE_CONCURRENCY` (every message of a batch at once), and the feed check's
+    /// `WAPIPE_FEED_CHECK_PERCENT` and `WAPIPE_FEED_GAP_SECS`.
     pub fn from_env() -> Result<Config, ConfigError> {
-        let mut c = Config { run: Options::from_env()?, ..Config::default() };
+        let mut c = Config { run: Options::from_env()?, feed: FeedCheck::from_env()?, ..Config::default() };
         if let Ok(v) = std::env::var("WAPIPE_RATE_CARD") {
             if !v.trim().is_empty() {
                 c.rate_card = Some(Arc::new(

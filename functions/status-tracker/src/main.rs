@@ -5,9 +5,9 @@
 // The handler's future nests the SDK clients' futures deeply.
 #![recursion_limit = "256"]
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use status_tracker::lambda::handle_sqs;
+use serde_json::Value;
+use status_tracker::lambda::handle;
 use status_tracker::{Config, Tracker};
 use wapipe_core::aws::start_function;
 use wapipe_core::ports::SystemClock;
@@ -18,8 +18,8 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let tracker = Tracker::new(store, bus, SystemClock, config);
     let tracker = &tracker;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<SqsBatchResponse, Error>(handle_sqs(tracker, event.payload).await)
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(tracker, event.payload).await.map_err(Error::from)
     }))
     .await
 }

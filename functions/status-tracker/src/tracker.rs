@@ -10,11 +10,13 @@ use futures_util::future::join_all;
 use tracing::{debug, info_span, warn, Instrument};
 
 use wapipe_core::app::consumer::{run_batch, Consumer, Ctx, Failure, Handled, Prefetched};
+use wapipe_core::app::feed;
 use wapipe_core::app::publish::{load_event, park_record, publish_each, LoadError, Parking};
 use wapipe_core::domain::events::{DomainEvent, EventType};
+use wapipe_core::domain::feed::{Seen, Side};
 use wapipe_core::domain::flows::token;
 use wapipe_core::domain::keys::{self, Key};
-use wapipe_core::domain::send_record::REQUEST_ID;
+use wapipe_core::domain::send_record::{EUM_MESSAGE_ID, REQUEST_ID};
 use wapipe_core::domain::status::analytics::{plan_click, ClickInput, ClickPlan};
 use wapipe_core::domain::status::machine::plan_status;
 use wapipe_core::domain::status::{StatusInput, LINKED};
@@ -97,7 +99,7 @@ fn waiting(why: impl Into<String>) -> Handling {
 /// A record as `prepare` read it.
 pub enum Input {
     /// A `whatsapp.message.status` event: goes through the status machine.
-    Status(StatusInput),
+    Status(Box<StatusInput>),
     /// A `whatsapp.message.received` button or interactive reply with a context: a possible
     /// template click.
     Click(ClickInput),
@@ -176,6 +178,13 @@ impl<S: Store, B: Bus, C: Clock> Consumer for Tracker<S, B, C> {
     }
 }
 
+/// The EUM message id a status is known by: the envelope's, else the one its message record
+/// (or the send record it is being joined with now) holds.
+fn feed_key<'a>(input: &'a StatusInput, msg: Option<&'a Item>, joining: Option<&'a Item>) -> Option<&'a str> {
+    let of = |i: Option<&'a Item>| i.and_then(|i| i.get_str(EUM_MESSAGE_ID)).filter(|s| !s.is_empty());
+    input.eum_message_id.as_deref().or_else(|| of(msg)).or_else(|| of(joining))
+}
+
 /// What a loaded event asks of the tracker.
 fn input(loaded: Result<DomainEvent, LoadError>) -> Input {
     let event = match loaded {
@@ -185,7 +194,7 @@ fn input(loaded: Result<DomainEvent, LoadError>) -> Input {
     };
     match event.detail_type {
         EventType::MessageStatus => match StatusInput::from_detail(&event.detail) {
-            Ok(input) => Input::Status(input),
+            Ok(input) => Input::Status(Box::new(input)),
             Err(e) => Input::Park(e.to_string()),
         },
         EventType::MessageReceived => match ClickInput::from_detail(&event.detail) {
@@ -224,6 +233,8 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
         }
         let key = keys::message(&input.wamid);
         let card = self.config.rate_card.as_deref();
+        // The SNS side of the feed check, once per record (idempotent; beside the first write).
+        let mut observed = false;
         for attempt in 0..self.config.max_attempts.max(1) {
             // The batch read serves the first attempt; a re-plan reads again.
             let pre = pre.filter(|_| attempt == 0);
@@ -233,15 +244,29 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
             let done = |changed: bool, published: Vec<EventType>| {
                 self.link_wait(plan.link_pending, r, &input.wamid, changed, published)
             };
+            let eum_id = feed_key(input, msg.as_ref(), send.as_ref().filter(|_| plan.linked));
             if plan.writes.is_empty() {
                 debug!("duplicate");
+                // A redelivery after a failed sighting: record it now.
+                if !observed {
+                    self.observe(input, eum_id).await?;
+                }
                 return done(false, Vec::new());
             }
             if plan.linked {
                 self.link_flow_session(send.as_ref(), &input.wamid).await?;
             }
             let published = self.publish(&plan.events).await?;
-            match self.execute(plan.writes).await {
+            let sighting = async {
+                if observed {
+                    return Ok(());
+                }
+                self.observe(input, eum_id).await
+            };
+            let (sighting, executed) = tokio::join!(sighting, self.execute(plan.writes));
+            sighting?;
+            observed = true;
+            match executed {
                 Ok(true) => {
                     debug!(linked = plan.linked, counted = plan.counted.len(), priced = plan.priced, "applied");
                     return done(true, published);
@@ -252,6 +277,27 @@ impl<S: Store, B: Bus, C: Clock> Tracker<S, B, C> {
             }
         }
         waiting(format!("message {} kept changing under {} attempts", input.wamid, self.config.max_attempts))
+    }
+
+    /// The SNS side's sighting of a status for the feed check (nothing when it is off, or when
+    /// the message's EUM id is not known).
+    async fn observe(&self, input: &StatusInput, eum_message_id: Option<&str>) -> Result<(), PortError> {
+        let Some(eum_message_id) = eum_message_id else { return Ok(()) };
+        let seen = Seen {
+            side: Side::Sns,
+            eum_message_id,
+            status: &input.status,
+            at: self.clock.now().unix_timestamp(),
+            wamid: Some(&input.wamid),
+            phone_number_id: Some(&input.phone_number_id),
+        };
+        feed::observe(&self.store, &self.config.feed, &seen).await
+    }
+
+    /// One feed sweep: `whatsapp.feed.gap` for each status only one of EUM's feeds reported
+    /// past the threshold (docs/feeds.md). Scheduled by the stack.
+    pub async fn sweep(&self) -> Result<feed::SweepReport, PortError> {
+        feed::sweep(&self.store, &self.bus, &self.config.feed, &self.config.publish, self.clock.now()).await
     }
 
     /// The send record, read only while the message is not joined and names a request.

@@ -262,3 +262,30 @@ async fn the_join_links_the_wamid_to_the_flow_session_of_a_flow_message() {
     );
     assert_eq!(msg(&t, "wamid.G").await.attrs.get("linked"), Some(&json!(true)));
 }
+
+#[tokio::test]
+async fn the_lambda_input_is_a_sweep_or_an_sqs_event_and_nothing_else() {
+    use status_tracker::lambda::{handle, InvokeError};
+    use wapipe_core::app::feed::FeedCheck;
+    use wapipe_core::domain::feed::{Seen, Side};
+    let mut t = tracker();
+    t.config.feed = FeedCheck::on();
+    // A status the SNS feed reported an hour ago, never seen on EventBridge.
+    let seen = Seen {
+        side: Side::Sns,
+        eum_message_id: "m-1",
+        status: "read",
+        at: T0,
+        wamid: Some("wamid.X"),
+        phone_number_id: Some(PHONE),
+    };
+    wapipe_core::app::feed::observe(&t.store, &t.config.feed, &seen).await.unwrap();
+    let report = handle(&t, json!({"sweep": {}})).await.unwrap();
+    assert_eq!((report["feed_gaps"].as_u64(), report["missing_on_eventbridge"].as_u64()), (Some(1), Some(1)));
+    let gaps: Vec<_> = t.bus.events().into_iter().filter(|e| e.detail_type == EventType::FeedGap).collect();
+    assert_eq!(gaps.len(), 1);
+    event_catalogue::validate(&gaps[0]).unwrap();
+    let batch = handle(&t, json!({"Records": []})).await.unwrap();
+    assert_eq!(batch["batchItemFailures"], json!([]));
+    assert!(matches!(handle(&t, json!({"nope": 1})).await, Err(InvokeError::Input(_))));
+}

@@ -112,6 +112,9 @@ fn decode(config: &Config, r: &RecordIn, now: OffsetDateTime) -> Result<(Vec<Ing
         let mut ctx = NormalizeContext::new(&inbound.context, now);
         ctx.seen_ttl_secs = config.seen_ttl_secs;
         ctx.message_ttl_secs = config.message_ttl_secs;
+        if inbound.entries.len() == 1 {
+            ctx.eum_message_id = inbound.eum_message_id.as_deref();
+        }
         units.append(&mut normalize(entry, &ctx).map_err(|e| e.to_string())?);
     }
     Ok((units, inbound))

@@ -24,8 +24,12 @@ pub(super) fn messages(s: &Scope<'_>, text: &str, out: &mut Vec<IngestPlan>) -> 
     for (i, raw) in value.messages.iter().flatten().enumerate() {
         out.push(message::unit(s, phone, contacts, i, raw.get())?);
     }
-    for (i, st) in value.statuses.iter().flatten().enumerate() {
-        out.push(status(s, phone, i, st)?);
+    // The envelope's EUM message id names a status only when that status is all it carries.
+    let statuses = value.statuses.as_deref().unwrap_or_default();
+    let alone = statuses.len() == 1 && value.messages.as_ref().is_none_or(|m| m.is_empty());
+    let eum_id = s.ctx.eum_message_id.filter(|id| alone && !id.is_empty());
+    for (i, st) in statuses.iter().enumerate() {
+        out.push(status(s, phone, i, st, eum_id)?);
     }
     if let Some(errors) = value.errors.as_deref().filter(|e| !e.is_empty()) {
         out.push(value_errors(s, phone, errors));
@@ -38,7 +42,7 @@ pub(super) fn messages(s: &Scope<'_>, text: &str, out: &mut Vec<IngestPlan>) -> 
     Ok(())
 }
 
-fn status(s: &Scope<'_>, phone: &str, i: usize, st: &Status) -> Result<IngestPlan, DecodeError> {
+fn status(s: &Scope<'_>, phone: &str, i: usize, st: &Status, eum_id: Option<&str>) -> Result<IngestPlan, DecodeError> {
     let rel = format!(".value.statuses[{i}]");
     if st.kind.as_deref() == Some("payment") {
         return payment(s, phone, &rel, st);
@@ -86,6 +90,7 @@ fn status(s: &Scope<'_>, phone: &str, i: usize, st: &Status) -> Result<IngestPla
         ("conversation", conversation.into()),
         ("pricing", pricing.into()),
         ("errors", st.errors.as_deref().map(errors_json).into()),
+        ("eum_message_id", eum_id.into()),
     ]);
     let event = s.event(EventType::MessageStatus, id, secs, phone, detail);
     let mut unit = s.seen_unit(format!("status {wamid} {status}"), keys::seen(&mark), vec![event]);

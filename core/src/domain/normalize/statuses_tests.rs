@@ -221,3 +221,17 @@ fn a_status_repeated_in_one_entry_repeats_its_mark() {
     assert_eq!(units[0].mark, units[1].mark);
     assert_eq!(units[0].events, units[1].events);
 }
+
+#[test]
+fn the_envelopes_eum_message_id_names_a_status_only_when_it_is_alone() {
+    let mut c = ctx();
+    c.eum_message_id = Some("4bee7d29-70f5-4a49-b84e-facf4424fe58");
+    let alone = run_with(&messages_entry(json!({"statuses": [status("delivered", json!({}))]})), &c);
+    assert_eq!(event(&alone[0], 0).detail["eum_message_id"], "4bee7d29-70f5-4a49-b84e-facf4424fe58");
+    let two =
+        run_with(&messages_entry(json!({"statuses": [status("sent", json!({})), status("read", json!({}))]})), &c);
+    assert_eq!(two.len(), 2);
+    assert!(two.iter().all(|u| event(u, 0).detail.get("eum_message_id").is_none()), "which of the two is unknown");
+    let without = run(&messages_entry(json!({"statuses": [status("read", json!({}))]})));
+    assert!(event(&without[0], 0).detail.get("eum_message_id").is_none());
+}

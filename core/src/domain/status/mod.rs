@@ -61,6 +61,7 @@ pub const CLICKS: &str = "clicks";
 pub const COUNTED_PRICING: &str = "counted_pricing";
 /// Fields copied from the send record at link time.
 pub const LINK_FIELDS: &[&str] = &[
+    send_record::EUM_MESSAGE_ID,
     send_record::MESSAGE_TYPE,
     send_record::TEMPLATE_NAME,
     send_record::TEMPLATE_LANGUAGE,
@@ -256,6 +257,8 @@ pub struct StatusInput {
     pub conversation: Option<Value>,
     /// Meta's errors, as the event carries them.
     pub errors: Vec<Value>,
+    /// EUM's message id, when the envelope named one for this status alone.
+    pub eum_message_id: Option<String>,
 }
 
 fn str_field<'a>(d: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -292,6 +295,7 @@ impl StatusInput {
             pricing: d.get("pricing").filter(|v| v.is_object()).cloned(),
             conversation: d.get("conversation").filter(|v| v.is_object()).cloned(),
             errors,
+            eum_message_id: str_field(d, "eum_message_id").map(str::to_string),
         })
     }
 
