@@ -337,6 +337,9 @@ pub async fn run(cli: Cli) -> Result<u8, String> {
         Command::Send { file, queue_url: Some(url), .. } => send::send_to_queue(&file, &url).await,
         Command::Send { file, queue_url: None, open_window, playback, json, wait } => {
             let mut local = open(cli.state.as_deref())?;
+            // A send's events reach the payment processor as on the stack (an accepted order is
+            // an InitiateCheckout conversion when a rule asks for it).
+            payments::register(&mut local)?;
             let opts = send::LocalSend {
                 playback: send::parse_playback(&playback)?,
                 open_window,

@@ -13,7 +13,7 @@ use wapipe_core::app::consumer::{run_batch, Consumer as Handler, Options, Record
 use wapipe_core::app::publish::RetryPolicy;
 use wapipe_core::domain::events::DomainEvent;
 use wapipe_core::domain::events::{eventbridge_body, rfc3339};
-use wapipe_core::domain::routes::{consumers_of, Consumer};
+use wapipe_core::domain::routes::{consumers_of_event, Consumer};
 use wapipe_core::memory::{EumCall, Sandbox};
 use wapipe_core::memory::{Latency, LatencySpec, MemoryBus, MemoryQueue, MemoryStore};
 use wapipe_core::ports::messaging::LinkedPhone;
@@ -223,7 +223,7 @@ impl Local {
         };
         let now = wapipe_core::ports::Clock::now(&self.clock);
         for e in &events {
-            for c in consumers_of(e.detail_type) {
+            for c in consumers_of_event(e) {
                 if self.consumers.iter().any(|l| l.consumer() == c) {
                     let body = eventbridge_body(e, LOCAL_ACCOUNT, LOCAL_REGION, now);
                     let message = OutgoingMessage { body, ..OutgoingMessage::default() };

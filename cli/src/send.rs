@@ -123,7 +123,7 @@ pub async fn send_local(local: &mut Local, file: &Path, opts: LocalSend) -> Resu
     let send_queue = consumer_queue(Consumer::SendWorker);
     local
         .queue
-        .send(&send_queue, OutgoingMessage { body, ..OutgoingMessage::default() })
+        .send(&send_queue, OutgoingMessage { body: body.clone(), ..OutgoingMessage::default() })
         .await
         .map_err(|e| e.to_string())?;
     let deadline = Instant::now() + opts.wait;
@@ -151,7 +151,30 @@ pub async fn send_local(local: &mut Local, file: &Path, opts: LocalSend) -> Resu
         "whatsapp.send.rejected" | "whatsapp.send.failed" => Some(exit::REFUSED),
         _ => None,
     });
-    Ok(outcome.unwrap_or(exit::UNFINISHED))
+    match outcome {
+        Some(code) => Ok(code),
+        // No outcome this run: a request settled by an earlier run is a duplicate, never sent
+        // again; say so rather than report it as still waiting.
+        None => earlier_outcome(local, &body).await,
+    }
+}
+
+/// The exit code of a request an earlier run settled (its send record's state), printed.
+async fn earlier_outcome(local: &Local, body: &str) -> Result<u8, String> {
+    let rid = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("request_id").and_then(Value::as_str).map(str::to_string));
+    let Some(rid) = rid else { return Ok(exit::UNFINISHED) };
+    let k = keys::send_request(&rid);
+    let record = local.store.get(&k.pk, &k.sk).await.map_err(|e| e.to_string())?;
+    let state = record.as_ref().and_then(|r| r.get_str(wapipe_core::domain::send_record::STATE));
+    let code = match state {
+        Some("accepted") => exit::DONE,
+        Some("rejected" | "failed") => exit::REFUSED,
+        _ => return Ok(exit::UNFINISHED),
+    };
+    eprintln!("request {rid} was already {} by an earlier run: a duplicate, not sent again", state.unwrap_or_default());
+    Ok(code)
 }
 
 async fn drain_ingest(local: &Local) -> Result<(), String> {

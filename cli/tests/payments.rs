@@ -15,6 +15,11 @@ use support::{json_of, root, wapipe};
 
 /// Send the order of the sample captured payment webhook (order-4521, 450.00 INR); the order exists after.
 fn send_order_4521(dir: &Path, state: &Path) {
+    send_order_4521_with(dir, state, None);
+}
+
+/// The same, with `WAPIPE_CONVERSIONS` set to `rules` when given.
+fn send_order_4521_with(dir: &Path, state: &Path, rules: Option<&str>) {
     let mut req: Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("examples/send/order-details.json")).unwrap())
             .unwrap();
@@ -26,7 +31,22 @@ fn send_order_4521(dir: &Path, state: &Path) {
     p["order"]["items"][0]["sale_amount"]["value"] = 44_900.into();
     let file = dir.join("order.json");
     std::fs::write(&file, req.to_string()).unwrap();
-    let (code, out, err) = wapipe(state, &["send", "--file", file.to_str().unwrap(), "--open-window", "--wait", "2"]);
+    let args = ["send", "--file", file.to_str().unwrap(), "--open-window", "--wait", "2"];
+    let (code, out, err) = match rules {
+        None => wapipe(state, &args),
+        Some(rules) => {
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_wapipe"))
+                .arg("--state")
+                .arg(state)
+                .args(args)
+                .env_remove("WAPIPE_RAZORPAY_KEY")
+                .env("WAPIPE_CONVERSIONS", rules)
+                .output()
+                .unwrap();
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            (o.status.code().unwrap_or(-1), text(&o.stdout), text(&o.stderr))
+        }
+    };
     assert_eq!(code, 0, "{out}{err}");
     let (code, _, _) = wapipe(state, &["payments", "show", "order-4521"]);
     assert_eq!(code, 0, "the send created the order");
@@ -115,5 +135,35 @@ fn an_ad_click_then_a_captured_order_reports_one_purchase() {
     assert_eq!(shown["conversions"][0]["event_name"], "Purchase");
     assert_eq!(wapipe(&state, &["conversions", "show", "no-such-click"]).0, 4);
 
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_order_sent_to_a_contact_from_an_ad_reports_one_initiate_checkout() {
+    let dir = std::env::temp_dir().join(format!("wapipe-checkout-{}", std::process::id()));
+    let _fresh = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("s.json");
+    // The sample's ad click, made a minute ago: an order sent now is inside its 7-day window.
+    let sample = std::fs::read_to_string(root().join("events/example-sqs-eum-referral.json")).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(sample.contains("1758172294"), "the sample's message timestamp");
+    let referral = dir.join("referral.json");
+    std::fs::write(&referral, sample.replace("1758172294", &(now - 60).to_string())).unwrap();
+    assert_eq!(wapipe(&state, &["replay", referral.to_str().unwrap()]).0, 0);
+    let rules = r#"[{"on": "whatsapp.send.accepted", "event_name": "InitiateCheckout"}]"#;
+    send_order_4521_with(&dir, &state, Some(rules));
+    let op = ["sandbox", "calls", "--op", "SendWhatsAppConversionEvent", "--json"];
+    let calls = json_of(&state, &op);
+    assert_eq!(calls["count"], 1, "{calls}");
+    let data = &calls["calls"][0]["input"]["eventData"]["data"][0];
+    assert_eq!(data["event_name"], "InitiateCheckout");
+    assert_eq!(
+        (data["custom_data"]["value"].as_f64(), data["custom_data"]["currency"].as_str()),
+        (Some(450.0), Some("INR"))
+    );
+    // The same order sent again (a redelivered request): still one.
+    send_order_4521_with(&dir, &state, Some(rules));
+    assert_eq!(json_of(&state, &op)["count"], 1);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -87,6 +87,8 @@ fn deployed_functions(t: &Value) -> BTreeSet<String> {
 
 struct Rule {
     detail_types: BTreeSet<String>,
+    /// The content filter: `detail: {field: [values]}`.
+    detail: BTreeMap<String, BTreeSet<String>>,
     target_queue: String,
 }
 
@@ -133,7 +135,15 @@ fn rules(t: &Value) -> BTreeMap<String, Rule> {
             _ => None,
         };
         let target_queue = queue.unwrap_or_else(|| panic!("{id}: target Arn must be !GetAtt <Consumer>Queue.Arn"));
-        out.insert(id, Rule { detail_types: strings(pattern.get("detail-type")), target_queue });
+        let detail = match pattern.get("detail") {
+            Some(Value::Mapping(m)) => m
+                .iter()
+                .map(|(k, v)| (k.as_str().unwrap_or_else(|| panic!("{id}: detail key")).to_string(), strings(Some(v))))
+                .collect(),
+            Some(other) => panic!("{id}: detail must be a mapping of field to values, got {other:?}"),
+            None => BTreeMap::new(),
+        };
+        out.insert(id, Rule { detail_types: strings(pattern.get("detail-type")), detail, target_queue });
     }
     out
 }
@@ -194,6 +204,16 @@ fn the_template_rules_are_the_routes_of_the_consumers_it_deploys() {
                 assert_eq!(
                     rule.detail_types, want,
                     "{}: detail-types differ from core/src/domain/routes.rs",
+                    route.rule
+                );
+                let filter: BTreeMap<String, BTreeSet<String>> = route
+                    .detail
+                    .iter()
+                    .map(|(f, vs)| (f.to_string(), vs.iter().map(|v| v.to_string()).collect()))
+                    .collect();
+                assert_eq!(
+                    rule.detail, filter,
+                    "{}: content filter differs from core/src/domain/routes.rs",
                     route.rule
                 );
                 assert_eq!(
@@ -259,12 +279,15 @@ fn function_body<'a>(source: &'a str, signature: &str) -> Option<&'a str> {
 fn local_mode_routes_through_the_same_table() {
     let source = std::fs::read_to_string(root().join("cli/src/local.rs")).expect("cli/src/local.rs");
     assert!(
-        source.contains("use wapipe_core::domain::routes::{consumers_of"),
-        "local mode imports routes::consumers_of"
+        source.contains("use wapipe_core::domain::routes::{consumers_of_event"),
+        "local mode imports routes::consumers_of_event (types and content filters)"
     );
     let route =
         function_body(&source, "async fn route(").expect("cli/src/local.rs: `async fn route` (local EventBridge)");
-    assert!(route.contains("consumers_of("), "local routing asks routes::consumers_of for each event:\n{route}");
+    assert!(
+        route.contains("consumers_of_event(e)"),
+        "local routing asks routes::consumers_of_event for each event:\n{route}"
+    );
     // No second table: the routing code names no event type and no consumer itself.
     assert!(!route.contains("EventType::"), "local routing names an event type:\n{route}");
     assert!(!route.contains("Consumer::"), "local routing names a consumer:\n{route}");

@@ -23,6 +23,8 @@ use time::OffsetDateTime;
 use crate::domain::events::{rfc3339, DomainEvent, EventType};
 use crate::domain::keys;
 use crate::domain::meta_errors::Retry;
+use crate::domain::payments::attr;
+use crate::domain::send_record;
 use crate::ports::conversions::ConversionsApi;
 use crate::ports::messaging::MessagingError;
 use crate::ports::{Cond, Item, PortError, Store, Update, Write};
@@ -36,14 +38,16 @@ pub const ATTRIBUTION_WINDOW_SECS: i64 = 7 * 24 * 3600;
 pub const KNOWN_EVENT_NAMES: [&str; 5] = ["LeadSubmitted", "Purchase", "AddToCart", "InitiateCheckout", "ViewContent"];
 
 /// The domain events a rule may start from: the ones routed to the consumer that runs
-/// conversions (`routes::ROUTES`, `ConversionsRule`).
-pub const SOURCES: [EventType; 2] = [EventType::PaymentCaptured, EventType::FlowCompleted];
+/// conversions (`routes::ROUTES`: `ConversionsRule`, and `CheckoutRule` for the accepted
+/// `order_details` sends).
+pub const SOURCES: [EventType; 3] = [EventType::PaymentCaptured, EventType::FlowCompleted, EventType::SendAccepted];
 
 /// One mapping: this domain event becomes this Meta event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
-    /// The domain event (`whatsapp.payment.captured`, `whatsapp.flow.completed`).
+    /// The domain event (`whatsapp.payment.captured`, `whatsapp.flow.completed`, or
+    /// `whatsapp.send.accepted` of an `order_details` message).
     pub on: String,
     /// Meta's event name (`Purchase`, `LeadSubmitted`, …).
     pub event_name: String,
@@ -273,12 +277,18 @@ impl<V: ConversionsApi> Conversions<V> {
     async fn subject<S: Store>(&self, store: &S, event: &DomainEvent) -> Result<Option<Subject>, ConversionsError> {
         let d = &event.detail;
         match event.detail_type {
-            EventType::PaymentCaptured => {
-                let Some(reference) = text(d, "reference_id") else { return Ok(None) };
+            // A capture's amount, or an order sent and its total; the order's reference is the
+            // source either way, and the order says who and which number.
+            EventType::PaymentCaptured | EventType::SendAccepted => {
+                let captured = event.detail_type == EventType::PaymentCaptured;
+                let field = if captured { "reference_id" } else { send_record::ORDER_REFERENCE_ID };
+                let Some(reference) = text(d, field) else { return Ok(None) };
                 let k = keys::payment(reference);
                 let Some(order) = store.get(&k.pk, &k.sk).await? else { return Ok(None) };
-                let currency = text(d, "currency").or(order.get_str("currency")).unwrap_or_default().to_string();
-                let value = d.get("amount").and_then(Value::as_i64).map(|m| (major_units(m, &currency), currency));
+                let currency = text(d, attr::CURRENCY).filter(|_| captured).or(order.get_str(attr::CURRENCY));
+                let currency = currency.unwrap_or_default().to_string();
+                let minor = if captured { d.get("amount").and_then(Value::as_i64) } else { order.get_i64(attr::TOTAL) };
+                let value = minor.map(|m| (major_units(m, &currency), currency));
                 Ok(Some(Subject {
                     phone: order.get_str("phone_number_id").unwrap_or_default().to_string(),
                     contact: order.get_str("to").unwrap_or_default().trim_start_matches('+').to_string(),

@@ -120,6 +120,44 @@ async fn a_flow_rule_reports_only_its_flow() {
     assert!(!Conversions::new(Sandbox::new(), Rules::default()).wants(EventType::FlowCompleted));
 }
 
+#[tokio::test]
+async fn an_order_sent_to_a_contact_from_an_ad_is_an_initiate_checkout_with_its_total() {
+    let rules = Rules::parse(r#"[{"on": "whatsapp.send.accepted", "event_name": "InitiateCheckout"}]"#).unwrap();
+    let api = std::sync::Arc::new(Sandbox::new());
+    let c = Conversions::new(api.clone(), rules);
+    let store = store(true);
+    let k = keys::payment("order-1");
+    store
+        .write(Write::Update {
+            pk: k.pk,
+            sk: k.sk,
+            updates: vec![Update::Set("total".into(), 110_000.into())],
+            cond: None,
+        })
+        .await
+        .unwrap();
+    let accepted = |reference: Option<&str>| {
+        let mut fields = json!({"request_id": "r-1", "wa_id": "919876543210", "message_type": "interactive.order_details",
+                                "eum_message_id": "m-1", "attempts": 1});
+        if let Some(r) = reference {
+            fields["order_reference_id"] = json!(r);
+        }
+        let common =
+            Envelope { event_id: "e".into(), occurred_at: at(CLICKED + 60), waba_id: WABA, phone_number_id: PHONE };
+        DomainEvent::new(EventType::SendAccepted, common, fields.as_object().unwrap().clone())
+    };
+    let out = c.handle(&store, &accepted(Some("order-1")), at(CLICKED + 61)).await.unwrap();
+    assert_eq!(out, vec![Outcome::Sent { event_name: "InitiateCheckout".into(), ctwa_clid: "clid-1".into() }]);
+    let data = &calls(&api, "SendWhatsAppConversionEvent")[0].input["eventData"]["data"][0];
+    assert_eq!(data["custom_data"], json!({"currency": "INR", "value": 1100.0}));
+    assert_eq!(data["event_id"], json!(conversion_event_id("clid-1", "InitiateCheckout", "order-1")));
+    // Once per order; a send that names no order (or an unknown one) reports nothing.
+    assert_eq!(c.handle(&store, &accepted(Some("order-1")), at(0)).await.unwrap(), vec![Outcome::Duplicate]);
+    assert_eq!(c.handle(&store, &accepted(None), at(0)).await.unwrap(), vec![Outcome::NoClick]);
+    assert_eq!(c.handle(&store, &accepted(Some("order-9")), at(0)).await.unwrap(), vec![Outcome::NoClick]);
+    assert_eq!(calls(&api, "SendWhatsAppConversionEvent").len(), 1);
+}
+
 /// Answers the queued results, then succeeds.
 struct Scripted {
     send: Mutex<VecDeque<Result<String, MessagingError>>>,

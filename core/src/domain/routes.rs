@@ -3,7 +3,7 @@
 //! a test checks the template against it. Every event type is also public on the bus for
 //! consumers outside wapipe; `PUBLIC_ONLY` says why the others have no internal consumer.
 
-use crate::domain::events::EventType;
+use crate::domain::events::{DomainEvent, EventType};
 
 /// A wapipe function that consumes domain events through its own SQS queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,19 +42,38 @@ pub struct Route {
     pub consumer: Consumer,
     /// The detail-types the rule matches (source `wapipe`).
     pub detail_types: &'static [EventType],
+    /// A content filter: the rule matches only events whose `detail.{field}` is one of the
+    /// values (EventBridge's `detail: {field: [values]}`); empty for every event of the types.
+    pub detail: &'static [(&'static str, &'static [&'static str])],
+}
+
+impl Route {
+    /// Whether the rule matches this event (its type, and its content filter).
+    pub fn matches(&self, e: &DomainEvent) -> bool {
+        self.detail_types.contains(&e.detail_type)
+            && self.detail.iter().all(|(field, values)| {
+                e.detail.get(*field).and_then(|v| v.as_str()).is_some_and(|v| values.contains(&v))
+            })
+    }
 }
 
 /// Every rule of the stack (docs/ARCHITECTURE.md §1.2); each detail-type is routed here or is in [`PUBLIC_ONLY`].
 pub const ROUTES: &[Route] = &[
-    Route { rule: "SendRule", consumer: Consumer::SendWorker, detail_types: &[EventType::SendRequested] },
+    Route { rule: "SendRule", consumer: Consumer::SendWorker, detail_types: &[EventType::SendRequested], detail: &[] },
     // Statuses move the machine; received replies to template sends count as template clicks.
     Route {
         rule: "StatusRule",
         consumer: Consumer::StatusTracker,
         detail_types: &[EventType::MessageStatus, EventType::MessageReceived],
+        detail: &[],
     },
     // Flow completions are stored beside their session and close it (`wapipe flows responses`).
-    Route { rule: "FlowRule", consumer: Consumer::FlowEndpoint, detail_types: &[EventType::FlowCompleted] },
+    Route {
+        rule: "FlowRule",
+        consumer: Consumer::FlowEndpoint,
+        detail_types: &[EventType::FlowCompleted],
+        detail: &[],
+    },
     // Payment status webhooks move orders; refund and mark-paid commands come from other systems.
     Route {
         rule: "PaymentsRule",
@@ -65,17 +84,28 @@ pub const ROUTES: &[Route] = &[
             EventType::PaymentMarkPaid,
             EventType::RefundSettled,
         ],
+        detail: &[],
     },
     // Click-to-WhatsApp conversions run in the payment processor (`app::conversions`).
     Route {
         rule: "ConversionsRule",
         consumer: Consumer::PaymentProcessor,
         detail_types: &[EventType::PaymentCaptured, EventType::FlowCompleted],
+        detail: &[],
+    },
+    // An order sent (an `order_details` message EUM accepted) is the `InitiateCheckout`
+    // conversion's source; the filter keeps every other send off the payments queue.
+    Route {
+        rule: "CheckoutRule",
+        consumer: Consumer::PaymentProcessor,
+        detail_types: &[EventType::SendAccepted],
+        detail: &[("message_type", &["interactive.order_details"])],
     },
     Route {
         rule: "QualityRule",
         consumer: Consumer::QualitySnapshotter,
         detail_types: &[EventType::PhoneQuality, EventType::TemplateUpdated, EventType::AccountUpdated],
+        detail: &[],
     },
 ];
 
@@ -94,9 +124,9 @@ pub struct ForeignRoute {
     pub queue: &'static str,
 }
 
-/// EUM Social's handover events (docs/PROTOCOL.md §11.3), to the send worker's EUM events
-/// queue: they settle sends whose answer was lost. EUM's status events are not routed: the SNS
-/// feed carries the same facts to ingest.
+/// EUM Social's own events (docs/PROTOCOL.md §11.3), to the send worker's EUM events queue: the
+/// handover events settle sends whose answer was lost; the Sent, Delivered, Read and Failed
+/// statuses are compared with the SNS feed's (docs/feeds.md).
 pub const EUM_EVENTS: ForeignRoute = ForeignRoute {
     rule: "EumEventsRule",
     source: "aws.social-messaging",
@@ -147,7 +177,6 @@ pub const PUBLIC_ONLY: &[(EventType, &str)] = &[
     (EventType::WebhookErrors, "platform errors are for operators and alarms"),
     (EventType::WebhookUnknown, "unknown webhook kinds are kept raw for whoever adopts them"),
     (EventType::IngestRejected, "parked records are for operators (`wapipe` and the DLQ runbook)"),
-    (EventType::SendAccepted, "send outcomes are for the systems that asked (correlate by request_id)"),
     (EventType::SendRejected, "send outcomes are for the systems that asked; guard rejections for operators"),
     (EventType::SendFailed, "send outcomes are for the systems that asked; alert: true ones for operators"),
     (EventType::PaymentFailed, "failed payments are for the business's order systems"),
@@ -163,9 +192,30 @@ pub fn consumers_of(t: EventType) -> Vec<Consumer> {
     ROUTES.iter().filter(|r| r.detail_types.contains(&t)).map(|r| r.consumer).collect()
 }
 
+/// The consumers whose rules match this event (types and content filters): what EventBridge
+/// delivers it to, and what local mode routes it to.
+pub fn consumers_of_event(e: &DomainEvent) -> Vec<Consumer> {
+    ROUTES.iter().filter(|r| r.matches(e)).map(|r| r.consumer).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_content_filter_routes_only_the_events_it_names() {
+        use crate::domain::events::Envelope;
+        let accepted = |message_type: &str| {
+            let mut f = serde_json::Map::new();
+            f.insert("message_type".into(), message_type.into());
+            let at = time::OffsetDateTime::UNIX_EPOCH;
+            let common = Envelope { event_id: "e".into(), occurred_at: at, waba_id: "", phone_number_id: "" };
+            DomainEvent::new(EventType::SendAccepted, common, f)
+        };
+        assert_eq!(consumers_of_event(&accepted("interactive.order_details")), vec![Consumer::PaymentProcessor]);
+        assert!(consumers_of_event(&accepted("text")).is_empty(), "other sends stay off the payments queue");
+        assert_eq!(consumers_of(EventType::SendAccepted), vec![Consumer::PaymentProcessor]);
+    }
 
     #[test]
     fn every_event_type_has_a_consumer_or_a_reason_and_not_both() {

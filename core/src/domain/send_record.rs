@@ -34,6 +34,9 @@ pub const PHONE_NUMBER_ID: &str = "phone_number_id";
 pub const WABA_ID: &str = "waba_id";
 /// The outbound message's kind: its `type`, or `interactive.<type>` (`text`, `template`, `interactive.list`, …).
 pub const MESSAGE_TYPE: &str = "message_type";
+/// The order's `reference_id`, for an `order_details` message (also on `whatsapp.send.accepted`:
+/// the `InitiateCheckout` conversion's source, docs/conversions.md).
+pub const ORDER_REFERENCE_ID: &str = "order_reference_id";
 /// The template's name, for a template message.
 pub const TEMPLATE_NAME: &str = "template_name";
 /// The template's language code, for a template message.

@@ -147,7 +147,9 @@ impl<S: Store, B: Bus, C: Clock, G: Gateway, V: ConversionsApi> Processor<S, B, 
                 Ok(p) => self.refund_settled(p, &input).await,
                 Err(e) => park(e).await,
             },
-            EventType::PaymentCaptured | EventType::FlowCompleted => self.convert(event).await,
+            EventType::PaymentCaptured | EventType::FlowCompleted | EventType::SendAccepted => {
+                self.convert(event).await
+            }
             other => Outcome::Ignored { reason: format!("{other} is not routed to the payment processor") },
         }
     }

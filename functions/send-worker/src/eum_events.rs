@@ -304,6 +304,7 @@ fn ctx_of(rid: &str, item: &Item) -> Ctx {
         template_language: s(sr::TEMPLATE_LANGUAGE),
         category: s(sr::TEMPLATE_CATEGORY),
         tags: item.attrs.get(record::TAGS).cloned(),
+        order_reference_id: s(sr::ORDER_REFERENCE_ID),
     }
 }
 

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use wapipe_core::domain::events::{event_id, DomainEvent, Envelope, EventType};
+use wapipe_core::domain::send_record as sr;
 use wapipe_core::ports::messaging::MessagingError;
 
 /// What the events of one request share.
@@ -28,6 +29,9 @@ pub struct Ctx {
     pub category: Option<String>,
     /// The request's `options.tags` (an object); `None` when it has none.
     pub tags: Option<Value>,
+    /// The order's reference id, for an `order_details` message (only on
+    /// `whatsapp.send.accepted`).
+    pub order_reference_id: Option<String>,
 }
 
 impl Ctx {
@@ -71,6 +75,9 @@ impl Ctx {
         }
         if let Some(c) = &self.category {
             f.insert("category".into(), c.as_str().into());
+        }
+        if let Some(r) = &self.order_reference_id {
+            f.insert(sr::ORDER_REFERENCE_ID.into(), r.as_str().into());
         }
         self.event(EventType::SendAccepted, &[], now, f)
     }

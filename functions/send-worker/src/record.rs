@@ -158,6 +158,8 @@ pub struct Facts {
     pub tags: Option<Value>,
     /// The flow token sent (interactive flow messages).
     pub flow_token: Option<String>,
+    /// The order's reference id (`order_details` messages).
+    pub order_reference_id: Option<String>,
 }
 
 impl Facts {
@@ -176,6 +178,7 @@ impl Facts {
             (sr::TEMPLATE_CATEGORY, self.template_category.as_ref()),
             (MESSAGE_JSON, self.message_json.as_ref()),
             (FLOW_TOKEN, self.flow_token.as_ref()),
+            (sr::ORDER_REFERENCE_ID, self.order_reference_id.as_ref()),
         ];
         for (name, v) in opt {
             if let Some(v) = v {

@@ -401,6 +401,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             message_json: (json.len() <= 64 * 1024).then(|| String::from_utf8_lossy(json).into_owned()),
             tags: tags_value(req),
             flow_token: None,
+            order_reference_id: order_reference(req),
         }
     }
 
@@ -416,6 +417,7 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> SendWorker<S, B, M, Q, 
             template_language: t.map(|t| t.language.code.clone()),
             category: gf.category.map(|c| c.as_str().to_string()),
             tags: tags_value(req),
+            order_reference_id: order_reference(req),
         }
     }
 
@@ -633,6 +635,11 @@ impl<S: Store, B: Bus, M: Messaging, Q: Queue, C: Clock> Consumer for SendWorker
             }
         }
     }
+}
+
+/// The order's reference id of an `order_details` message.
+fn order_reference(req: &SendRequest) -> Option<String> {
+    wapipe_core::domain::payments::order::order_details_of(req).map(|p| p.reference_id.clone())
 }
 
 fn tags_value(req: &SendRequest) -> Option<Value> {
