@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use send_worker::eum_events::is_eum_event;
+use send_worker::Outcome as SendOutcome;
 use serde::Serialize;
 use time::OffsetDateTime;
 use wapipe_core::domain::envelope::lambda_event_bodies;
@@ -26,6 +28,9 @@ pub struct Summary {
     pub units: usize,
     /// Units skipped as already done (seen before, or twice in one batch).
     pub duplicates: usize,
+    /// EUM's own EventBridge events (`source: aws.social-messaging`: handovers, statuses) fed
+    /// to the send worker's EUM events consumer, as `EumEventsRule` would.
+    pub eum_events: usize,
     /// Events ingest published, by detail-type.
     pub events: BTreeMap<String, usize>,
     /// What the consumers running in this process (status tracker, payment processor,
@@ -134,9 +139,42 @@ pub async fn replay(local: &Local, files: &[PathBuf], progress: &indicatif::Prog
             }
         }
     });
+    let mut eum_worker = None;
     while let Some((f, read)) = rx.recv().await {
-        let (records, decoded) = read?;
+        let (records, mut decoded) = read?;
         progress.set_message(f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string());
+        // EUM's EventBridge events go where EumEventsRule sends them, not to ingest.
+        let (eum, records): (Vec<RecordIn>, Vec<RecordIn>) = if records.iter().any(|r| is_eum_event(&r.body)) {
+            decoded = None;
+            records.into_iter().partition(|r| is_eum_event(&r.body))
+        } else {
+            (Vec::new(), records)
+        };
+        if !eum.is_empty() {
+            let worker = eum_worker.get_or_insert_with(|| crate::send::local_worker(local, local.sandbox.clone()));
+            let report = worker.handle_eum_batch(&eum).await;
+            local.drain().await;
+            s.eum_events += eum.len();
+            for (id, outcome) in &report.outcomes {
+                let row = |reason: &str| Parked {
+                    source: "send-worker (EUM events)".into(),
+                    file: f.display().to_string(),
+                    record_id: id.clone(),
+                    reason: reason.to_string(),
+                };
+                match outcome {
+                    SendOutcome::Rejected { rule, reason, .. } if rule == "parked" => s.parked.push(row(reason)),
+                    SendOutcome::Retry { error, .. } => s.retry.push(row(error)),
+                    _ => {}
+                }
+            }
+        }
+        if records.is_empty() {
+            s.files += 1;
+            s.records += eum.len();
+            progress.inc(1);
+            continue;
+        }
         let report = match decoded {
             Some(decoded) => local.ingest.handle_decoded(&records, decoded).await,
             None => local.ingest.handle_batch(&records).await,
@@ -144,7 +182,7 @@ pub async fn replay(local: &Local, files: &[PathBuf], progress: &indicatif::Prog
         // Consumers of the events (through their local queues) run before the next file.
         local.drain().await;
         s.files += 1;
-        s.records += records.len();
+        s.records += records.len() + eum.len();
         for (t, n) in events_by_type(&report) {
             *s.events.entry(t.as_str().to_string()).or_insert(0) += n;
         }
@@ -186,6 +224,9 @@ pub fn print_human(s: &Summary) {
         "replayed {} records from {} files: {} units, {} duplicates skipped",
         s.records, s.files, s.units, s.duplicates
     );
+    if s.eum_events > 0 {
+        println!("{} of EUM's EventBridge events went to the send worker", s.eum_events);
+    }
     if !s.events.is_empty() {
         println!("\nevents published:");
         let width = s.events.keys().map(String::len).max().unwrap_or(0);

@@ -28,10 +28,13 @@ type LocalWorker = SendWorker<Arc<MemoryStore>, Arc<MemoryBus>, Arc<Sandbox>, Ar
 
 /// The send worker on local mode's store, bus and queue, with the sandbox for EUM.
 pub fn local_sender(local: &Local, sandbox: Arc<Sandbox>) -> LocalFn<LocalWorker> {
+    LocalFn::new(Consumer::SendWorker, local_worker(local, sandbox))
+}
+
+/// The send worker of local mode, over the local table, bus and queues and this sandbox EUM.
+pub fn local_worker(local: &Local, sandbox: Arc<Sandbox>) -> LocalWorker {
     let config = Config { publish: RetryPolicy::immediate(3), ..Config::default() };
-    let worker =
-        SendWorker::new(local.store.clone(), local.bus.clone(), sandbox, local.queue.clone(), SystemClock, config);
-    LocalFn::new(Consumer::SendWorker, worker)
+    SendWorker::new(local.store.clone(), local.bus.clone(), sandbox, local.queue.clone(), SystemClock, config)
 }
 
 /// `--playback read | delivered | failed:CODE`.

@@ -69,3 +69,35 @@ fn disassociation_refuses_without_confirm_and_says_what_stops() {
     assert_eq!(code, 1, "not a WABA or number ARN, refused before any call: {err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_replayed_handover_failed_event_ends_a_local_send_failed_once() {
+    let dir = temp("sandbox-handover");
+    let state = dir.join("s.json");
+    let text = root().join("examples/send/text.json");
+    let (code, out, err) = wapipe(&state, &["send", "--file", text.to_str().unwrap(), "--open-window", "--wait", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // EUM's own event, as EumEventsRule delivers it from the default bus.
+    let event = serde_json::json!({"version": "0", "id": "e-1", "source": "aws.social-messaging",
+        "detail-type": "WhatsApp Message Handover Failed", "account": "123456789012", "region": "ap-south-1",
+        "detail": {"messageId": "m-1", "bizOpaqueCallbackData": "wapipe:sample-text",
+                   "errors": [{"code": 131026, "title": "Message undeliverable"}]}});
+    let file = dir.join("handover.json");
+    std::fs::write(&file, event.to_string()).unwrap();
+    let first = json_of(&state, &["replay", file.to_str().unwrap(), "--json"]);
+    assert_eq!(first["eum_events"], 1, "{first}");
+    assert_eq!(first["consumer_events"]["whatsapp.send.failed"], 1, "{first}");
+    assert_eq!(first["parked"], serde_json::json!([]), "not parked by ingest: {first}");
+    // Again: the request is already failed, nothing more is published.
+    let again = json_of(&state, &["replay", file.to_str().unwrap(), "--json"]);
+    assert_eq!(again["consumer_events"].get("whatsapp.send.failed"), None, "{again}");
+    // An event EUM's consumer does not read is parked with its reason, by that consumer.
+    let odd = dir.join("odd.json");
+    let mut unknown = event.clone();
+    unknown["detail-type"] = "WhatsApp Something New".into();
+    std::fs::write(&odd, unknown.to_string()).unwrap();
+    let parked = json_of(&state, &["replay", odd.to_str().unwrap(), "--json"]);
+    assert_eq!(parked["parked"][0]["source"], "send-worker (EUM events)", "{parked}");
+    assert!(parked["parked"][0]["reason"].as_str().unwrap_or_default().contains("WhatsApp Something New"), "{parked}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
